@@ -1,0 +1,184 @@
+"""The `abplan` command. Thin: parse flags, call the API, print, exit with a documented code.
+
+Exit codes: 0 success; 1 the model failed after retries; 2 bad input or configuration;
+3 offline mode with LM requests pending (see `abplan lm export`); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from abplan import __version__
+from abplan.api import aplan_paper, make_client, resolve_planner
+from abplan.config import load_settings
+from abplan.errors import AbplanError, ConfigError, InputError
+from abplan.lm.types import RequestPending
+from abplan.papers import load_paper
+from abplan.planners.base import planner_names
+from abplan.render import parse_formats, slug, write_plan
+from abplan.schema import MODES, Plan
+
+app = typer.Typer(
+    name="abplan",
+    help="Plan ablation experiments for empirical AI papers, and benchmark planners the AblationBench way.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(fn: F) -> F:
+    """Turn known failures into one line on stderr and the documented exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AbplanError as e:
+            err.print(f"[bold red]abplan: error:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(e.exit_code) from None
+        except RequestPending:
+            err.print("[bold red]abplan: error:[/] LM requests pending (offline mode): run 'abplan lm export'", highlight=False)
+            raise typer.Exit(3) from None
+        except PermissionError as e:
+            err.print(f"[bold red]abplan: error:[/] permission denied: {e.filename}", highlight=False)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err.print("abplan: interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def version_cb(value: bool) -> None:
+    if value:
+        out.print(f"abplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=version_cb, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """abplan: ablation plans for AI papers."""
+
+
+def print_plan(plan: Plan) -> None:
+    for f in plan.findings:
+        err.print(f"[yellow]warning:[/] {f.kind}: {f.detail}", highlight=False)
+    out.print(Panel(Text(plan.reasoning_trace.strip()), title="Reasoning Trace", border_style="blue", title_align="left"))
+    body = Text()
+    for i, a in enumerate(plan.ablations, 1):
+        body.append(f"{i}. {a.name}\n", style="bold")
+        body.append(f"   Ablated part: {a.ablated_part}\n   Action: ")
+        body.append(a.action, style="bold magenta")
+        body.append("\n")
+        if a.replacement:
+            body.append(f"   Replacement: {'; '.join(a.replacement)}\n")
+        body.append(f"   Metrics: {', '.join(a.metrics)}\n")
+        if a.support is not None:
+            body.append(f"   Support: {a.support}\n")
+    colour = "magenta" if plan.mode == "author" else "green"
+    out.print(Panel(body, title=f"Ablation Plan ({plan.mode} mode, {plan.planner}/{plan.model})", border_style=colour, title_align="left"))
+
+
+@app.command()
+@handle_errors
+def plan(
+    source: Annotated[str, typer.Argument(help="A PDF, .tex, LaTeX folder, .tar.gz/.zip of sources, .md, .txt, or an arXiv id/URL.")],
+    mode: Annotated[str, typer.Option("--mode", "-m", help="author: ablations to run; reviewer: ablations missing from a full paper.")] = "author",
+    model: Annotated[str | None, typer.Option("--model", help="provider/model, e.g. openai/gpt-4o, anthropic/claude-sonnet-4-5, ollama/qwen3:8b.")] = None,
+    planner: Annotated[str, typer.Option("--planner", "-p", help="auto (lm with a model, else offline), lm, staged or offline.")] = "auto",
+    k: Annotated[int | None, typer.Option("-k", help="Maximum number of ablations (default 5 author, 2 reviewer).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: md, html, jsonl, json.")] = "md,html",
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the plan files.")] = Path("plans"),
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...).")] = None,
+    temperature: Annotated[float | None, typer.Option("--temperature", help="Sampling temperature (default 0).")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer only from the cache; record misses for 'abplan lm export' (exit 3).")] = False,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Where LM responses and downloads are cached.")] = None,
+    keep_hidden_text: Annotated[bool, typer.Option("--keep-hidden-text", help="Let the planner see text hidden from human readers.")] = False,
+    samples: Annotated[int | None, typer.Option("--samples", help="staged planner: independent candidate plans.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the plan.")] = False,
+) -> None:
+    """Read a paper and plan its ablations."""
+    if mode not in MODES:
+        raise ConfigError(f"--mode must be 'author' or 'reviewer', not {mode!r}")
+    formats = parse_formats(fmt)
+    settings = load_settings(model=model, base_url=base_url, cache_dir=cache_dir)
+    name = resolve_planner(planner, settings.model)
+    if name not in planner_names():
+        from abplan.planners.base import get_planner
+
+        get_planner(name)  # raises with a near-miss suggestion
+    if planner == "auto" and name == "offline":
+        err.print("note: no model configured, so the offline planner is used; plan with an LM via --model provider/name or ABPLAN_MODEL", highlight=False)
+    with err.status("reading the paper…"):
+        paper = load_paper(source, cache_dir=settings.cache_dir, keep_hidden_text=keep_hidden_text)
+    extra: dict[str, Any] = {}
+    if samples is not None:
+        extra["samples"] = samples
+
+    async def run() -> Plan:
+        client = make_client(settings, offline=offline) if name != "offline" else None
+        try:
+            return await aplan_paper(
+                paper, mode=mode, planner=name, model=settings.model, k=k, temperature=temperature, lm=client, settings=settings, **extra  # type: ignore[arg-type]
+            )
+        finally:
+            if client is not None:
+                await client.aclose()
+
+    with err.status(f"planning with {name}{'/' + settings.model if settings.model and name != 'offline' else ''}…"):
+        result = asyncio.run(run())
+    paths = write_plan(result, out_dir, formats, stem=slug(paper.title, 80))
+    if not quiet:
+        print_plan(result)
+    u = result.usage
+    cost = f", {u.calls} LM calls ({u.cached_calls} cached), {u.input_tokens + u.output_tokens} tokens, ${u.cost_usd:.4f}" if u.calls or u.cached_calls else ""
+    err.print(f"wrote {', '.join(str(p) for p in paths)}{cost}", highlight=False, soft_wrap=True)
+
+
+@app.command("planners")
+def list_planners() -> None:
+    """List the registered planners."""
+    for n in planner_names():
+        out.print(n)
+
+
+def _register_subcommands() -> None:
+    from abplan.cli_bench import bench_app
+    from abplan.cli_lm import lm_app
+
+    app.add_typer(bench_app, name="bench")
+    app.add_typer(lm_app, name="lm")
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("abplan: interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
+
+__all__ = ["InputError", "app", "main"]

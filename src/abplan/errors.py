@@ -1,0 +1,46 @@
+"""Errors a user can act on. Each carries the exit code the CLI returns and prints as one line."""
+
+from __future__ import annotations
+
+
+class AbplanError(Exception):
+    """Base class: the message is shown to the user as a single line."""
+
+    exit_code = 1
+
+
+class InputError(AbplanError):
+    """Bad input: a missing, empty, unreadable or unsafe paper, dataset or option."""
+
+    exit_code = 2
+
+
+class ConfigError(AbplanError):
+    exit_code = 2
+
+
+class MissingExtraError(AbplanError):
+    exit_code = 2
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(f"this feature needs {package}: pip install 'abplan[{extra}]'")
+
+
+class LMError(AbplanError):
+    """The model could not give a usable answer after the allowed retries."""
+
+    exit_code = 1
+
+
+class PendingRequests(AbplanError):
+    """Offline mode: some LM requests are not in the cache yet."""
+
+    exit_code = 3
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(
+            f"{count} LM request{'s' if count != 1 else ''} pending: "
+            "run 'abplan lm export', answer them with any batch executor, 'abplan lm import' the results, "
+            "then rerun the same command"
+        )

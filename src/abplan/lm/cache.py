@@ -1,0 +1,80 @@
+"""On-disk response cache (SQLite, WAL): answered requests and pending ones (for batch mode).
+
+SQLite gives atomic commits and safe concurrent writers across processes; a killed run never
+leaves a half-written entry.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from abplan.lm.types import LMRequest, LMResponse
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, request TEXT, response TEXT, created REAL);
+CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, model TEXT, request TEXT, created REAL);
+"""
+
+
+class ResponseCache:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def in_dir(cls, cache_dir: Path) -> ResponseCache:
+        return cls(cache_dir / "lm-cache.sqlite")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def get(self, key: str) -> LMResponse | None:
+        row = self._db.execute("SELECT response FROM responses WHERE key=?", (key,)).fetchone()
+        return LMResponse.from_json(json.loads(row[0]), cached=True, key=key) if row else None
+
+    def put(self, req: LMRequest, resp: LMResponse) -> None:
+        key = req.key
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?)",
+                (key, req.model, json.dumps(req.to_json()), json.dumps(resp.to_json()), time.time()),
+            )
+            self._db.execute("DELETE FROM pending WHERE key=?", (key,))
+
+    def put_raw(self, key: str, request: dict[str, Any], response: LMResponse) -> None:
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?)",
+                (key, request["model"], json.dumps(request), json.dumps(response.to_json()), time.time()),
+            )
+            self._db.execute("DELETE FROM pending WHERE key=?", (key,))
+
+    def add_pending(self, req: LMRequest) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO pending VALUES (?,?,?,?)", (req.key, req.model, json.dumps(req.to_json()), time.time())
+        )
+
+    def pending(self) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._db.execute("SELECT key, request FROM pending ORDER BY created, key").fetchall()
+        return [(k, json.loads(r)) for k, r in rows]
+
+    def pending_request(self, key: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT request FROM pending WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def clear_pending(self) -> int:
+        cur = self._db.execute("DELETE FROM pending")
+        return cur.rowcount
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])

@@ -1,0 +1,140 @@
+"""Read a paper from a file, folder, archive or arXiv id into a `Paper`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from abplan.errors import InputError
+from abplan.fsutil import sha256_text
+from abplan.papers import archive, latex, markdown, pdf
+from abplan.papers.arxiv import download, parse_arxiv_id
+from abplan.papers.hidden import scan_latex, scan_text
+from abplan.papers.sections import decode_text
+from abplan.schema import Finding, Paper, Section
+
+__all__ = ["default_cache_dir", "load_paper"]
+
+TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".mmd": "markdown", ".txt": "text", ".text": "text"}
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("ABPLAN_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "abplan"
+
+
+def _paper(
+    title: str,
+    abstract: str,
+    sections: list[Section],
+    text: str,
+    kind: str,
+    source: str,
+    findings: list[Finding],
+    pages: int | None = None,
+) -> Paper:
+    if not text.strip():
+        raise InputError(f"{source}: no text found in the paper")
+    return Paper(
+        title=title.strip() or Path(source).stem,
+        abstract=abstract.strip(),
+        sections=tuple(sections),
+        text=text,
+        source_kind=kind,  # type: ignore[arg-type]
+        source=source,
+        content_hash=sha256_text(text),
+        findings=tuple(findings),
+        pages=pages,
+    )
+
+
+def _load_text_file(path: Path, kind: str, keep_hidden: bool) -> Paper:
+    text = decode_text(path.read_bytes(), path.name)
+    text, findings = scan_text(text, keep_hidden=keep_hidden)
+    parse = markdown.parse_markdown if kind == "markdown" else markdown.parse_plain
+    title, abstract, sections = parse(text)
+    return _paper(title, abstract, sections, text, kind, str(path), findings)
+
+
+def _load_latex_tree(root: Path, source: str, keep_hidden: bool, main: Path | None = None) -> Paper:
+    flat, _main, findings = latex.flatten_tree(root, main)
+    flat, hidden = scan_latex(flat, keep_hidden=keep_hidden)
+    title, abstract, sections, body = latex.parse_latex_text(flat)
+    return _paper(title, abstract, sections, body, "latex", source, findings + hidden)
+
+
+def _load_pdf(path: Path, keep_hidden: bool) -> Paper:
+    got = pdf.read_pdf_file(path)
+    title, abstract, sections, text = pdf.parse_pdf_text(got)
+    text, findings = scan_text(text, keep_hidden=keep_hidden)
+    if got.engine == "pymupdf":
+        from abplan.papers.hidden import scan_pdf_hidden
+
+        hidden, removed = scan_pdf_hidden(path.read_bytes(), keep_hidden=keep_hidden)
+        findings = hidden + findings
+        for chunk in removed:
+            text = text.replace(chunk, " ")
+        if removed:
+            sections = [Section(heading=s.heading, text=_drop(s.text, removed), level=s.level) for s in sections]
+    return _paper(title, abstract, sections, text, "pdf", str(path), got.findings + findings, pages=got.page_count)
+
+
+def _drop(text: str, chunks: list[str]) -> str:
+    for c in chunks:
+        text = text.replace(c, " ")
+    return text
+
+
+def _load_path(path: Path, source: str, keep_hidden: bool) -> Paper:
+    if path.is_dir():
+        return _load_latex_tree(path, source, keep_hidden)
+    if not path.is_file():
+        raise InputError(f"{source}: not a regular file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{source}: the file is empty")
+    suffix = path.suffix.lower()
+    if archive.is_archive(path):
+        with tempfile.TemporaryDirectory(prefix="abplan-src-") as tmp:
+            root = archive.extract(path, Path(tmp))
+            return _load_latex_tree(root, source, keep_hidden)
+    if suffix == ".pdf":
+        return _load_pdf(path, keep_hidden)
+    if suffix == ".tex":
+        return _load_latex_tree(path.parent, source, keep_hidden, main=path)
+    if suffix in TEXT_SUFFIXES:
+        return _load_text_file(path, TEXT_SUFFIXES[suffix], keep_hidden)
+    head = path.read_bytes()[:8]
+    if head.startswith(b"%PDF-"):
+        return _load_pdf(path, keep_hidden)
+    raise InputError(
+        f"{source}: unsupported file type '{suffix or path.name}' (use .pdf, .tex, .md, .txt, a LaTeX folder, "
+        ".tar.gz/.zip of sources, or an arXiv id)"
+    )
+
+
+def load_paper(
+    source: str | Path,
+    *,
+    cache_dir: Path | None = None,
+    keep_hidden_text: bool = False,
+    transport: httpx.BaseTransport | None = None,
+) -> Paper:
+    """Read a paper from a path (PDF, .tex, LaTeX folder or archive, Markdown, text) or an arXiv id/URL."""
+    src = str(source)
+    path = Path(src).expanduser()
+    if path.exists():
+        return _load_path(path, src, keep_hidden_text)
+    aid = parse_arxiv_id(src)
+    if aid is not None:
+        local = download(aid, cache_dir or default_cache_dir(), transport=transport)
+        paper = _load_path(local, f"arXiv:{aid}", keep_hidden_text)
+        return paper
+    if src.startswith(("http://", "https://")):
+        raise InputError(f"{src}: only arXiv URLs are supported; download the PDF and pass its path")
+    raise InputError(f"{src}: no such file, and not an arXiv id")

@@ -1,0 +1,277 @@
+"""LaTeX sources: find the main file, flatten \\input/\\include/\\subfile, strip comments, read title and abstract.
+
+The body stays LaTeX: language models read it well, and converting it would lose structure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from abplan.errors import InputError
+from abplan.schema import Finding, Section
+
+VERBATIM_ENVS = ("verbatim", "verbatim*", "Verbatim", "lstlisting", "minted", "comment")
+MAX_DEPTH = 32
+MAX_FLAT_CHARS = 20_000_000
+
+_BEGIN_VERB = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in VERBATIM_ENVS) + r")\}")
+_INPUT = re.compile(r"\\(input|include|subfile)\s*\{([^{}]+)\}|\\(input)\s+([^\s{}\\]+\.tex)")
+_IMPORT = re.compile(r"\\(?:sub)?import\*?\s*\{([^{}]*)\}\s*\{([^{}]+)\}")
+_SECTION = re.compile(r"\\(part|chapter|section|subsection|subsubsection|paragraph)\*?\s*(?:\[[^\]]*\])?\s*\{")
+_LEVEL = {"part": 1, "chapter": 1, "section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4}
+
+
+def _unescaped_percent(line: str) -> int:
+    """Index of the first % that starts a comment, or -1. A % preceded by an odd run of backslashes is literal."""
+    i = line.find("%")
+    while i != -1:
+        j = i - 1
+        n = 0
+        while j >= 0 and line[j] == "\\":
+            n += 1
+            j -= 1
+        if n % 2 == 0:
+            return i
+        i = line.find("%", i + 1)
+    return -1
+
+
+def strip_comments(text: str) -> str:
+    """Remove % comments and comment environments; leave verbatim-like environments untouched.
+
+    A line that was only a comment is dropped; a comment at the end of a line keeps its '%'
+    (so the line-joining meaning of a trailing % is preserved) but loses the text.
+    """
+    out: list[str] = []
+    env: str | None = None
+    for line in text.split("\n"):
+        if env is not None:
+            end = f"\\end{{{env}}}"
+            if end in line:
+                if env != "comment":
+                    out.append(line)
+                env = None
+            elif env != "comment":
+                out.append(line)
+            continue
+        cut = _unescaped_percent(line)
+        code = line if cut == -1 else line[: cut + 1]
+        m = _BEGIN_VERB.search(code)
+        if m is not None:
+            name = m.group(1)
+            if f"\\end{{{name}}}" not in line[m.end():]:
+                env = name
+                if name == "comment":
+                    before = line[: m.start()]
+                    if before.strip():
+                        out.append(before)
+                else:
+                    out.append(line)
+                continue
+            if name != "comment":
+                out.append(line)
+                continue
+            code = line[: m.start()] + line[line.index(f"\\end{{{name}}}", m.end()) + len(name) + 6 :]
+            cut = _unescaped_percent(code)
+            code = code if cut == -1 else code[: cut + 1]
+        if cut != -1 and not code[:cut].strip():
+            continue  # a comment-only line
+        out.append(code)
+    return "\n".join(out)
+
+
+def remove_iffalse(text: str) -> tuple[str, list[str]]:
+    """Drop \\iffalse ... \\fi blocks (nesting of \\if... counted). Returns the text and what was removed."""
+    removed: list[str] = []
+    out: list[str] = []
+    pos = 0
+    for m in re.finditer(r"\\iffalse\b", text):
+        if m.start() < pos:
+            continue
+        depth, j = 1, m.end()
+        tok = re.compile(r"\\(if[a-zA-Z@]*|fi)\b")
+        while depth and (t := tok.search(text, j)):
+            depth += -1 if t.group(1) == "fi" else 1
+            j = t.end()
+        if depth:
+            break
+        out.append(text[pos : m.start()])
+        removed.append(text[m.end() : j - 3])
+        pos = j
+    out.append(text[pos:])
+    return "".join(out), removed
+
+
+def braced(text: str, start: int) -> tuple[str, int] | None:
+    """The balanced {...} group starting at or after `start` (skipping spaces and one [...] option)."""
+    i = start
+    while i < len(text) and text[i] in " \t\n":
+        i += 1
+    if i < len(text) and text[i] == "[":
+        close = text.find("]", i)
+        if close == -1:
+            return None
+        i = close + 1
+        while i < len(text) and text[i] in " \t\n":
+            i += 1
+    if i >= len(text) or text[i] != "{":
+        return None
+    depth = 0
+    for j in range(i, len(text)):
+        c = text[j]
+        if c == "\\":
+            continue
+        if c == "{" and (j == 0 or text[j - 1] != "\\"):
+            depth += 1
+        elif c == "}" and text[j - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1 : j], j + 1
+    return None
+
+
+def latex_to_plain(s: str) -> str:
+    """A rough plain-text rendering for titles and abstracts."""
+    s = re.sub(r"\\(thanks|footnote|label|cite\w*|ref|eqref)\s*(\[[^\]]*\])?\{[^{}]*\}", "", s)
+    s = re.sub(r"\\\\(\[[^\]]*\])?", " ", s)
+    s = re.sub(r"\\[a-zA-Z@]+\*?\s*(\[[^\]]*\])?\{([^{}]*)\}", r"\2", s)
+    s = re.sub(r"\\[a-zA-Z@]+\*?", " ", s)
+    s = s.replace("{", "").replace("}", "").replace("~", " ")
+    return re.sub(r"\s+", " ", s).strip()
+
+
+@dataclass
+class Flattener:
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    total: int = 0
+
+    def _resolve(self, base: Path, name: str) -> Path | None:
+        name = name.strip()
+        candidates = [base / name, self.root / name]
+        out: list[Path] = []
+        for c in candidates:
+            out += [c] if c.suffix else [c.with_name(c.name + ".tex"), c]
+        for c in out:
+            try:
+                r = c.resolve()
+            except OSError:
+                continue
+            if r.is_file() and (r == self.root or self.root in r.parents):
+                return r
+        return None
+
+    def flatten(self, path: Path, stack: tuple[Path, ...] = ()) -> str:
+        if path in stack:
+            chain = " -> ".join(p.name for p in (*stack, path))
+            raise InputError(f"\\input cycle: {chain}")
+        if len(stack) >= MAX_DEPTH:
+            raise InputError(f"\\input nesting deeper than {MAX_DEPTH} files at {path.name}")
+        text = read_tex(path, self.findings)
+        self.total += len(text)
+        if self.total > MAX_FLAT_CHARS:
+            raise InputError(f"LaTeX sources exceed {MAX_FLAT_CHARS // 1_000_000} MB of text once flattened")
+        text = strip_comments(text)
+        base = path.parent
+
+        def expand(m: re.Match[str]) -> str:
+            if m.re is _IMPORT:
+                sub, name = m.group(1), m.group(2)
+                target = self._resolve(base / sub, name)
+            else:
+                name = m.group(2) or m.group(4)
+                target = self._resolve(base, name)
+            if target is None:
+                self.findings.append(Finding(kind="missing-input", detail=f"{path.name}: {m.group(0)} not found"))
+                return f"% [missing: {m.group(0)[1:]}]"
+            body = self.flatten(target, (*stack, path))
+            return body if m.group(0).startswith("\\input") else f"\n{body}\n"
+
+        text = _IMPORT.sub(expand, text)
+        return _INPUT.sub(expand, text)
+
+
+def read_tex(path: Path, findings: list[Finding]) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        findings.append(Finding(kind="encoding", detail=f"{path.name} is not UTF-8; read as Latin-1"))
+        return data.decode("latin-1")
+
+
+def find_main(root: Path) -> Path:
+    """The main file: has \\documentclass and \\begin{document}. Ties prefer conventional names, then size."""
+    texs = sorted(p for p in root.rglob("*.tex") if p.is_file() and not p.is_symlink())
+    if not texs:
+        raise InputError(f"{root}: no .tex file found")
+    mains = []
+    for p in texs:
+        head = strip_comments(p.read_bytes()[:2_000_000].decode("utf-8", "replace"))
+        if "\\documentclass" in head and "\\begin{document}" in head:
+            mains.append(p)
+    if not mains:
+        raise InputError(f"{root}: no main .tex file (none has \\documentclass and \\begin{{document}})")
+    preferred = ("main.tex", "paper.tex", "ms.tex", "article.tex")
+    return sorted(mains, key=lambda p: (p.name not in preferred, len(p.relative_to(root).parts), -p.stat().st_size))[0]
+
+
+def inline_bbl(text: str, main: Path, root: Path) -> str:
+    bbl = main.with_suffix(".bbl")
+    if not bbl.is_file():
+        found = sorted(root.rglob("*.bbl"))
+        bbl = found[0] if len(found) == 1 else bbl
+    if not bbl.is_file():
+        return text
+    content = bbl.read_text("utf-8", "replace")
+    pattern = re.compile(r"\\bibliography\s*\{[^{}]*\}|\\printbibliography\b")
+    if pattern.search(text):
+        return pattern.sub(lambda _m: content, text, count=1)
+    return text
+
+
+def split_latex_sections(body: str) -> list[Section]:
+    sections: list[Section] = []
+    marks = list(_SECTION.finditer(body))
+    front = body[: marks[0].start()] if marks else body
+    if front.strip():
+        sections.append(Section(heading="[front matter]", text=front.strip(), level=1))
+    for i, m in enumerate(marks):
+        got = braced(body, m.end() - 1)
+        heading, end = (latex_to_plain(got[0]), got[1]) if got else ("[untitled]", m.end())
+        stop = marks[i + 1].start() if i + 1 < len(marks) else len(body)
+        sections.append(Section(heading=heading or "[untitled]", text=body[end:stop].strip(), level=_LEVEL[m.group(1)]))
+    return sections
+
+
+def parse_latex_text(flat: str) -> tuple[str, str, list[Section], str]:
+    """(title, abstract, sections, body) from flattened, comment-free LaTeX."""
+    title = ""
+    m = re.search(r"\\title\s*(?=[\[{])", flat)
+    if m:
+        got = braced(flat, m.end())
+        title = latex_to_plain(got[0]) if got else ""
+    abstract = ""
+    m2 = re.search(r"\\begin\{abstract\}(.*?)\\end\{abstract\}", flat, re.S)
+    if m2:
+        abstract = m2.group(1).strip()
+    else:
+        m3 = re.search(r"\\abstract\s*(?=\{)", flat)
+        if m3 and (got := braced(flat, m3.end())):
+            abstract = got[0].strip()
+    b = flat.find("\\begin{document}")
+    e = flat.rfind("\\end{document}")
+    body = flat[b + len("\\begin{document}") : e if e > b else len(flat)] if b != -1 else flat
+    body = re.sub(r"\n{3,}", "\n\n", body).strip()
+    return title, latex_to_plain(abstract), split_latex_sections(body), body
+
+
+def flatten_tree(root: Path, main: Path | None = None) -> tuple[str, Path, list[Finding]]:
+    root = root.resolve()
+    main = (main or find_main(root)).resolve()
+    fl = Flattener(root=root)
+    flat = fl.flatten(main)
+    flat = inline_bbl(flat, main, root)
+    return flat, main, fl.findings

@@ -1,0 +1,107 @@
+"""Section splitting for plain text (PDF extractions, .txt files) and shared text helpers."""
+
+from __future__ import annotations
+
+import re
+
+from abplan.errors import InputError
+from abplan.schema import Section
+
+KNOWN_HEADINGS = (
+    "abstract|introduction|related work|background|preliminaries|method|methods|methodology|approach|"
+    "model|our approach|proposed method|experiments|experimental setup|experimental results|results|"
+    "evaluation|analysis|discussion|ablation study|ablation studies|ablations|limitations|conclusion|"
+    "conclusions|conclusion and future work|future work|references|bibliography|acknowledgements|"
+    "acknowledgments|appendix|supplementary material"
+)
+# "3 Method", "3.2. Loss", "IV. EXPERIMENTS", "A Appendix" or a known heading alone on its line.
+_NUMBERED = re.compile(
+    r"^(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H](?:\.\d{1,2})*\.?))\s+"
+    r"(?P<title>[A-Z][^\n]{1,90})$"
+)
+_KNOWN = re.compile(rf"^(?:\d{{1,2}}\.?\s+)?(?P<title>(?:{KNOWN_HEADINGS}))\s*[.:]?$", re.IGNORECASE)
+
+
+_STRONG = re.compile(
+    r"(?i)^(abstract|references|bibliography|acknowledge?ments?|appendix|appendices|supplementary material)$"
+)
+_SPACED = re.compile(r"^(?:[A-Z] ){3,}[A-Z]$")
+
+
+def _heading(line: str, numbered_doc: bool) -> tuple[str, int] | None:
+    s = line.strip()
+    if _SPACED.match(s):
+        s = s.replace(" ", "")
+    if not 2 < len(s) <= 100:
+        return None
+    m = _KNOWN.match(s)
+    if m and (not numbered_doc or _STRONG.match(m.group("title"))):
+        return s, 1
+    m = _NUMBERED.match(s)
+    if not m:
+        return None
+    title = m.group("title")
+    # Reject sentences and table rows: headings are short, have few digits and no final period.
+    words = title.split()
+    if len(words) > 12 or title.endswith((".", ",", ";")) or sum(c.isdigit() for c in title) > 3:
+        return None
+    if sum(w[:1].isupper() for w in words) < max(1, len(words) // 3):
+        return None
+    level = m.group("num").rstrip(".").count(".") + 1
+    return s, level
+
+
+def split_plain_sections(text: str) -> list[Section]:
+    """Split text into sections at heading-like lines. Text before the first heading is '[front matter]'."""
+    sections: list[Section] = []
+    heading, level, buf = "[front matter]", 1, []
+    lines = text.splitlines()
+    numbered_doc = sum(1 for ln in lines if _NUMBERED.match(ln.strip())) >= 3
+    seen: set[str] = set()
+    for line in lines:
+        h = _heading(line, numbered_doc)
+        if h is not None and not _NUMBERED.match(h[0]):
+            key = h[0].lower()
+            h = None if key in seen else h
+            seen.add(key)
+        if h is not None:
+            body = "\n".join(buf).strip()
+            if body or heading != "[front matter]":
+                sections.append(Section(heading=heading, text=body, level=level))
+            heading, level = h
+            buf = []
+        else:
+            buf.append(line)
+    body = "\n".join(buf).strip()
+    if body or heading != "[front matter]":
+        sections.append(Section(heading=heading, text=body, level=level))
+    return sections
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode a text file; refuse binary data with a clear error."""
+    if not data.strip():
+        raise InputError(f"{name}: the file is empty")
+    sample = data[:65536]
+    if b"\x00" in sample:
+        raise InputError(f"{name}: binary data, not a text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\n\r\t\f")
+    if controls > 0.05 * min(len(text), 65536):
+        raise InputError(f"{name}: binary data, not a text file")
+    return text
+
+
+def first_paragraph(text: str, limit: int = 3000) -> str:
+    for para in re.split(r"\n\s*\n", text):
+        p = para.strip()
+        if len(p) > 40:
+            return p[:limit]
+    return text.strip()[:limit]
+
+
+def dehyphenate(text: str) -> str:
+    return re.sub(r"(\w)-\n(\w)", r"\1\2", text)

@@ -1,0 +1,85 @@
+"""The LM-Planner: one chain-of-thought call that returns a discussion and up to k ranked ablations."""
+
+from __future__ import annotations
+
+from abplan import prompts
+from abplan.errors import LMError
+from abplan.lm.client import LMClient
+from abplan.lm.types import LMRequest, LMResponse
+from abplan.parsing import ParsedPlan, parse_plan
+from abplan.planners.base import PlanOptions, paper_source, register_planner, usage_of
+from abplan.schema import Paper, Plan
+
+
+def planner_request(paper: Paper, opts: PlanOptions, model: str) -> LMRequest:
+    user = prompts.render(
+        f"planner_{opts.mode}",
+        title=paper.title,
+        abstract=paper.abstract,
+        k=opts.top_k,
+        paper_source=paper_source(paper, opts.max_paper_chars),
+    )
+    return LMRequest.chat(
+        model,
+        prompts.render("planner_system"),
+        user,
+        temperature=0.0 if opts.temperature is None else opts.temperature,
+        max_tokens=opts.max_tokens,
+        tag="plan",
+    )
+
+
+async def complete_plan(lm: LMClient, req: LMRequest) -> tuple[ParsedPlan, list[LMResponse]]:
+    """Ask, parse, and ask once to repair a reply from which no ablation could be read."""
+    first = await lm.complete(req)
+    parsed = parse_plan(first.text)
+    if parsed.ablations:
+        return parsed, [first]
+    problem = "; ".join(parsed.warnings[:3]) or "no ablation could be read"
+    repair = LMRequest(
+        model=req.model,
+        messages=(*req.messages, ("assistant", first.text), ("user", prompts.render("repair", problem=problem))),
+        temperature=req.temperature,
+        max_tokens=req.max_tokens,
+        tag="repair",
+    )
+    second = await lm.complete(repair)
+    fixed = parse_plan(second.text)
+    if not fixed.ablations:
+        raise LMError(f"{req.model}: no valid ablation in the reply, even after one repair ({problem})")
+    fixed.warnings.insert(0, f"first reply unreadable ({problem}); repaired")
+    if not fixed.reasoning:
+        fixed.reasoning = parsed.reasoning
+    return fixed, [first, second]
+
+
+@register_planner("lm")
+class LMPlanner:
+    """Faithful re-implementation of AblationBench's LM-Planner, with a tolerant parser and one repair."""
+
+    name = "lm"
+    needs_model = True
+
+    async def plan(self, paper: Paper, opts: PlanOptions, lm: LMClient | None) -> Plan:
+        if lm is None or not opts.model:
+            raise LMError("the lm planner needs a model (--model provider/name)")
+        req = planner_request(paper, opts, opts.model)
+        parsed, responses = await complete_plan(lm, req)
+        ablations = parsed.ablations
+        warnings = list(parsed.warnings)
+        if len(ablations) > opts.top_k:
+            warnings.append(f"the model proposed {len(ablations)} ablations; kept the first {opts.top_k}")
+            ablations = ablations[: opts.top_k]
+        return Plan(
+            paper_id=paper.id,
+            paper_title=paper.title,
+            mode=opts.mode,
+            planner=self.name,
+            model=opts.model,
+            k=opts.top_k,
+            reasoning_trace=parsed.reasoning,
+            ablations=ablations,
+            warnings=warnings,
+            findings=list(paper.findings),
+            usage=usage_of(responses),
+        )

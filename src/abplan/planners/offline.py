@@ -1,0 +1,534 @@
+"""The offline planner: an ablation plan from what the paper's text says, with no LM at all.
+
+It finds the method's components (subsection headings, "we propose/introduce/add ...", defined
+acronyms, loss and regulariser terms), hyperparameters with stated values, named alternatives
+("instead of Y"), the paper's metrics and, in reviewer mode, the ablations the paper already has.
+Candidates are ranked by centrality (title, abstract, contribution claims, method-section mentions).
+Pure Python, deterministic, well under a second per paper.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from abplan.lm.client import LMClient
+from abplan.planners.base import PlanOptions, register_planner
+from abplan.schema import Ablation, Evidence, Paper, Plan, Section
+from abplan.text_match import STOP, content_tokens, overlap, split_sentences
+
+METHOD_HEAD = re.compile(
+    r"(?i)\b(method|methods|methodology|approach|model|models|architecture|framework|proposed|our|algorithm|"
+    r"training|objective|loss|formulation|modifications?|design|network|learning|overview|pipeline|module)\b"
+)
+SKIP_HEAD = re.compile(
+    r"(?i)\b(introduction|related work|background|prior work|conclusion|conclusions|references|bibliography|"
+    r"acknowledg|appendix|discussion|limitations|future work|abstract|front matter|experiment|experiments|"
+    r"results|evaluation|setup|implementation details|datasets?|baselines?)\b"
+)
+ABLATION_HEAD = re.compile(r"(?i)\b(ablations?|sensitivity|analysis|effect of|impact of|importance of|role of|examining|varying)\b")
+RESULT_HEAD = re.compile(r"(?i)\b(experiments?|results?|evaluation|benchmark|comparison)\b")
+
+METRICS = [
+    ("top-1 accuracy", r"top-?1(?: accuracy)?"), ("top-5 accuracy", r"top-?5(?: accuracy)?"),
+    ("accuracy", r"accuracy|acc\."), ("F1", r"\bF1(?:[- ]score)?\b|\bF-?measure\b"), ("precision", r"\bprecision\b"),
+    ("recall", r"\brecall\b"), ("BLEU", r"\bBLEU\b"), ("ROUGE", r"\bROUGE(?:-[L12])?\b"), ("METEOR", r"\bMETEOR\b"),
+    ("CIDEr", r"\bCIDEr\b"), ("mAP", r"\bmAP\b"), ("AP", r"\bAP(?:50|75)?\b"), ("mIoU", r"\bmIoU\b"), ("IoU", r"\bIoU\b"),
+    ("FID", r"\bFID\b"), ("Inception Score", r"\binception score\b|\bIS\b(?= score)"), ("PSNR", r"\bPSNR\b"),
+    ("SSIM", r"\bSSIM\b"), ("LPIPS", r"\bLPIPS\b"), ("perplexity", r"\bperplexity\b|\bPPL\b"),
+    ("negative log-likelihood", r"\bNLL\b|negative log[- ]likelihood"), ("bits per dimension", r"bits? per (?:dim(?:ension)?|sub-?pixel)|\bbits/dim\b|\bbpd\b"),
+    ("log-likelihood", r"\blog[- ]likelihood\b"), ("AUC", r"\bAUC\b|\bAUROC\b"), ("error rate", r"\berror rate\b|\btest error\b|\bclassification error\b"),
+    ("reward", r"\b(?:average |mean |episode |final )?reward\b"), ("success rate", r"\bsuccess rate\b"), ("RMSE", r"\bRMSE\b"),
+    ("MAE", r"\bMAE\b"), ("MSE", r"\bMSE\b"), ("WER", r"\bWER\b|word error rate"), ("exact match", r"\bexact match\b|\bEM\b"),
+    ("Chamfer distance", r"\bchamfer distance\b"), ("human-normalised score", r"human[- ]normali[sz]ed score"),
+    ("training time", r"\btraining time\b|\bwall[- ]clock\b"), ("runtime", r"\brun(?:ning)? time\b|\bruntime\b|\blatency\b|\bFLOPs\b"),
+    ("sample quality", r"\bsample quality\b|\bperceptual quality\b"),
+]
+_METRIC_RES = [(name, re.compile(rx, re.I if not re.search(r"[A-Z]{2}", rx) else 0)) for name, rx in METRICS]
+
+HYPER = re.compile(
+    r"(?P<name>\b(?:λ|lambda|α|alpha|β|beta|γ|gamma|τ|tau|η|eta|μ|ε|epsilon|ρ|rho|temperature|margin|dropout(?: rate| probability)?|"
+    r"learning rate|batch size|weight decay|momentum|number of (?:layers|heads|steps|iterations|epochs|samples|experts|clusters|components|mixture components|neighbou?rs|frames)|"
+    r"window size|hidden size|embedding size|kernel size|patch size|mixture components|k|K|T|N|M)\b)"
+    r"\s*(?:=|is set to|was set to|set to|of|equal to|:)\s*(?P<value>\d+(?:\.\d+)?(?:e-?\d+)?)(?!\s*[%)]?\s*(?:of|times))"
+)
+HYPER_BEFORE = re.compile(
+    r"(?P<value>\d+(?:\.\d+)?)\s+(?P<name>(?:mixture components|layers|heads|experts|clusters|look-ahead frames|frames|"
+    r"ResNet layers|residual layers|blocks|samples|neighbou?rs|iterations|filters|feature maps))\b"
+)
+PROPOSE = re.compile(
+    r"(?i)\b(?:we|our method|our model|our approach|this paper)\s+(?:propose|introduce|present|add|use|apply|employ|adopt|"
+    r"design|develop|incorporate|augment \w+ with|replace \w+ with)s?\s+(?:a |an |the |two |several |)(?:novel |new |simple |)"
+    r"(?P<np>[A-Za-z][\w\-]*(?:\s+[\w\-]+){0,6})"
+)
+ALTERNATIVE = re.compile(r"(?i)\b(?:instead of|rather than|as opposed to|in place of|unlike|versus|vs\.)\s+(?:the |a |an |)(?P<np>[\w\-]+(?:\s+[\w\-]+){0,5})")
+ACRONYM = re.compile(r"(?P<long>(?:[A-Z]?[a-z][\w\-]*\s+){1,5}[A-Za-z][\w\-]*)\s+\((?P<short>[A-Z][A-Za-z0-9\-]{1,9})\)")
+LOSS = re.compile(
+    r"(?i)\b(?P<np>(?:[\w\-]+\s+){0,3}(?:loss|regulari[sz](?:ation|er)|penalty|objective|constraint|reward|bonus|term))\b"
+)
+MODULE = re.compile(
+    r"(?i)\b(?P<np>(?:[\w\-]+\s+){0,3}(?:module|layer|layers|block|blocks|attention|connection|connections|encoder|decoder|"
+    r"network|head|gate|gates|mechanism|embedding|embeddings|pooling|normali[sz]ation|dropout|augmentation|memory|"
+    r"sampling|initiali[sz]ation|schedule|distribution|likelihood|mixture|prior|classifier|discriminator|generator|critic|"
+    r"adapter|tokeni[sz]ation|aggregation|fusion|input|inputs|features|offsets|objective|curriculum|replay|buffer))\b"
+)
+NP_STOP = re.compile(
+    r"(?i)\s+\b(?:that|which|to|for|in|on|with|by|from|at|as|is|are|was|were|and|or|but|where|when|so|because|while|"
+    r"whose|this|these|we|it|than|into|of the|can|could|would|will|has|have)\b.*$"
+)
+ADDITIVE = re.compile(r"(?i)\b(loss|regulari|penalty|dropout|auxiliary|short-?cut|skip|residual|attention|gate|augment|"
+                      r"module|connection|term|bonus|memory|replay|curriculum|pretrain|pre-train|normali|prior|confusion|"
+                      r"adapter|head|branch|offsets|input|inputs)")
+REMOVAL_OPTION = re.compile(r"(?i)\b(remove|without|no |none|disable|drop)")
+WITHOUT = re.compile(r"(?i)\b(?:w/o|without|removing|no)\s+(?:the\s+)?(?P<np>[\w\-]+(?:\s+[\w\-]+){0,4})")
+GENERIC = {
+    "the model", "model", "method", "approach", "network", "our model", "loss", "objective", "the loss", "layer",
+    "input", "inputs", "the input", "features", "term", "data", "the data", "results", "this", "following",
+    "same", "standard", "simple", "training", "distribution", "performance", "experiments", "the network",
+    "term in", "terms", "reward", "the reward", "memory", "the same", "other", "each layer", "all layers",
+}
+
+
+@dataclass
+class Candidate:
+    text: str
+    kind: str  # component | hyper | alternative
+    quote: str
+    section: str
+    value: str | None = None
+    alternatives: list[str] = field(default_factory=list)
+    score: float = 0.0
+    sources: set[str] = field(default_factory=set)
+
+
+def _clean_np(np: str) -> str:
+    np = NP_STOP.sub("", np.strip())
+    np = re.sub(r"^(?:a|an|the|our|this|these|its|their|two|several|novel|new|simple|proposed)\s+", "", np, flags=re.I)
+    np = re.sub(r"[\s,.;:()\-]+$", "", np)
+    np = re.sub(r"\s+", " ", np)
+    return np.strip()
+
+
+def _heading_text(h: str) -> str:
+    h = re.sub(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-H](?:\.\d+)*\.?|[IVX]+\.)\s+", "", h).strip()
+    return h.capitalize() if h.isupper() else h
+
+
+def _usable(np: str) -> bool:
+    low = np.lower()
+    if len(np) < 3 or len(np) > 80 or low in GENERIC or not content_tokens(np):
+        return False
+    return not re.fullmatch(r"[\d\W]+", np)
+
+
+def _number(heading: str) -> str | None:
+    m = re.match(r"^\s*(\d+(?:\.\d+)*)\.?\s", heading)
+    return m.group(1) if m else None
+
+
+def _depth(s: Section) -> int:
+    num = _number(s.heading)
+    return num.count(".") + 1 if num else s.level
+
+
+def method_sections(paper: Paper) -> list[Section]:
+    secs = [s for s in paper.sections if s.text.strip() or _number(s.heading)]
+    picked = [s for s in secs if METHOD_HEAD.search(s.heading) and not SKIP_HEAD.search(s.heading)]
+    if not picked:
+        # Sections between the introduction/background and the experiments.
+        started = False
+        for s in secs:
+            if RESULT_HEAD.search(s.heading) and started:
+                break
+            if re.search(r"(?i)introduction|related|background", s.heading):
+                started = True
+                continue
+            if started and not SKIP_HEAD.search(s.heading):
+                picked.append(s)
+    if not picked:
+        picked = [s for s in secs if not SKIP_HEAD.search(s.heading)] or secs
+    # Subsections of a picked section come along (by numbering where there is one, else by level).
+    prefixes = {n + "." for s in picked if (n := _number(s.heading))}
+    out: list[Section] = []
+    take_level: int | None = None
+    for s in paper.sections:
+        num = _number(s.heading)
+        if s in picked:
+            out.append(s)
+            take_level = s.level
+        elif num and any(num.startswith(p) for p in prefixes):
+            if not ABLATION_HEAD.search(s.heading):
+                out.append(s)
+        elif not num and take_level is not None and s.level > take_level and not ABLATION_HEAD.search(s.heading):
+            out.append(s)
+        else:
+            take_level = None
+    return out
+
+
+def find_metrics(paper: Paper) -> list[str]:
+    counts: Counter[str] = Counter()
+    weights = [(s.text, 3 if RESULT_HEAD.search(s.heading) else 1) for s in paper.sections]
+    weights.append((paper.abstract, 2))
+    for text, w in weights:
+        for name, rx in _METRIC_RES:
+            n = len(rx.findall(text))
+            if n:
+                counts[name] += n * w
+    # "top-1 accuracy" subsumes "accuracy" when both are found.
+    if counts.get("top-1 accuracy") and "accuracy" in counts:
+        counts["accuracy"] = 0
+    if counts.get("negative log-likelihood") and counts.get("log-likelihood"):
+        counts["log-likelihood"] = 0
+    ranked = [m for m, c in counts.most_common() if c > 0]
+    return ranked[:3]
+
+
+def existing_ablations(paper: Paper) -> list[tuple[str, str]]:
+    """(phrase, section) of ablations the paper already reports."""
+    found: list[tuple[str, str]] = []
+    for s in paper.sections:
+        if ABLATION_HEAD.search(s.heading):
+            found.append((_heading_text(s.heading), s.heading))
+            for m in WITHOUT.finditer(s.text):
+                np = _clean_np(m.group("np"))
+                if _usable(np):
+                    found.append((np, s.heading))
+        for sent in split_sentences(s.text):
+            if re.search(r"(?i)\bablat|\bw/o\b|we (?:remove|vary|replace)\b|sensitivity to|effect of (?:the|varying)", sent):
+                m = re.search(r"(?i)(?:ablat\w*|w/o|remov\w*|vary\w*|replac\w*|effect of|sensitivity to)\s+(?:the\s+|of the\s+|of\s+)?(?P<np>[\w\-]+(?:\s+[\w\-]+){0,4})", sent)
+                if m:
+                    np = _clean_np(m.group("np"))
+                    if _usable(np):
+                        found.append((np, s.heading))
+    seen: set[str] = set()
+    out = []
+    for np, sec in found:
+        if np.lower() not in seen:
+            seen.add(np.lower())
+            out.append((np, sec))
+    return out
+
+
+def _neighbours(value: str, name: str) -> list[str]:
+    v = float(value)
+    integer = "." not in value and "e" not in value.lower()
+    low = name.lower()
+    if integer:
+        if v <= 1:
+            opts = [v + 1, v + 3]
+        else:
+            opts = [max(0, round(v / 2)), round(v * 2)]
+            if v > 2:
+                opts.insert(0, 1 if v > 3 else 0)
+        vals = [str(int(o)) for o in opts if int(o) != int(v)]
+    else:
+        vals = [f"{v * f:g}" for f in (0.1, 0.5, 2, 10) if not (low.startswith(("dropout", "momentum")) and v * f >= 1)]
+    if re.search(r"(?i)λ|lambda|α|alpha|β|beta|γ|gamma|weight|coefficient|dropout", name):
+        vals.insert(0, "0 (term removed)")
+    out: list[str] = []
+    for x in vals:
+        label = f"{name} = {x}" if not x.startswith("0 (") else x
+        if label not in out:
+            out.append(label)
+    return out[:5]
+
+
+LEAD_VERB = re.compile(
+    r"(?i)^(?:adding|using|learning|examining|improving|introducing|incorporating|applying|modeling|modelling|"
+    r"conditioning on|predicting|training with|training|regularization using|regularisation using|on|towards?)\s+"
+)
+FUNCTION_WORDS = frozenset(
+    """a an the of and or for to in on with by from at as is are was were be been being this that these those it its
+    their our we us they which who when where how than then there here into onto over under about between through
+    during without within using used use via each per all any both some such more most less very also only not no can
+    could may might will would should must do does did has have had case cases way order terms addition first second
+    third final further thus hence however while since because so if following same similar standard several
+    many few other another given simple new novel proposed large small high low full entire whole different""".split()
+)
+VERBISH = re.compile(r"(?i)^(?:\w+(?:ed|es|izes|ises))$")
+HEAD_NOUN = re.compile(
+    r"(?i)^(?:loss|losses|regulari[sz](?:ation|er)|penalty|objective|constraint|bonus|term|module|layer|layers|block|blocks|"
+    r"attention|connection|connections|encoder|decoder|network|head|gate|gates|mechanism|embedding|embeddings|pooling|"
+    r"normali[sz]ation|dropout|augmentation|memory|sampling|initiali[sz]ation|schedule|likelihood|mixture|prior|"
+    r"classifier|discriminator|generator|critic|adapter|tokeni[sz]ation|aggregation|fusion|input|inputs|features|"
+    r"offsets|curriculum|replay|buffer|vector|representation|representations|latents?|variables|hierarchy|"
+    r"convolutions?|units|stream|streams|target|targets|policy|function|estimator|distillation|transfer|"
+    r"pretraining|pre-training|fine-tuning|warmup|masking|scheduler|weighting|weights|coefficient|confusion)$"
+)
+WORD = re.compile(r"[A-Za-zα-ωΑ-Ω][\w\-]*|\d+(?:\.\d+)?")
+
+
+def clean_heading(h: str) -> tuple[str, list[str]]:
+    """Heading text without its number or a leading verb; "X versus Y" gives alternatives [Y]."""
+    t = _heading_text(h)
+    t = LEAD_VERB.sub("", t)
+    t = re.sub(r"(?i)^(?:\w+\s+)?(?:using|with|via)\s+", "", t) if re.match(r"(?i)^\w+\s+(?:using|with|via)\s", t) else t
+    m = re.match(r"(?i)^(.+?)\s+(?:versus|vs\.?|instead of|rather than|over)\s+(.+)$", t)
+    if m:
+        return m.group(1).strip(), [m.group(2).strip()]
+    return t.strip(), []
+
+
+def _phrases(sent: str) -> list[str]:
+    """Noun phrases of 1-4 content words that end in a component head noun."""
+    words = WORD.findall(sent)
+    out: list[str] = []
+    for i, w in enumerate(words):
+        if not HEAD_NOUN.match(w):
+            continue
+        j = i
+        while j > 0 and i - j < 3:
+            prev = words[j - 1]
+            low = prev.lower()
+            if low in FUNCTION_WORDS or low in STOP or VERBISH.match(prev) or prev[0].isdigit() or low.endswith("ly"):
+                break
+            j -= 1
+        if j < i:
+            out.append(" ".join(words[j : i + 1]))
+    return out
+
+
+def _components(paper: Paper, msecs: list[Section]) -> list[Candidate]:
+    cands: list[Candidate] = []
+    depths = [_depth(s) for s in msecs]
+    min_depth = min(depths) if depths else 1
+    full = paper.text.lower()
+    for s, d in zip(msecs, depths, strict=True):
+        h, alts = clean_heading(s.heading)
+        if d > min_depth and _usable(h) and not METHOD_HEAD.fullmatch(h.lower()):
+            first = split_sentences(s.text)[:1]
+            cands.append(Candidate(text=h, kind="component", quote=first[0] if first else s.heading, section=s.heading,
+                                   alternatives=alts, sources={"heading"}))
+        for sent in split_sentences(s.text):
+            for m in PROPOSE.finditer(sent):
+                np = _clean_np(m.group("np"))
+                np = " ".join(w for w in np.split() if w.lower() not in FUNCTION_WORDS) if len(np.split()) > 1 else np
+                if _usable(np) and len(np.split()) <= 5:
+                    cands.append(Candidate(text=np, kind="component", quote=sent, section=s.heading, sources={"propose"}))
+            for np in _phrases(sent):
+                if _usable(np) and full.count(np.lower()) >= 2:
+                    cands.append(Candidate(text=np, kind="component", quote=sent, section=s.heading,
+                                           sources={"loss" if LOSS.search(np) else "module"}))
+            for m in ACRONYM.finditer(sent):
+                words = [w for w in m.group("long").split() if w.lower() not in FUNCTION_WORDS]
+                long = " ".join(words[-len(m.group("short")):]) if words else ""
+                if _usable(long) and len(long.split()) >= 2:
+                    cands.append(Candidate(text=f"{long} ({m.group('short')})", kind="component", quote=sent, section=s.heading, sources={"acronym"}))
+            for m in ALTERNATIVE.finditer(sent):
+                alt = _clean_np(m.group("np"))
+                if _usable(alt):
+                    cands.append(Candidate(text="", kind="alternative", quote=sent, section=s.heading, alternatives=[alt], sources={"alternative"}))
+    return cands
+
+
+def _hypers(msecs: list[Section], paper: Paper) -> list[Candidate]:
+    out: list[Candidate] = []
+    secs = msecs + [s for s in paper.sections if re.search(r"(?i)implementation|setup|training details|hyper", s.heading)]
+    for s in secs:
+        for sent in split_sentences(s.text):
+            for m in HYPER.finditer(sent):
+                name = m.group("name")
+                if name in ("k", "K", "T", "N", "M") and not re.search(rf"\b{name}\s*=", sent):
+                    continue
+                out.append(Candidate(text=name, kind="hyper", quote=sent, section=s.heading, value=m.group("value"), sources={"hyper"}))
+            for m in HYPER_BEFORE.finditer(sent):
+                if float(m.group("value")) > 1:
+                    out.append(Candidate(text=f"number of {m.group('name')}", kind="hyper", quote=sent, section=s.heading, value=m.group("value"), sources={"hyper"}))
+    return out
+
+
+def _merge(cands: list[Candidate]) -> list[Candidate]:
+    merged: list[Candidate] = []
+    for c in cands:
+        for m in merged:
+            if m.kind == c.kind and (m.text.lower() == c.text.lower() or overlap(m.text, c.text) >= 0.8 and min(len(content_tokens(m.text)), len(content_tokens(c.text))) >= 2):
+                m.sources |= c.sources
+                if len(c.text) < len(m.text) and "heading" not in m.sources:
+                    m.text = c.text
+                break
+        else:
+            merged.append(Candidate(text=c.text, kind=c.kind, quote=c.quote, section=c.section, value=c.value,
+                                    alternatives=list(c.alternatives), sources=set(c.sources)))
+    return merged
+
+
+def _score(c: Candidate, paper: Paper, method_text: str, contrib_text: str) -> float:
+    toks = content_tokens(c.text)
+    if not toks:
+        return 0.0
+    def hits(text: str) -> float:
+        t = content_tokens(text)
+        return len(toks & t) / len(toks)
+    low = method_text.lower()
+    mentions = low.count(c.text.lower()) if len(c.text) > 3 else 0
+    s = 1.0 * hits(paper.title) + 1.5 * hits(paper.abstract) + 1.5 * hits(contrib_text)
+    s += 0.8 * math.log1p(mentions)
+    s += {"heading": 2.0, "propose": 1.2, "acronym": 0.8, "loss": 0.8, "module": 0.3, "hyper": 0.6}.get(max(c.sources, key=lambda x: {"heading": 5, "propose": 4, "acronym": 3, "loss": 2, "hyper": 1}.get(x, 0)), 0)
+    s += 0.3 * (len(c.sources) - 1)
+    if c.kind == "hyper":
+        s += 0.5 * hits(paper.abstract + " " + contrib_text)
+    if c.alternatives:
+        s += 0.8
+    return round(s, 4)
+
+
+def _contributions(paper: Paper) -> str:
+    text = paper.abstract
+    for s in paper.sections[:4]:
+        for sent in split_sentences(s.text):
+            if re.search(r"(?i)\b(we propose|we introduce|our contributions?|we present|1\)|2\)|we make|we show that)\b", sent):
+                text += " " + sent
+    return text
+
+
+def _to_ablation(c: Candidate, metrics: list[str]) -> Ablation:
+    ev = [Evidence(quote=c.quote[:400], section=c.section, verified=True)]
+    if c.kind == "hyper":
+        reps = _neighbours(c.value or "1", c.text)
+        return Ablation(
+            name=f"Sensitivity to {c.text}",
+            ablated_part=f"{c.text} (set to {c.value} in the paper)",
+            action="REPLACE",
+            replacement=reps,
+            metrics=metrics,
+            evidence=ev,
+            score=c.score,
+            rationale=f"The paper fixes {c.text} = {c.value}; a sweep shows how sensitive the results are to it.",
+        )
+    if c.alternatives:
+        reps = [*c.alternatives, f"no {c.text}"] if ADDITIVE.search(c.text) else list(c.alternatives)
+        return Ablation(
+            name=f"{c.text[:1].upper()}{c.text[1:]} vs. {c.alternatives[0]}",
+            ablated_part=c.text,
+            action="REPLACE",
+            replacement=reps,
+            metrics=metrics,
+            evidence=ev,
+            score=c.score,
+            rationale=f"The paper chooses {c.text} over {c.alternatives[0]}; comparing them isolates that design choice.",
+        )
+    return Ablation(
+        name=f"Without {c.text[:1].lower() + c.text[1:] if not c.text[:2].isupper() else c.text}",
+        ablated_part=c.text,
+        action="REMOVE",
+        replacement=None,
+        metrics=metrics,
+        evidence=ev,
+        score=c.score,
+        rationale=f"{c.text} is a part the paper introduces; removing it measures its contribution.",
+    )
+
+
+def _attach_alternatives(comps: list[Candidate], alts: list[Candidate]) -> None:
+    for a in alts:
+        best: Candidate | None = None
+        best_s = 0.0
+        for c in comps:
+            if c.kind != "component" or c.section != a.section:
+                continue
+            sc = 2.0 if c.text.lower() in a.quote.lower() else overlap(c.text, a.quote) * 0.9
+            if sc > best_s:
+                best, best_s = c, sc
+        if best is not None and best_s >= 0.6 and a.alternatives[0].lower() not in best.text.lower():
+            if a.alternatives[0] not in best.alternatives and overlap(a.alternatives[0], best.text) < 0.8:
+                best.alternatives.append(a.alternatives[0])
+                best.sources.add("alternative")
+
+
+def plan_offline(paper: Paper, opts: PlanOptions) -> Plan:
+    k = opts.top_k
+    msecs = method_sections(paper)
+    method_text = "\n".join(s.text for s in msecs)
+    metrics = find_metrics(paper) or ["the paper's main evaluation metric"]
+    raw = _components(paper, msecs)
+    comps = _merge([c for c in raw if c.kind == "component"])
+    _attach_alternatives(comps, [c for c in raw if c.kind == "alternative"])
+    hypers = _merge(_hypers(msecs, paper))
+    contrib = _contributions(paper)
+    pool = comps + hypers
+    for c in pool:
+        c.score = _score(c, paper, method_text, contrib)
+    existing = existing_ablations(paper) if opts.mode == "reviewer" else []
+    excluded: list[str] = []
+    if existing:
+        keep = []
+        for c in pool:
+            if any(overlap(c.text, e) >= 0.67 for e, _ in existing):
+                excluded.append(c.text)
+            else:
+                keep.append(c)
+        pool = keep
+    pool.sort(key=lambda c: (-c.score, c.text.lower()))
+    chosen: list[Candidate] = []
+    for c in pool:
+        if any(overlap(c.text, o.text) >= 0.6 for o in chosen):
+            continue
+        chosen.append(c)
+        if len(chosen) >= k:
+            break
+    ablations = [_to_ablation(c, metrics) for c in chosen]
+    trace = _trace(paper, opts, msecs, comps, hypers, metrics, existing, excluded, chosen)
+    warnings = [] if ablations else ["no method components could be found in the text"]
+    return Plan(
+        paper_id=paper.id,
+        paper_title=paper.title,
+        mode=opts.mode,
+        planner="offline",
+        model="rules",
+        k=k,
+        reasoning_trace=trace,
+        ablations=ablations,
+        warnings=warnings,
+        findings=list(paper.findings),
+    )
+
+
+def _trace(
+    paper: Paper,
+    opts: PlanOptions,
+    msecs: list[Section],
+    comps: list[Candidate],
+    hypers: list[Candidate],
+    metrics: list[str],
+    existing: list[tuple[str, str]],
+    excluded: list[str],
+    chosen: list[Candidate],
+) -> str:
+    def names(cs: list[Candidate], n: int = 8) -> str:
+        top = sorted(cs, key=lambda c: -c.score)[:n]
+        return ", ".join(f"{c.text}" + (f" = {c.value}" if c.value else "") for c in top) or "none"
+
+    lines = [
+        f"This plan was built from the paper's text by rules, without a language model (mode: {opts.mode}).",
+        "",
+        f"Method sections read: {', '.join(_heading_text(s.heading) for s in msecs[:8]) or 'none found'}.",
+        f"Components found ({len(comps)}): {names(comps)}.",
+        f"Hyperparameters with stated values ({len(hypers)}): {names(hypers, 5)}.",
+        f"Metrics the paper reports: {', '.join(metrics)}.",
+    ]
+    if opts.mode == "reviewer":
+        lines.append(
+            f"Ablations the paper already reports ({len(existing)}): {', '.join(e for e, _ in existing[:8]) or 'none found'}"
+            + (f"; excluded as already covered: {', '.join(excluded[:6])}." if excluded else ".")
+        )
+    lines.append("")
+    lines.append(
+        "Ranking: each candidate scores for appearing in the title, the abstract and the contribution claims, "
+        "for its mentions in the method, and for how it was introduced (a subsection of its own ranks highest)."
+    )
+    for i, c in enumerate(chosen, 1):
+        how = ", ".join(sorted(c.sources))
+        lines.append(f"{i}. {c.text} (score {c.score:.2f}; found as: {how}; section: {_heading_text(c.section)})")
+    return "\n".join(lines)
+
+
+@register_planner("offline")
+class OfflinePlanner:
+    name = "offline"
+    needs_model = False
+
+    async def plan(self, paper: Paper, opts: PlanOptions, lm: LMClient | None) -> Plan:
+        return plan_offline(paper, opts)

@@ -1,0 +1,1 @@
+"""Staged planner (placeholder module; see issue)."""

@@ -1,0 +1,34 @@
+"""JSONL (one ablation per line, AblationBench fields first) and JSON (the whole plan)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from abplan.schema import Ablation, Plan
+
+
+def ablation_record(a: Ablation) -> dict[str, Any]:
+    rec = a.core()
+    if a.rationale:
+        rec["rationale"] = a.rationale
+    if a.support is not None:
+        rec["support"] = a.support
+    if a.evidence:
+        rec["evidence"] = [ev.model_dump(exclude_none=True) for ev in a.evidence]
+    return rec
+
+
+def render_jsonl(plan: Plan) -> str:
+    return "".join(json.dumps(ablation_record(a), ensure_ascii=False) + "\n" for a in plan.ablations)
+
+
+def render_json(plan: Plan) -> str:
+    return plan.model_dump_json(indent=2) + "\n"
+
+
+def read_jsonl_plan(text: str) -> list[Ablation]:
+    """Read an AblationBench-style plan file (tolerantly, like any LM reply)."""
+    from abplan.parsing import parse_plan
+
+    return parse_plan("<predictions>\n" + text + "\n</predictions>").ablations

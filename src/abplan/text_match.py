@@ -1,0 +1,60 @@
+"""Light lexical tools shared by the offline planner, the lexical judge and evidence grounding."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+STOP = frozenset(
+    """a an the of and or for to in on with by from at as is are was were be been being this that these those
+    it its their our we us you they which who whom whose what when where how than then there here into onto over
+    under about between through during without within using used use uses based via each per all any both some
+    such more most less least very also only not no can could may might will would should must do does did done
+    has have had new proposed model method approach paper work section figure table eq equation results result
+    one two three first second ablation ablations study effect impact different other same e.g i.e etc""".split()
+)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    w = word.lower()
+    for suf in ("ization", "isation", "ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "s", "al", "ly"):
+        if len(w) > len(suf) + 3 and w.endswith(suf):
+            return w[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+    return w
+
+
+def content_tokens(text: str) -> set[str]:
+    toks = re.findall(r"[A-Za-zα-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-]*", text)
+    out: set[str] = set()
+    for t in toks:
+        for part in t.split("-"):
+            p = part.lower()
+            if len(p) > 1 and p not in STOP:
+                out.add(stem(p))
+    return out
+
+
+def overlap(a: str, b: str) -> float:
+    """Overlap coefficient of content stems: |A∩B| / min(|A|, |B|)."""
+    ta, tb = content_tokens(a), content_tokens(b)
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / min(len(ta), len(tb))
+
+
+def jaccard(a: str, b: str) -> float:
+    ta, tb = content_tokens(a), content_tokens(b)
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / len(ta | tb)
+
+
+def normalize_ws(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def split_sentences(text: str) -> list[str]:
+    text = re.sub(r"\s+", " ", text)
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[])", text)
+    return [p.strip() for p in parts if len(p.strip()) > 3]
