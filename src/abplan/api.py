@@ -86,7 +86,22 @@ def plan_paper(
 ) -> Plan:
     """Plan the ablations of a paper (a path, an arXiv id, or a loaded `Paper`)."""
     settings = load_settings(model=model, base_url=base_url, cache_dir=cache_dir)
-    paper = source if isinstance(source, Paper) else load_paper(source, cache_dir=settings.cache_dir, keep_hidden_text=keep_hidden_text)
+    paper = (
+        source
+        if isinstance(source, Paper)
+        else load_paper(source, cache_dir=settings.cache_dir, keep_hidden_text=keep_hidden_text)
+    )
     return asyncio.run(
-        aplan_paper(paper, mode=mode, planner=planner, model=model, k=k, temperature=temperature, lm=lm, settings=settings, offline=offline, **extra)
+        aplan_paper(
+            paper,
+            mode=mode,
+            planner=planner,
+            model=model,
+            k=k,
+            temperature=temperature,
+            lm=lm,
+            settings=settings,
+            offline=offline,
+            **extra,
+        )
     )

@@ -52,7 +52,10 @@ def handle_errors(fn: F) -> F:
             err.print(f"[bold red]abplan: error:[/] {e}", highlight=False, soft_wrap=True)
             raise typer.Exit(e.exit_code) from None
         except RequestPending:
-            err.print("[bold red]abplan: error:[/] LM requests pending (offline mode): run 'abplan lm export'", highlight=False)
+            err.print(
+                "[bold red]abplan: error:[/] LM requests pending (offline mode): run 'abplan lm export'",
+                highlight=False,
+            )
             raise typer.Exit(3) from None
         except PermissionError as e:
             err.print(f"[bold red]abplan: error:[/] permission denied: {e.filename}", highlight=False)
@@ -72,7 +75,9 @@ def version_cb(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=version_cb, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_cb, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """abplan: ablation plans for AI papers."""
 
@@ -80,7 +85,14 @@ def root(
 def print_plan(plan: Plan) -> None:
     for f in plan.findings:
         err.print(f"[yellow]warning:[/] {f.kind}: {f.detail}", highlight=False)
-    out.print(Panel(Text(plan.reasoning_trace.strip()), title="Reasoning Trace", border_style="blue", title_align="left"))
+    out.print(
+        Panel(
+            Text(plan.reasoning_trace.strip()),
+            title="Reasoning Trace",
+            border_style="blue",
+            title_align="left",
+        )
+    )
     body = Text()
     for i, a in enumerate(plan.ablations, 1):
         body.append(f"{i}. {a.name}\n", style="bold")
@@ -93,25 +105,70 @@ def print_plan(plan: Plan) -> None:
         if a.support is not None:
             body.append(f"   Support: {a.support}\n")
     colour = "magenta" if plan.mode == "author" else "green"
-    out.print(Panel(body, title=f"Ablation Plan ({plan.mode} mode, {plan.planner}/{plan.model})", border_style=colour, title_align="left"))
+    out.print(
+        Panel(
+            body,
+            title=f"Ablation Plan ({plan.mode} mode, {plan.planner}/{plan.model})",
+            border_style=colour,
+            title_align="left",
+        )
+    )
 
 
 @app.command()
 @handle_errors
 def plan(
-    source: Annotated[str, typer.Argument(help="A PDF, .tex, LaTeX folder, .tar.gz/.zip of sources, .md, .txt, or an arXiv id/URL.")],
-    mode: Annotated[str, typer.Option("--mode", "-m", help="author: ablations to run; reviewer: ablations missing from a full paper.")] = "author",
-    model: Annotated[str | None, typer.Option("--model", help="provider/model, e.g. openai/gpt-4o, anthropic/claude-sonnet-4-5, ollama/qwen3:8b.")] = None,
-    planner: Annotated[str, typer.Option("--planner", "-p", help="auto (lm with a model, else offline), lm, staged or offline.")] = "auto",
-    k: Annotated[int | None, typer.Option("-k", help="Maximum number of ablations (default 5 author, 2 reviewer).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: md, html, jsonl, json.")] = "md,html",
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A PDF, .tex, LaTeX folder, .tar.gz/.zip of sources, .md, .txt, or an arXiv id/URL."
+        ),
+    ],
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode", "-m", help="author: ablations to run; reviewer: ablations missing from a full paper."
+        ),
+    ] = "author",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="provider/model, e.g. openai/gpt-4o, anthropic/claude-sonnet-4-5, ollama/qwen3:8b.",
+        ),
+    ] = None,
+    planner: Annotated[
+        str,
+        typer.Option("--planner", "-p", help="auto (lm with a model, else offline), lm, staged or offline."),
+    ] = "auto",
+    k: Annotated[
+        int | None, typer.Option("-k", help="Maximum number of ablations (default 5 author, 2 reviewer).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Comma-separated: md, html, jsonl, json.")
+    ] = "md,html",
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the plan files.")] = Path("plans"),
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...).")] = None,
-    temperature: Annotated[float | None, typer.Option("--temperature", help="Sampling temperature (default 0).")] = None,
-    offline: Annotated[bool, typer.Option("--offline", help="Answer only from the cache; record misses for 'abplan lm export' (exit 3).")] = False,
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Where LM responses and downloads are cached.")] = None,
-    keep_hidden_text: Annotated[bool, typer.Option("--keep-hidden-text", help="Let the planner see text hidden from human readers.")] = False,
-    samples: Annotated[int | None, typer.Option("--samples", help="staged planner: independent candidate plans.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...).")
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option("--temperature", help="Sampling temperature (default 0).")
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline", help="Answer only from the cache; record misses for 'abplan lm export' (exit 3)."
+        ),
+    ] = False,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Where LM responses and downloads are cached.")
+    ] = None,
+    keep_hidden_text: Annotated[
+        bool, typer.Option("--keep-hidden-text", help="Let the planner see text hidden from human readers.")
+    ] = False,
+    samples: Annotated[
+        int | None, typer.Option("--samples", help="staged planner: independent candidate plans.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the plan.")] = False,
 ) -> None:
     """Read a paper and plan its ablations."""
@@ -125,7 +182,10 @@ def plan(
 
         get_planner(name)  # raises with a near-miss suggestion
     if planner == "auto" and name == "offline":
-        err.print("note: no model configured, so the offline planner is used; plan with an LM via --model provider/name or ABPLAN_MODEL", highlight=False)
+        err.print(
+            "note: no model configured, so the offline planner is used; plan with an LM via --model provider/name or ABPLAN_MODEL",
+            highlight=False,
+        )
     with err.status("reading the paper…"):
         paper = load_paper(source, cache_dir=settings.cache_dir, keep_hidden_text=keep_hidden_text)
     extra: dict[str, Any] = {}
@@ -136,19 +196,33 @@ def plan(
         client = make_client(settings, offline=offline) if name != "offline" else None
         try:
             return await aplan_paper(
-                paper, mode=mode, planner=name, model=settings.model, k=k, temperature=temperature, lm=client, settings=settings, **extra  # type: ignore[arg-type]
+                paper,
+                mode=mode,
+                planner=name,
+                model=settings.model,
+                k=k,
+                temperature=temperature,
+                lm=client,
+                settings=settings,
+                **extra,  # type: ignore[arg-type]
             )
         finally:
             if client is not None:
                 await client.aclose()
 
-    with err.status(f"planning with {name}{'/' + settings.model if settings.model and name != 'offline' else ''}…"):
+    with err.status(
+        f"planning with {name}{'/' + settings.model if settings.model and name != 'offline' else ''}…"
+    ):
         result = asyncio.run(run())
     paths = write_plan(result, out_dir, formats, stem=slug(paper.title, 80))
     if not quiet:
         print_plan(result)
     u = result.usage
-    cost = f", {u.calls} LM calls ({u.cached_calls} cached), {u.input_tokens + u.output_tokens} tokens, ${u.cost_usd:.4f}" if u.calls or u.cached_calls else ""
+    cost = (
+        f", {u.calls} LM calls ({u.cached_calls} cached), {u.input_tokens + u.output_tokens} tokens, ${u.cost_usd:.4f}"
+        if u.calls or u.cached_calls
+        else ""
+    )
     err.print(f"wrote {', '.join(str(p) for p in paths)}{cost}", highlight=False, soft_wrap=True)
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
 lm_app = typer.Typer(help="Batch mode: export pending LM requests, import answers.", no_args_is_help=True)

@@ -16,7 +16,12 @@ from typing import Any
 from abplan.errors import ConfigError
 from abplan.papers import default_cache_dir
 
-KEY_ENVS = {"openai": "OPENAI_API_KEY", "openrouter": "OPENROUTER_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "vllm": "VLLM_API_KEY"}
+KEY_ENVS = {
+    "openai": "OPENAI_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "vllm": "VLLM_API_KEY",
+}
 
 
 @dataclass
@@ -90,7 +95,10 @@ def load_settings(**flags: Any) -> Settings:
     s.max_retries = int(pick("max_retries", "ABPLAN_MAX_RETRIES", int))
     prices = file.get("prices", {})
     try:
-        s.prices = {k: (float(v[0]), float(v[1])) if isinstance(v, list) else (float(v["input"]), float(v["output"])) for k, v in prices.items()}
+        s.prices = {
+            k: (float(v[0]), float(v[1])) if isinstance(v, list) else (float(v["input"]), float(v["output"]))
+            for k, v in prices.items()
+        }
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise ConfigError(f"{path}: [prices] entries must be [input, output] USD per million tokens") from e
     if s.concurrency < 1:

@@ -17,21 +17,56 @@ from abplan.schema import ACTIONS, Ablation, Action
 
 _TAG = r"<\s*{0}\s*>(.*?)(?:<\s*/\s*{0}\s*>|(?=<\s*{0}\s*>)|$)"
 _ACTION_ALIASES: dict[str, Action] = {
-    "REMOVE": "REMOVE", "REMOVAL": "REMOVE", "DELETE": "REMOVE", "DROP": "REMOVE", "DISABLE": "REMOVE",
-    "ABLATE": "REMOVE", "EXCLUDE": "REMOVE", "WITHOUT": "REMOVE",
-    "REPLACE": "REPLACE", "REPLACEMENT": "REPLACE", "SUBSTITUTE": "REPLACE", "SWAP": "REPLACE", "MODIFY": "REPLACE",
-    "CHANGE": "REPLACE", "VARY": "REPLACE", "ALTER": "REPLACE", "SWEEP": "REPLACE", "TUNE": "REPLACE",
-    "ADD": "ADD", "ADDITION": "ADD", "INSERT": "ADD", "INCLUDE": "ADD", "APPEND": "ADD",
+    "REMOVE": "REMOVE",
+    "REMOVAL": "REMOVE",
+    "DELETE": "REMOVE",
+    "DROP": "REMOVE",
+    "DISABLE": "REMOVE",
+    "ABLATE": "REMOVE",
+    "EXCLUDE": "REMOVE",
+    "WITHOUT": "REMOVE",
+    "REPLACE": "REPLACE",
+    "REPLACEMENT": "REPLACE",
+    "SUBSTITUTE": "REPLACE",
+    "SWAP": "REPLACE",
+    "MODIFY": "REPLACE",
+    "CHANGE": "REPLACE",
+    "VARY": "REPLACE",
+    "ALTER": "REPLACE",
+    "SWEEP": "REPLACE",
+    "TUNE": "REPLACE",
+    "ADD": "ADD",
+    "ADDITION": "ADD",
+    "INSERT": "ADD",
+    "INCLUDE": "ADD",
+    "APPEND": "ADD",
 }
 _KEY_ALIASES = {
-    "name": "name", "title": "name", "ablation": "name", "ablation_name": "name",
-    "ablated_part": "ablated_part", "ablatedpart": "ablated_part", "part": "ablated_part", "component": "ablated_part",
-    "ablated_component": "ablated_part", "target": "ablated_part",
-    "action": "action", "type": "action", "operation": "action",
-    "replacement": "replacement", "replacements": "replacement", "alternatives": "replacement", "options": "replacement",
-    "metrics": "metrics", "metric": "metrics", "evaluation_metrics": "metrics",
-    "rationale": "rationale", "reason": "rationale", "justification": "rationale",
-    "evidence": "evidence", "quote": "evidence",
+    "name": "name",
+    "title": "name",
+    "ablation": "name",
+    "ablation_name": "name",
+    "ablated_part": "ablated_part",
+    "ablatedpart": "ablated_part",
+    "part": "ablated_part",
+    "component": "ablated_part",
+    "ablated_component": "ablated_part",
+    "target": "ablated_part",
+    "action": "action",
+    "type": "action",
+    "operation": "action",
+    "replacement": "replacement",
+    "replacements": "replacement",
+    "alternatives": "replacement",
+    "options": "replacement",
+    "metrics": "metrics",
+    "metric": "metrics",
+    "evaluation_metrics": "metrics",
+    "rationale": "rationale",
+    "reason": "rationale",
+    "justification": "rationale",
+    "evidence": "evidence",
+    "quote": "evidence",
 }
 
 
@@ -212,7 +247,9 @@ def to_ablation(raw: dict[str, Any], index: int) -> tuple[Ablation | None, list[
         notes.append(f"{label} ({name}): action {d.get('action')!r} read as {action}")
     replacement = _as_list(d.get("replacement"))
     if not isinstance(d.get("replacement"), list | type(None)):
-        notes.append(f"{label} ({name}): replacement given as {type(d.get('replacement')).__name__}: made a list")
+        notes.append(
+            f"{label} ({name}): replacement given as {type(d.get('replacement')).__name__}: made a list"
+        )
     if action in ("REPLACE", "ADD") and not replacement:
         notes.append(f"{label} ({name}): {action} without replacement options")
     metrics = _as_list(d.get("metrics"), split_commas=True) or []

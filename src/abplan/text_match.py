@@ -6,19 +6,36 @@ import re
 from functools import lru_cache
 
 STOP = frozenset(
-    """a an the of and or for to in on with by from at as is are was were be been being this that these those
-    it its their our we us you they which who whom whose what when where how than then there here into onto over
-    under about between through during without within using used use uses based via each per all any both some
-    such more most less least very also only not no can could may might will would should must do does did done
-    has have had new proposed model method approach paper work section figure table eq equation results result
-    one two three first second ablation ablations study effect impact different other same e.g i.e etc""".split()
+    """a an the of and or for to in on with by from at as is are was were be been being this that these
+    those it its their our we us you they which who whom whose what when where how than then there here
+    into onto over under about between through during without within using used use uses based via each
+    per all any both some such more most less least very also only not no can could may might will would
+    should must do does did done has have had new proposed model method approach paper work section
+    figure table eq equation results result one two three first second ablation ablations study effect
+    impact different other same e.g i.e etc""".split()  # noqa: SIM905
 )
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     w = word.lower()
-    for suf in ("ization", "isation", "ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "s", "al", "ly"):
+    for suf in (
+        "ization",
+        "isation",
+        "ations",
+        "ation",
+        "ings",
+        "ing",
+        "ies",
+        "ied",
+        "ers",
+        "er",
+        "es",
+        "ed",
+        "s",
+        "al",
+        "ly",
+    ):
         if len(w) > len(suf) + 3 and w.endswith(suf):
             return w[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
     return w

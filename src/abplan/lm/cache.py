@@ -61,7 +61,8 @@ class ResponseCache:
 
     def add_pending(self, req: LMRequest) -> None:
         self._db.execute(
-            "INSERT OR IGNORE INTO pending VALUES (?,?,?,?)", (req.key, req.model, json.dumps(req.to_json()), time.time())
+            "INSERT OR IGNORE INTO pending VALUES (?,?,?,?)",
+            (req.key, req.model, json.dumps(req.to_json()), time.time()),
         )
 
     def pending(self) -> list[tuple[str, dict[str, Any]]]:

@@ -102,7 +102,9 @@ class LMClient:
                 resp2 = await self._complete_once(bigger)
                 if resp2.finish_reason != "length":
                     return _merge_usage(resp2, resp)
-            raise LMError(f"{req.model}: reply cut off at the token limit ({req.max_tokens} tokens) even after a retry")
+            raise LMError(
+                f"{req.model}: reply cut off at the token limit ({req.max_tokens} tokens) even after a retry"
+            )
         return resp
 
     async def _complete_once(self, req: LMRequest) -> LMResponse:
@@ -168,13 +170,18 @@ class LMClient:
                 try:
                     resp = await asyncio.wait_for(provider.complete(req, self.timeout), self.timeout + 5)
                 except TimeoutError as e:
-                    err: ProviderError = ProviderError(f"{req.model}: request timed out after {self.timeout:.0f}s", retryable=True)
+                    err: ProviderError = ProviderError(
+                        f"{req.model}: request timed out after {self.timeout:.0f}s", retryable=True
+                    )
                     err.__cause__ = e
                 except ProviderError as e:
                     err = e
                 else:
                     if resp.cost_usd < 0:
-                        resp = replace(resp, cost_usd=cost_of(req.model, resp.input_tokens, resp.output_tokens, self.prices))
+                        resp = replace(
+                            resp,
+                            cost_usd=cost_of(req.model, resp.input_tokens, resp.output_tokens, self.prices),
+                        )
                     return replace(resp, key=req.key, cached=False)
             if not err.retryable or attempt >= self.max_retries:
                 tries = f" after {attempt + 1} attempts" if attempt else ""

@@ -24,7 +24,9 @@ PRICES: dict[str, tuple[float, float]] = {
 LOCAL_PROVIDERS = {"ollama", "vllm", "llamacpp", "fake", "local"}
 
 
-def price_of(model: str, overrides: dict[str, tuple[float, float]] | None = None) -> tuple[float, float] | None:
+def price_of(
+    model: str, overrides: dict[str, tuple[float, float]] | None = None
+) -> tuple[float, float] | None:
     """Longest matching key wins: 'openai/gpt-4o-mini' matches 'gpt-4o-mini' before 'gpt-4o'."""
     provider, _, name = model.partition("/")
     if provider in LOCAL_PROVIDERS:
@@ -36,7 +38,9 @@ def price_of(model: str, overrides: dict[str, tuple[float, float]] | None = None
     return table[max(hits, key=len)] if hits else None
 
 
-def cost_of(model: str, input_tokens: int, output_tokens: int, overrides: dict[str, tuple[float, float]] | None = None) -> float:
+def cost_of(
+    model: str, input_tokens: int, output_tokens: int, overrides: dict[str, tuple[float, float]] | None = None
+) -> float:
     p = price_of(model, overrides)
     if p is None:
         return 0.0

@@ -1,5 +1,5 @@
 """Providers behind one interface: OpenAI-compatible endpoints (OpenAI, OpenRouter, Ollama, vLLM, llama.cpp,
-any --base-url), Anthropic (optional extra) and a scripted fake for tests.
+any --base-url) through the `openai` SDK, Anthropic's Messages API over httpx, and a scripted fake for tests.
 
 Each provider turns a request into one HTTP call and translates its failures into `ProviderError`,
 so the retry loop in `client.py` is written once.
@@ -12,13 +12,13 @@ import email.utils
 import inspect
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 
-from abplan.errors import ConfigError, MissingExtraError
+from abplan.errors import ConfigError
 from abplan.lm.types import LMRequest, LMResponse, ProviderError
 
 
@@ -61,7 +61,9 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def status_error(model: str, status: int, headers: httpx.Headers | None, detail: str = "") -> ProviderError:
+def status_error(
+    model: str, status: int, headers: Mapping[str, str] | None, detail: str = ""
+) -> ProviderError:
     retry_after = parse_retry_after(headers.get("retry-after")) if headers is not None else None
     hint = {
         401: "authentication failed: check the API key",
@@ -84,12 +86,18 @@ def _reasoning_model(name: str) -> bool:
 class OpenAICompatible:
     """Chat completions through the `openai` SDK (its own retries off: ours honour Retry-After)."""
 
-    def __init__(self, provider: str, base_url: str, api_key: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, provider: str, base_url: str, api_key: str, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         from openai import AsyncOpenAI
 
         self.provider = provider
         self._http = httpx.AsyncClient(transport=transport) if transport is not None else None
-        self._client = AsyncOpenAI(api_key=api_key or "none", base_url=base_url, max_retries=0, http_client=self._http)
+        # openai 1.x runs on httpx, 3.x on httpx2, which still accepts an httpx client (our test seam).
+        http_client: Any = self._http
+        self._client = AsyncOpenAI(
+            api_key=api_key or "none", base_url=base_url, max_retries=0, http_client=http_client
+        )
 
     def body(self, req: LMRequest) -> dict[str, Any]:
         """The JSON body sent for `req` (also what batch export writes)."""
@@ -114,7 +122,9 @@ class OpenAICompatible:
             choice = completion.choices[0]
             text = choice.message.content or ""
         except (AttributeError, IndexError, TypeError, ValueError) as e:
-            raise ProviderError(f"{req.model}: invalid response from the provider (no choices)", retryable=True) from e
+            raise ProviderError(
+                f"{req.model}: invalid response from the provider (no choices)", retryable=True
+            ) from e
         usage = completion.usage
         cost = None
         if usage is not None and usage.model_extra:
@@ -186,47 +196,58 @@ def _cause(e: BaseException) -> str:
 
 
 class AnthropicProvider:
-    def __init__(self, api_key: str, base_url: str | None, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        try:
-            import anthropic
-        except ImportError as e:
-            raise MissingExtraError("the anthropic package", "anthropic") from e
-        self._http = httpx.AsyncClient(transport=transport) if transport is not None else None
-        kwargs: dict[str, Any] = {"api_key": api_key, "max_retries": 0}
-        if base_url:
-            kwargs["base_url"] = base_url
-        if self._http is not None:
-            kwargs["http_client"] = self._http
-        self._client = anthropic.AsyncAnthropic(**kwargs)
+    """Anthropic's Messages API, spoken directly over httpx (one POST; no SDK needed)."""
+
+    VERSION = "2023-06-01"
+
+    def __init__(
+        self, api_key: str, base_url: str | None, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._url = (base_url or "https://api.anthropic.com").rstrip("/")
+        if self._url.endswith("/v1"):
+            self._url = self._url[:-3]
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            headers={
+                "x-api-key": api_key,
+                "anthropic-version": self.VERSION,
+                "content-type": "application/json",
+            },
+        )
 
     async def complete(self, req: LMRequest, timeout: float) -> LMResponse:
-        import anthropic
-
         try:
-            msg = await self._client.messages.create(**anthropic_params(req), timeout=timeout)
-        except anthropic.APIStatusError as e:
-            raise status_error(req.model, e.status_code, e.response.headers, _detail(e.body)) from e
-        except anthropic.APITimeoutError as e:
+            r = await self._http.post(f"{self._url}/v1/messages", json=anthropic_params(req), timeout=timeout)
+        except httpx.TimeoutException as e:
             raise ProviderError(f"{req.model}: request timed out after {timeout:.0f}s", retryable=True) from e
-        except anthropic.APIConnectionError as e:
-            raise ProviderError(f"{req.model}: connection failed ({_cause(e)})", retryable=True) from e
-        except (anthropic.APIResponseValidationError, ValueError) as e:
+        except httpx.TransportError as e:
+            raise ProviderError(f"{req.model}: connection failed ({type(e).__name__})", retryable=True) from e
+        if r.status_code != 200:
+            try:
+                detail = _detail(r.json())
+            except ValueError:
+                detail = r.text[:200]
+            raise status_error(req.model, r.status_code, r.headers, detail)
+        try:
+            msg = r.json()
+            text = "".join(b.get("text", "") for b in msg["content"] if b.get("type") == "text")
+            usage = msg.get("usage", {})
+            stop = str(msg.get("stop_reason"))
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise ProviderError(f"{req.model}: invalid response from the provider", retryable=True) from e
-        text = "".join(getattr(b, "text", "") for b in msg.content if getattr(b, "type", "") == "text")
-        stop = {"max_tokens": "length", "end_turn": "stop", "stop_sequence": "stop"}.get(str(msg.stop_reason), str(msg.stop_reason))
         return LMResponse(
             text=text,
-            finish_reason=stop,
-            input_tokens=msg.usage.input_tokens,
-            output_tokens=msg.usage.output_tokens,
+            finish_reason={"max_tokens": "length", "end_turn": "stop", "stop_sequence": "stop"}.get(
+                stop, stop
+            ),
+            input_tokens=int(usage.get("input_tokens", 0)),
+            output_tokens=int(usage.get("output_tokens", 0)),
             cost_usd=-1.0,
-            model=msg.model,
+            model=str(msg.get("model", req.model_name)),
         )
 
     async def aclose(self) -> None:
-        await self._client.close()
-        if self._http is not None:
-            await self._http.aclose()
+        await self._http.aclose()
 
 
 Reply = str | LMResponse | BaseException
@@ -262,7 +283,9 @@ class FakeModel:
         if isinstance(reply, LMResponse):
             return reply
         prompt = sum(len(c) for _, c in req.messages) // 4
-        return LMResponse(text=reply, input_tokens=prompt, output_tokens=len(reply) // 4, cost_usd=0.0, model=req.model_name)
+        return LMResponse(
+            text=reply, input_tokens=prompt, output_tokens=len(reply) // 4, cost_usd=0.0, model=req.model_name
+        )
 
     async def aclose(self) -> None:
         return None
@@ -306,7 +329,9 @@ def make_provider(
             ep = OPENAI_COMPATIBLE["local"]
         else:
             known = ", ".join(ALL_PROVIDERS)
-            raise ConfigError(f"unknown provider '{provider}' in model '{model}' (known: {known}; or give --base-url)")
+            raise ConfigError(
+                f"unknown provider '{provider}' in model '{model}' (known: {known}; or give --base-url)"
+            )
     url = base_url or ep.base_url
     if not url:
         raise ConfigError(f"model '{model}' needs --base-url (or ABPLAN_BASE_URL)")

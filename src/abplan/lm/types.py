@@ -101,7 +101,7 @@ class LMResponse:
         )
 
 
-class RequestPending(Exception):  # noqa: N818 - a signal, not an error
+class RequestPending(Exception):
     """Offline mode: this request is not in the cache; it was recorded as pending."""
 
     def __init__(self, key: str) -> None:
@@ -112,7 +112,9 @@ class RequestPending(Exception):  # noqa: N818 - a signal, not an error
 class ProviderError(Exception):
     """A provider's failure, classified for the retry loop."""
 
-    def __init__(self, message: str, *, retryable: bool, status: int | None = None, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.status = status

@@ -18,7 +18,13 @@ from abplan.schema import Finding, Paper, Section
 
 __all__ = ["default_cache_dir", "load_paper"]
 
-TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".mmd": "markdown", ".txt": "text", ".text": "text"}
+TEXT_SUFFIXES = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".mmd": "markdown",
+    ".txt": "text",
+    ".text": "text",
+}
 
 
 def default_cache_dir() -> Path:
@@ -81,8 +87,12 @@ def _load_pdf(path: Path, keep_hidden: bool) -> Paper:
         for chunk in removed:
             text = text.replace(chunk, " ")
         if removed:
-            sections = [Section(heading=s.heading, text=_drop(s.text, removed), level=s.level) for s in sections]
-    return _paper(title, abstract, sections, text, "pdf", str(path), got.findings + findings, pages=got.page_count)
+            sections = [
+                Section(heading=s.heading, text=_drop(s.text, removed), level=s.level) for s in sections
+            ]
+    return _paper(
+        title, abstract, sections, text, "pdf", str(path), got.findings + findings, pages=got.page_count
+    )
 
 
 def _drop(text: str, chunks: list[str]) -> str:

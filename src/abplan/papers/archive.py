@@ -103,7 +103,9 @@ def _extract_tar(path: Path, dest: Path, budget: _Budget) -> None:
                 continue
             budget.file()
             if m.size > MAX_FILE_BYTES:
-                raise InputError(f"{path.name}: member {m.name!r} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+                raise InputError(
+                    f"{path.name}: member {m.name!r} is larger than {MAX_FILE_BYTES // 2**20} MiB"
+                )
             t = _target(dest, rel)
             t.parent.mkdir(parents=True, exist_ok=True)
             src = tf.extractfile(m)
@@ -123,7 +125,9 @@ def _extract_zip(path: Path, dest: Path, budget: _Budget) -> None:
                 continue
             budget.file()
             if info.file_size > MAX_FILE_BYTES:
-                raise InputError(f"{path.name}: member {info.filename!r} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+                raise InputError(
+                    f"{path.name}: member {info.filename!r} is larger than {MAX_FILE_BYTES // 2**20} MiB"
+                )
             t = _target(dest, rel)
             t.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src:

@@ -15,7 +15,10 @@ ARXIV = "https://arxiv.org"
 _NEW = r"\d{4}\.\d{4,5}(?:v\d+)?"
 _OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?"
 _ID = re.compile(rf"^(?:arxiv:)?({_NEW}|{_OLD})$", re.IGNORECASE)
-_URL = re.compile(rf"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|e-print|html)/({_NEW}|{_OLD})(?:\.pdf)?/?$", re.IGNORECASE)
+_URL = re.compile(
+    rf"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|e-print|html)/({_NEW}|{_OLD})(?:\.pdf)?/?$",
+    re.IGNORECASE,
+)
 
 
 def parse_arxiv_id(source: str) -> str | None:
@@ -24,7 +27,12 @@ def parse_arxiv_id(source: str) -> str | None:
     if not m:
         return None
     aid = m.group(1)
-    return aid if "/" in aid else aid.lower()
+    if "/" in aid:
+        return aid
+    yymm, num = aid.split(".")[0], aid.split(".")[1].split("v")[0]
+    if (len(num) == 5) != (yymm >= "1501"):  # 4-digit numbers until 2014, 5 digits since 2015
+        return None
+    return aid.lower()
 
 
 def sniff(data: bytes) -> str:
@@ -48,7 +56,9 @@ def sniff(data: bytes) -> str:
     return "unknown"
 
 
-def download(aid: str, cache_dir: Path, transport: httpx.BaseTransport | None = None, timeout: float = 60.0) -> Path:
+def download(
+    aid: str, cache_dir: Path, transport: httpx.BaseTransport | None = None, timeout: float = 60.0
+) -> Path:
     """Return a local file for the paper: `<id>.tar.gz`, `<id>.tex` or `<id>.pdf` in the download cache."""
     safe = aid.replace("/", "_")
     folder = cache_dir / "arxiv" / safe
@@ -88,6 +98,8 @@ def download(aid: str, cache_dir: Path, transport: httpx.BaseTransport | None = 
         if r.status_code == 404:
             raise InputError(f"arXiv {aid}: no such paper (404)")
         if r.status_code != 200 or sniff(r.content) != "pdf":
-            raise InputError(f"arXiv {aid}: neither source nor PDF could be downloaded (HTTP {r.status_code})")
+            raise InputError(
+                f"arXiv {aid}: neither source nor PDF could be downloaded (HTTP {r.status_code})"
+            )
         atomic_write_bytes(folder / f"{safe}.pdf", r.content)
         return folder / f"{safe}.pdf"

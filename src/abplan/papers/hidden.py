@@ -39,7 +39,9 @@ def find_instructions(text: str) -> list[Finding]:
         if ex in seen:
             continue
         seen.add(ex)
-        out.append(Finding(kind="ai-instruction", detail=f"text addressed to AI systems: {m.group(0)!r}", excerpt=ex))
+        out.append(
+            Finding(kind="ai-instruction", detail=f"text addressed to AI systems: {m.group(0)!r}", excerpt=ex)
+        )
         if len(out) >= 20:
             break
     return out
@@ -51,7 +53,13 @@ def scan_text(text: str, keep_hidden: bool = False) -> tuple[str, list[Finding]]
     # Zero-width and bidi control characters hide text in plain files.
     hidden = re.findall(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+", text)
     if hidden:
-        findings.append(Finding(kind="invisible-characters", detail=f"{len(hidden)} runs of zero-width or bidi control characters", removed=not keep_hidden))
+        findings.append(
+            Finding(
+                kind="invisible-characters",
+                detail=f"{len(hidden)} runs of zero-width or bidi control characters",
+                removed=not keep_hidden,
+            )
+        )
         if not keep_hidden:
             text = re.sub(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+", "", text)
     return text, findings
@@ -86,7 +94,14 @@ def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]
                 continue
             merged.append((s, e, why))
         for s, e, why in merged:
-            findings.append(Finding(kind="hidden-text", detail=f"LaTeX {why}", excerpt=_excerpt(flat[s:e]), removed=not keep_hidden))
+            findings.append(
+                Finding(
+                    kind="hidden-text",
+                    detail=f"LaTeX {why}",
+                    excerpt=_excerpt(flat[s:e]),
+                    removed=not keep_hidden,
+                )
+            )
         if not keep_hidden:
             parts, pos = [], 0
             for s, e, _ in merged:
@@ -97,14 +112,23 @@ def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]
     without, dropped = remove_iffalse(out)
     for d in dropped:
         if d.strip():
-            findings.append(Finding(kind="hidden-text", detail="LaTeX \\iffalse block", excerpt=_excerpt(d), removed=not keep_hidden))
+            findings.append(
+                Finding(
+                    kind="hidden-text",
+                    detail="LaTeX \\iffalse block",
+                    excerpt=_excerpt(d),
+                    removed=not keep_hidden,
+                )
+            )
     if not keep_hidden:
         out = without
     findings.extend(find_instructions(flat))
     return out, findings
 
 
-def scan_pdf_hidden(data: bytes, keep_hidden: bool = False, max_pages: int = 400) -> tuple[list[Finding], list[str]]:
+def scan_pdf_hidden(
+    data: bytes, keep_hidden: bool = False, max_pages: int = 400
+) -> tuple[list[Finding], list[str]]:
     """PyMuPDF spans that are white or near-white, under 2 pt, or outside the page box."""
     import pymupdf
 
@@ -132,6 +156,13 @@ def scan_pdf_hidden(data: bytes, keep_hidden: bool = False, max_pages: int = 400
                         elif x1 < rect.x0 or x0 > rect.x1 or y1 < rect.y0 or y0 > rect.y1:
                             why = "text outside the page"
                         if why:
-                            findings.append(Finding(kind="hidden-text", detail=f"page {pno + 1}: {why}", excerpt=_excerpt(text), removed=not keep_hidden))
+                            findings.append(
+                                Finding(
+                                    kind="hidden-text",
+                                    detail=f"page {pno + 1}: {why}",
+                                    excerpt=_excerpt(text),
+                                    removed=not keep_hidden,
+                                )
+                            )
                             chunks.append(text)
     return findings[:50], (chunks if not keep_hidden else [])

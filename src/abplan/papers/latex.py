@@ -16,70 +16,80 @@ VERBATIM_ENVS = ("verbatim", "verbatim*", "Verbatim", "lstlisting", "minted", "c
 MAX_DEPTH = 32
 MAX_FLAT_CHARS = 20_000_000
 
-_BEGIN_VERB = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in VERBATIM_ENVS) + r")\}")
 _INPUT = re.compile(r"\\(input|include|subfile)\s*\{([^{}]+)\}|\\(input)\s+([^\s{}\\]+\.tex)")
 _IMPORT = re.compile(r"\\(?:sub)?import\*?\s*\{([^{}]*)\}\s*\{([^{}]+)\}")
-_SECTION = re.compile(r"\\(part|chapter|section|subsection|subsubsection|paragraph)\*?\s*(?:\[[^\]]*\])?\s*\{")
+_SECTION = re.compile(
+    r"\\(part|chapter|section|subsection|subsubsection|paragraph)\*?\s*(?:\[[^\]]*\])?\s*\{"
+)
 _LEVEL = {"part": 1, "chapter": 1, "section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4}
 
 
-def _unescaped_percent(line: str) -> int:
-    """Index of the first % that starts a comment, or -1. A % preceded by an odd run of backslashes is literal."""
-    i = line.find("%")
-    while i != -1:
-        j = i - 1
-        n = 0
-        while j >= 0 and line[j] == "\\":
-            n += 1
-            j -= 1
-        if n % 2 == 0:
-            return i
-        i = line.find("%", i + 1)
-    return -1
+_TOKEN = re.compile(r"\\\\|\\%|%|\\begin\{(" + "|".join(re.escape(e) for e in VERBATIM_ENVS) + r")\}")
+
+
+def _strip_once(text: str) -> str:
+    out: list[str] = []
+    blank = True  # is the output since the last newline only white space?
+    i, n = 0, len(text)
+
+    def emit(chunk: str) -> None:
+        nonlocal blank
+        if not chunk:
+            return
+        out.append(chunk)
+        k = chunk.rfind("\n")
+        blank = not chunk[k + 1 :].strip() if k != -1 else blank and not chunk.strip()
+
+    while i < n:
+        m = _TOKEN.search(text, i)
+        if m is None:
+            emit(text[i:])
+            break
+        tok = m.group(0)
+        if tok in ("\\\\", "\\%"):
+            emit(text[i : m.end()])
+            i = m.end()
+            continue
+        emit(text[i : m.start()])
+        if tok == "%":
+            eol = text.find("\n", m.end())
+            eol = n if eol == -1 else eol
+            if blank:
+                # A comment-only line goes entirely, with its indentation and newline.
+                if out:
+                    last = out[-1]
+                    k = last.rfind("\n")
+                    out[-1] = last[: k + 1] if k != -1 else last.rstrip(" \t")
+                i = eol + 1
+            else:
+                emit("%")
+                i = eol
+            continue
+        name = m.group(1)
+        end_tok = f"\\end{{{name}}}"
+        stop = text.find(end_tok, m.end())
+        stop = n if stop == -1 else stop + len(end_tok)
+        if name != "comment":
+            emit(text[m.start() : stop])
+        elif blank and text.startswith("\n", stop):
+            stop += 1  # the environment filled its lines: drop them whole
+        i = stop
+    return "".join(out)
 
 
 def strip_comments(text: str) -> str:
     """Remove % comments and comment environments; leave verbatim-like environments untouched.
 
     A line that was only a comment is dropped; a comment at the end of a line keeps its '%'
-    (so the line-joining meaning of a trailing % is preserved) but loses the text.
+    (so the line-joining meaning of a trailing % is preserved) but loses the text. Applied until
+    nothing changes, so the result is stable under a second application.
     """
-    out: list[str] = []
-    env: str | None = None
-    for line in text.split("\n"):
-        if env is not None:
-            end = f"\\end{{{env}}}"
-            if end in line:
-                if env != "comment":
-                    out.append(line)
-                env = None
-            elif env != "comment":
-                out.append(line)
-            continue
-        cut = _unescaped_percent(line)
-        code = line if cut == -1 else line[: cut + 1]
-        m = _BEGIN_VERB.search(code)
-        if m is not None:
-            name = m.group(1)
-            if f"\\end{{{name}}}" not in line[m.end():]:
-                env = name
-                if name == "comment":
-                    before = line[: m.start()]
-                    if before.strip():
-                        out.append(before)
-                else:
-                    out.append(line)
-                continue
-            if name != "comment":
-                out.append(line)
-                continue
-            code = line[: m.start()] + line[line.index(f"\\end{{{name}}}", m.end()) + len(name) + 6 :]
-            cut = _unescaped_percent(code)
-            code = code if cut == -1 else code[: cut + 1]
-        if cut != -1 and not code[:cut].strip():
-            continue  # a comment-only line
-        out.append(code)
-    return "\n".join(out)
+    for _ in range(8):
+        new = _strip_once(text)
+        if new == text:
+            break
+        text = new
+    return text
 
 
 def remove_iffalse(text: str) -> tuple[str, list[str]]:
@@ -184,13 +194,16 @@ class Flattener:
                 name = m.group(2) or m.group(4)
                 target = self._resolve(base, name)
             if target is None:
-                self.findings.append(Finding(kind="missing-input", detail=f"{path.name}: {m.group(0)} not found"))
+                self.findings.append(
+                    Finding(kind="missing-input", detail=f"{path.name}: {m.group(0)} not found")
+                )
                 return f"% [missing: {m.group(0)[1:]}]"
             body = self.flatten(target, (*stack, path))
             return body if m.group(0).startswith("\\input") else f"\n{body}\n"
 
-        text = _IMPORT.sub(expand, text)
-        return _INPUT.sub(expand, text)
+        text = _INPUT.sub(expand, _IMPORT.sub(expand, text))
+        # Joining files can put a trailing % at the start of a line: strip once more at the top.
+        return text if stack else strip_comments(text)
 
 
 def read_tex(path: Path, findings: list[Finding]) -> str:
@@ -215,7 +228,9 @@ def find_main(root: Path) -> Path:
     if not mains:
         raise InputError(f"{root}: no main .tex file (none has \\documentclass and \\begin{{document}})")
     preferred = ("main.tex", "paper.tex", "ms.tex", "article.tex")
-    return sorted(mains, key=lambda p: (p.name not in preferred, len(p.relative_to(root).parts), -p.stat().st_size))[0]
+    return sorted(
+        mains, key=lambda p: (p.name not in preferred, len(p.relative_to(root).parts), -p.stat().st_size)
+    )[0]
 
 
 def inline_bbl(text: str, main: Path, root: Path) -> str:
@@ -242,7 +257,9 @@ def split_latex_sections(body: str) -> list[Section]:
         got = braced(body, m.end() - 1)
         heading, end = (latex_to_plain(got[0]), got[1]) if got else ("[untitled]", m.end())
         stop = marks[i + 1].start() if i + 1 < len(marks) else len(body)
-        sections.append(Section(heading=heading or "[untitled]", text=body[end:stop].strip(), level=_LEVEL[m.group(1)]))
+        sections.append(
+            Section(heading=heading or "[untitled]", text=body[end:stop].strip(), level=_LEVEL[m.group(1)])
+        )
     return sections
 
 

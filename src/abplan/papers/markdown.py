@@ -34,7 +34,7 @@ def split_markdown(text: str) -> tuple[str, list[Section]]:
             buf.append(line)
             continue
         h_level, h_text = len(m.group(1)), m.group(2).strip()
-        if not title and (h_level == 1 or not sections and heading is None):
+        if not title and (h_level == 1 or (not sections and heading is None)):
             flush()
             title, heading, buf = h_text, None, []
             continue

@@ -99,7 +99,8 @@ def read_pymupdf(data: bytes, name: str) -> PdfText:
         meta_title = (doc.metadata or {}).get("title") or ""
         if plausible_title(meta_title):
             title = meta_title
-        for i, page in enumerate(doc):
+        page: Any
+        for i, page in enumerate(doc):  # type: ignore[arg-type,unused-ignore]
             if i >= MAX_PAGES:
                 break
             pages.append(page.get_text())
@@ -151,7 +152,9 @@ def extract(data: bytes, name: str) -> PdfText:
         raise InputError(f"{name}: no extractable text (a scanned or image-only PDF needs OCR first)")
     if best.page_count > MAX_PAGES:
         best.findings.append(
-            Finding(kind="truncated", detail=f"only the first {MAX_PAGES} of {best.page_count} pages were read")
+            Finding(
+                kind="truncated", detail=f"only the first {MAX_PAGES} of {best.page_count} pages were read"
+            )
         )
     return best
 
@@ -178,9 +181,16 @@ def parse_pdf_text(pdf: PdfText) -> tuple[str, str, list[Any], str]:
     text = text.replace("\x00", "")
     sections = split_plain_sections(text)
     hint = re.sub(r"\s+", " ", pdf.title_hint).strip()
-    title = hint if hint and (pdf.engine == "pymupdf" or plausible_title(hint)) else _title_from_text(pdf.pages[0] if pdf.pages else "")
+    title = (
+        hint
+        if hint and (pdf.engine == "pymupdf" or plausible_title(hint))
+        else _title_from_text(pdf.pages[0] if pdf.pages else "")
+    )
     abstract = ""
-    m = re.search(r"(?is)\babstract\b[\s.:—-]*(.+?)(?=\n\s*(?:1\.?|I\.)?\s*introduction\b|\n\s*keywords\b|\n\s*index terms\b)", text)
+    m = re.search(
+        r"(?is)\babstract\b[\s.:—-]*(.+?)(?=\n\s*(?:1\.?|I\.)?\s*introduction\b|\n\s*keywords\b|\n\s*index terms\b)",
+        text,
+    )
     if m:
         abstract = re.sub(r"\s+", " ", m.group(1)).strip()[:4000]
     if not abstract:

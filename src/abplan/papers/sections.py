@@ -54,7 +54,8 @@ def _heading(line: str, numbered_doc: bool) -> tuple[str, int] | None:
 def split_plain_sections(text: str) -> list[Section]:
     """Split text into sections at heading-like lines. Text before the first heading is '[front matter]'."""
     sections: list[Section] = []
-    heading, level, buf = "[front matter]", 1, []
+    heading, level = "[front matter]", 1
+    buf: list[str] = []
     lines = text.splitlines()
     numbered_doc = sum(1 for ln in lines if _NUMBERED.match(ln.strip())) >= 3
     seen: set[str] = set()

@@ -38,7 +38,11 @@ async def complete_plan(lm: LMClient, req: LMRequest) -> tuple[ParsedPlan, list[
     problem = "; ".join(parsed.warnings[:3]) or "no ablation could be read"
     repair = LMRequest(
         model=req.model,
-        messages=(*req.messages, ("assistant", first.text), ("user", prompts.render("repair", problem=problem))),
+        messages=(
+            *req.messages,
+            ("assistant", first.text),
+            ("user", prompts.render("repair", problem=problem)),
+        ),
         temperature=req.temperature,
         max_tokens=req.max_tokens,
         tag="repair",

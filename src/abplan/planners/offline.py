@@ -28,22 +28,48 @@ SKIP_HEAD = re.compile(
     r"acknowledg|appendix|discussion|limitations|future work|abstract|front matter|experiment|experiments|"
     r"results|evaluation|setup|implementation details|datasets?|baselines?)\b"
 )
-ABLATION_HEAD = re.compile(r"(?i)\b(ablations?|sensitivity|analysis|effect of|impact of|importance of|role of|examining|varying)\b")
+ABLATION_HEAD = re.compile(
+    r"(?i)\b(ablations?|sensitivity|analysis|effect of|impact of|importance of|role of|examining|varying)\b"
+)
 RESULT_HEAD = re.compile(r"(?i)\b(experiments?|results?|evaluation|benchmark|comparison)\b")
 
 METRICS = [
-    ("top-1 accuracy", r"top-?1(?: accuracy)?"), ("top-5 accuracy", r"top-?5(?: accuracy)?"),
-    ("accuracy", r"accuracy|acc\."), ("F1", r"\bF1(?:[- ]score)?\b|\bF-?measure\b"), ("precision", r"\bprecision\b"),
-    ("recall", r"\brecall\b"), ("BLEU", r"\bBLEU\b"), ("ROUGE", r"\bROUGE(?:-[L12])?\b"), ("METEOR", r"\bMETEOR\b"),
-    ("CIDEr", r"\bCIDEr\b"), ("mAP", r"\bmAP\b"), ("AP", r"\bAP(?:50|75)?\b"), ("mIoU", r"\bmIoU\b"), ("IoU", r"\bIoU\b"),
-    ("FID", r"\bFID\b"), ("Inception Score", r"\binception score\b|\bIS\b(?= score)"), ("PSNR", r"\bPSNR\b"),
-    ("SSIM", r"\bSSIM\b"), ("LPIPS", r"\bLPIPS\b"), ("perplexity", r"\bperplexity\b|\bPPL\b"),
-    ("negative log-likelihood", r"\bNLL\b|negative log[- ]likelihood"), ("bits per dimension", r"bits? per (?:dim(?:ension)?|sub-?pixel)|\bbits/dim\b|\bbpd\b"),
-    ("log-likelihood", r"\blog[- ]likelihood\b"), ("AUC", r"\bAUC\b|\bAUROC\b"), ("error rate", r"\berror rate\b|\btest error\b|\bclassification error\b"),
-    ("reward", r"\b(?:average |mean |episode |final )?reward\b"), ("success rate", r"\bsuccess rate\b"), ("RMSE", r"\bRMSE\b"),
-    ("MAE", r"\bMAE\b"), ("MSE", r"\bMSE\b"), ("WER", r"\bWER\b|word error rate"), ("exact match", r"\bexact match\b|\bEM\b"),
-    ("Chamfer distance", r"\bchamfer distance\b"), ("human-normalised score", r"human[- ]normali[sz]ed score"),
-    ("training time", r"\btraining time\b|\bwall[- ]clock\b"), ("runtime", r"\brun(?:ning)? time\b|\bruntime\b|\blatency\b|\bFLOPs\b"),
+    ("top-1 accuracy", r"top-?1(?: accuracy)?"),
+    ("top-5 accuracy", r"top-?5(?: accuracy)?"),
+    ("accuracy", r"accuracy|acc\."),
+    ("F1", r"\bF1(?:[- ]score)?\b|\bF-?measure\b"),
+    ("precision", r"\bprecision\b"),
+    ("recall", r"\brecall\b"),
+    ("BLEU", r"\bBLEU\b"),
+    ("ROUGE", r"\bROUGE(?:-[L12])?\b"),
+    ("METEOR", r"\bMETEOR\b"),
+    ("CIDEr", r"\bCIDEr\b"),
+    ("mAP", r"\bmAP\b"),
+    ("AP", r"\bAP(?:50|75)?\b"),
+    ("mIoU", r"\bmIoU\b"),
+    ("IoU", r"\bIoU\b"),
+    ("FID", r"\bFID\b"),
+    ("Inception Score", r"\binception score\b|\bIS\b(?= score)"),
+    ("PSNR", r"\bPSNR\b"),
+    ("SSIM", r"\bSSIM\b"),
+    ("LPIPS", r"\bLPIPS\b"),
+    ("perplexity", r"\bperplexity\b|\bPPL\b"),
+    ("negative log-likelihood", r"\bNLL\b|negative log[- ]likelihood"),
+    ("bits per dimension", r"bits? per (?:dim(?:ension)?|sub-?pixel)|\bbits/dim\b|\bbpd\b"),
+    ("log-likelihood", r"\blog[- ]likelihood\b"),
+    ("AUC", r"\bAUC\b|\bAUROC\b"),
+    ("error rate", r"\berror rate\b|\btest error\b|\bclassification error\b"),
+    ("reward", r"\b(?:average |mean |episode |final )?reward\b"),
+    ("success rate", r"\bsuccess rate\b"),
+    ("RMSE", r"\bRMSE\b"),
+    ("MAE", r"\bMAE\b"),
+    ("MSE", r"\bMSE\b"),
+    ("WER", r"\bWER\b|word error rate"),
+    ("exact match", r"\bexact match\b|\bEM\b"),
+    ("Chamfer distance", r"\bchamfer distance\b"),
+    ("human-normalised score", r"human[- ]normali[sz]ed score"),
+    ("training time", r"\btraining time\b|\bwall[- ]clock\b"),
+    ("runtime", r"\brun(?:ning)? time\b|\bruntime\b|\blatency\b|\bFLOPs\b"),
     ("sample quality", r"\bsample quality\b|\bperceptual quality\b"),
 ]
 _METRIC_RES = [(name, re.compile(rx, re.I if not re.search(r"[A-Z]{2}", rx) else 0)) for name, rx in METRICS]
@@ -63,8 +89,12 @@ PROPOSE = re.compile(
     r"design|develop|incorporate|augment \w+ with|replace \w+ with)s?\s+(?:a |an |the |two |several |)(?:novel |new |simple |)"
     r"(?P<np>[A-Za-z][\w\-]*(?:\s+[\w\-]+){0,6})"
 )
-ALTERNATIVE = re.compile(r"(?i)\b(?:instead of|rather than|as opposed to|in place of|unlike|versus|vs\.)\s+(?:the |a |an |)(?P<np>[\w\-]+(?:\s+[\w\-]+){0,5})")
-ACRONYM = re.compile(r"(?P<long>(?:[A-Z]?[a-z][\w\-]*\s+){1,5}[A-Za-z][\w\-]*)\s+\((?P<short>[A-Z][A-Za-z0-9\-]{1,9})\)")
+ALTERNATIVE = re.compile(
+    r"(?i)\b(?:instead of|rather than|as opposed to|in place of|unlike|versus|vs\.)\s+(?:the |a |an |)(?P<np>[\w\-]+(?:\s+[\w\-]+){0,5})"
+)
+ACRONYM = re.compile(
+    r"(?P<long>(?:[A-Z]?[a-z][\w\-]*\s+){1,5}[A-Za-z][\w\-]*)\s+\((?P<short>[A-Z][A-Za-z0-9\-]{1,9})\)"
+)
 LOSS = re.compile(
     r"(?i)\b(?P<np>(?:[\w\-]+\s+){0,3}(?:loss|regulari[sz](?:ation|er)|penalty|objective|constraint|reward|bonus|term))\b"
 )
@@ -78,16 +108,51 @@ NP_STOP = re.compile(
     r"(?i)\s+\b(?:that|which|to|for|in|on|with|by|from|at|as|is|are|was|were|and|or|but|where|when|so|because|while|"
     r"whose|this|these|we|it|than|into|of the|can|could|would|will|has|have)\b.*$"
 )
-ADDITIVE = re.compile(r"(?i)\b(loss|regulari|penalty|dropout|auxiliary|short-?cut|skip|residual|attention|gate|augment|"
-                      r"module|connection|term|bonus|memory|replay|curriculum|pretrain|pre-train|normali|prior|confusion|"
-                      r"adapter|head|branch|offsets|input|inputs)")
+ADDITIVE = re.compile(
+    r"(?i)\b(loss|regulari|penalty|dropout|auxiliary|short-?cut|skip|residual|attention|gate|augment|"
+    r"module|connection|term|bonus|memory|replay|curriculum|pretrain|pre-train|normali|prior|confusion|"
+    r"adapter|head|branch|offsets|input|inputs)"
+)
 REMOVAL_OPTION = re.compile(r"(?i)\b(remove|without|no |none|disable|drop)")
 WITHOUT = re.compile(r"(?i)\b(?:w/o|without|removing|no)\s+(?:the\s+)?(?P<np>[\w\-]+(?:\s+[\w\-]+){0,4})")
 GENERIC = {
-    "the model", "model", "method", "approach", "network", "our model", "loss", "objective", "the loss", "layer",
-    "input", "inputs", "the input", "features", "term", "data", "the data", "results", "this", "following",
-    "same", "standard", "simple", "training", "distribution", "performance", "experiments", "the network",
-    "term in", "terms", "reward", "the reward", "memory", "the same", "other", "each layer", "all layers",
+    "the model",
+    "model",
+    "method",
+    "approach",
+    "network",
+    "our model",
+    "loss",
+    "objective",
+    "the loss",
+    "layer",
+    "input",
+    "inputs",
+    "the input",
+    "features",
+    "term",
+    "data",
+    "the data",
+    "results",
+    "this",
+    "following",
+    "same",
+    "standard",
+    "simple",
+    "training",
+    "distribution",
+    "performance",
+    "experiments",
+    "the network",
+    "term in",
+    "terms",
+    "reward",
+    "the reward",
+    "memory",
+    "the same",
+    "other",
+    "each layer",
+    "all layers",
 }
 
 
@@ -105,15 +170,20 @@ class Candidate:
 
 def _clean_np(np: str) -> str:
     np = NP_STOP.sub("", np.strip())
-    np = re.sub(r"^(?:a|an|the|our|this|these|its|their|two|several|novel|new|simple|proposed)\s+", "", np, flags=re.I)
+    np = re.sub(
+        r"^(?:a|an|the|our|this|these|its|their|two|several|novel|new|simple|proposed)\s+", "", np, flags=re.I
+    )
     np = re.sub(r"[\s,.;:()\-]+$", "", np)
     np = re.sub(r"\s+", " ", np)
     return np.strip()
 
 
 def _heading_text(h: str) -> str:
+    """A heading as a phrase: no number, and ordinary words in lower case (acronyms such as PixelCNN kept)."""
     h = re.sub(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-H](?:\.\d+)*\.?|[IVX]+\.)\s+", "", h).strip()
-    return h.capitalize() if h.isupper() else h
+    if h.isupper():
+        return h.lower()
+    return " ".join(w.lower() if w[:1].isupper() and w[1:].islower() else w for w in h.split())
 
 
 def _usable(np: str) -> bool:
@@ -161,7 +231,12 @@ def method_sections(paper: Paper) -> list[Section]:
         elif num and any(num.startswith(p) for p in prefixes):
             if not ABLATION_HEAD.search(s.heading):
                 out.append(s)
-        elif not num and take_level is not None and s.level > take_level and not ABLATION_HEAD.search(s.heading):
+        elif (
+            not num
+            and take_level is not None
+            and s.level > take_level
+            and not ABLATION_HEAD.search(s.heading)
+        ):
             out.append(s)
         else:
             take_level = None
@@ -197,10 +272,16 @@ def existing_ablations(paper: Paper) -> list[tuple[str, str]]:
                 if _usable(np):
                     found.append((np, s.heading))
         for sent in split_sentences(s.text):
-            if re.search(r"(?i)\bablat|\bw/o\b|we (?:remove|vary|replace)\b|sensitivity to|effect of (?:the|varying)", sent):
-                m = re.search(r"(?i)(?:ablat\w*|w/o|remov\w*|vary\w*|replac\w*|effect of|sensitivity to)\s+(?:the\s+|of the\s+|of\s+)?(?P<np>[\w\-]+(?:\s+[\w\-]+){0,4})", sent)
-                if m:
-                    np = _clean_np(m.group("np"))
+            if re.search(
+                r"(?i)\bablat|\bw/o\b|we (?:remove|vary|replace)\b|sensitivity to|effect of (?:the|varying)",
+                sent,
+            ):
+                hit = re.search(
+                    r"(?i)(?:ablat\w*|w/o|remov\w*|vary\w*|replac\w*|effect of|sensitivity to)\s+(?:the\s+|of the\s+|of\s+)?(?P<np>[\w\-]+(?:\s+[\w\-]+){0,4})",
+                    sent,
+                )
+                if hit:
+                    np = _clean_np(hit.group("np"))
                     if _usable(np):
                         found.append((np, s.heading))
     seen: set[str] = set()
@@ -225,7 +306,11 @@ def _neighbours(value: str, name: str) -> list[str]:
                 opts.insert(0, 1 if v > 3 else 0)
         vals = [str(int(o)) for o in opts if int(o) != int(v)]
     else:
-        vals = [f"{v * f:g}" for f in (0.1, 0.5, 2, 10) if not (low.startswith(("dropout", "momentum")) and v * f >= 1)]
+        vals = [
+            f"{v * f:g}"
+            for f in (0.1, 0.5, 2, 10)
+            if not (low.startswith(("dropout", "momentum")) and v * f >= 1)
+        ]
     if re.search(r"(?i)λ|lambda|α|alpha|β|beta|γ|gamma|weight|coefficient|dropout", name):
         vals.insert(0, "0 (term removed)")
     out: list[str] = []
@@ -241,12 +326,13 @@ LEAD_VERB = re.compile(
     r"conditioning on|predicting|training with|training|regularization using|regularisation using|on|towards?)\s+"
 )
 FUNCTION_WORDS = frozenset(
-    """a an the of and or for to in on with by from at as is are was were be been being this that these those it its
-    their our we us they which who when where how than then there here into onto over under about between through
-    during without within using used use via each per all any both some such more most less very also only not no can
-    could may might will would should must do does did has have had case cases way order terms addition first second
-    third final further thus hence however while since because so if following same similar standard several
-    many few other another given simple new novel proposed large small high low full entire whole different""".split()
+    """a an the of and or for to in on with by from at as is are was were be been being this that these
+    those it its their our we us they which who when where how than then there here into onto over under
+    about between through during without within using used use via each per all any both some such more
+    most less very also only not no can could may might will would should must do does did has have had
+    case cases way order terms addition first second third final further thus hence however while since
+    because so if following same similar standard several many few other another given simple new novel
+    proposed large small high low full entire whole different""".split()  # noqa: SIM905
 )
 VERBISH = re.compile(r"(?i)^(?:\w+(?:ed|es|izes|ises))$")
 HEAD_NOUN = re.compile(
@@ -265,7 +351,11 @@ def clean_heading(h: str) -> tuple[str, list[str]]:
     """Heading text without its number or a leading verb; "X versus Y" gives alternatives [Y]."""
     t = _heading_text(h)
     t = LEAD_VERB.sub("", t)
-    t = re.sub(r"(?i)^(?:\w+\s+)?(?:using|with|via)\s+", "", t) if re.match(r"(?i)^\w+\s+(?:using|with|via)\s", t) else t
+    t = (
+        re.sub(r"(?i)^(?:\w+\s+)?(?:using|with|via)\s+", "", t)
+        if re.match(r"(?i)^\w+\s+(?:using|with|via)\s", t)
+        else t
+    )
     m = re.match(r"(?i)^(.+?)\s+(?:versus|vs\.?|instead of|rather than|over)\s+(.+)$", t)
     if m:
         return m.group(1).strip(), [m.group(2).strip()]
@@ -283,7 +373,13 @@ def _phrases(sent: str) -> list[str]:
         while j > 0 and i - j < 3:
             prev = words[j - 1]
             low = prev.lower()
-            if low in FUNCTION_WORDS or low in STOP or VERBISH.match(prev) or prev[0].isdigit() or low.endswith("ly"):
+            if (
+                low in FUNCTION_WORDS
+                or low in STOP
+                or VERBISH.match(prev)
+                or prev[0].isdigit()
+                or low.endswith("ly")
+            ):
                 break
             j -= 1
         if j < i:
@@ -300,43 +396,103 @@ def _components(paper: Paper, msecs: list[Section]) -> list[Candidate]:
         h, alts = clean_heading(s.heading)
         if d > min_depth and _usable(h) and not METHOD_HEAD.fullmatch(h.lower()):
             first = split_sentences(s.text)[:1]
-            cands.append(Candidate(text=h, kind="component", quote=first[0] if first else s.heading, section=s.heading,
-                                   alternatives=alts, sources={"heading"}))
+            cands.append(
+                Candidate(
+                    text=h,
+                    kind="component",
+                    quote=first[0] if first else s.heading,
+                    section=s.heading,
+                    alternatives=alts,
+                    sources={"heading"},
+                )
+            )
         for sent in split_sentences(s.text):
             for m in PROPOSE.finditer(sent):
                 np = _clean_np(m.group("np"))
-                np = " ".join(w for w in np.split() if w.lower() not in FUNCTION_WORDS) if len(np.split()) > 1 else np
+                np = (
+                    " ".join(w for w in np.split() if w.lower() not in FUNCTION_WORDS)
+                    if len(np.split()) > 1
+                    else np
+                )
                 if _usable(np) and len(np.split()) <= 5:
-                    cands.append(Candidate(text=np, kind="component", quote=sent, section=s.heading, sources={"propose"}))
+                    cands.append(
+                        Candidate(
+                            text=np, kind="component", quote=sent, section=s.heading, sources={"propose"}
+                        )
+                    )
             for np in _phrases(sent):
                 if _usable(np) and full.count(np.lower()) >= 2:
-                    cands.append(Candidate(text=np, kind="component", quote=sent, section=s.heading,
-                                           sources={"loss" if LOSS.search(np) else "module"}))
+                    cands.append(
+                        Candidate(
+                            text=np,
+                            kind="component",
+                            quote=sent,
+                            section=s.heading,
+                            sources={"loss" if LOSS.search(np) else "module"},
+                        )
+                    )
             for m in ACRONYM.finditer(sent):
                 words = [w for w in m.group("long").split() if w.lower() not in FUNCTION_WORDS]
-                long = " ".join(words[-len(m.group("short")):]) if words else ""
+                long = " ".join(words[-len(m.group("short")) :]) if words else ""
                 if _usable(long) and len(long.split()) >= 2:
-                    cands.append(Candidate(text=f"{long} ({m.group('short')})", kind="component", quote=sent, section=s.heading, sources={"acronym"}))
+                    cands.append(
+                        Candidate(
+                            text=f"{long} ({m.group('short')})",
+                            kind="component",
+                            quote=sent,
+                            section=s.heading,
+                            sources={"acronym"},
+                        )
+                    )
             for m in ALTERNATIVE.finditer(sent):
                 alt = _clean_np(m.group("np"))
                 if _usable(alt):
-                    cands.append(Candidate(text="", kind="alternative", quote=sent, section=s.heading, alternatives=[alt], sources={"alternative"}))
+                    cands.append(
+                        Candidate(
+                            text="",
+                            kind="alternative",
+                            quote=sent,
+                            section=s.heading,
+                            alternatives=[alt],
+                            sources={"alternative"},
+                        )
+                    )
     return cands
 
 
 def _hypers(msecs: list[Section], paper: Paper) -> list[Candidate]:
     out: list[Candidate] = []
-    secs = msecs + [s for s in paper.sections if re.search(r"(?i)implementation|setup|training details|hyper", s.heading)]
+    secs = msecs + [
+        s for s in paper.sections if re.search(r"(?i)implementation|setup|training details|hyper", s.heading)
+    ]
     for s in secs:
         for sent in split_sentences(s.text):
             for m in HYPER.finditer(sent):
                 name = m.group("name")
                 if name in ("k", "K", "T", "N", "M") and not re.search(rf"\b{name}\s*=", sent):
                     continue
-                out.append(Candidate(text=name, kind="hyper", quote=sent, section=s.heading, value=m.group("value"), sources={"hyper"}))
+                out.append(
+                    Candidate(
+                        text=name,
+                        kind="hyper",
+                        quote=sent,
+                        section=s.heading,
+                        value=m.group("value"),
+                        sources={"hyper"},
+                    )
+                )
             for m in HYPER_BEFORE.finditer(sent):
                 if float(m.group("value")) > 1:
-                    out.append(Candidate(text=f"number of {m.group('name')}", kind="hyper", quote=sent, section=s.heading, value=m.group("value"), sources={"hyper"}))
+                    out.append(
+                        Candidate(
+                            text=f"number of {m.group('name')}",
+                            kind="hyper",
+                            quote=sent,
+                            section=s.heading,
+                            value=m.group("value"),
+                            sources={"hyper"},
+                        )
+                    )
     return out
 
 
@@ -344,14 +500,29 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
     merged: list[Candidate] = []
     for c in cands:
         for m in merged:
-            if m.kind == c.kind and (m.text.lower() == c.text.lower() or overlap(m.text, c.text) >= 0.8 and min(len(content_tokens(m.text)), len(content_tokens(c.text))) >= 2):
+            if m.kind == c.kind and (
+                m.text.lower() == c.text.lower()
+                or (
+                    overlap(m.text, c.text) >= 0.8
+                    and min(len(content_tokens(m.text)), len(content_tokens(c.text))) >= 2
+                )
+            ):
                 m.sources |= c.sources
                 if len(c.text) < len(m.text) and "heading" not in m.sources:
                     m.text = c.text
                 break
         else:
-            merged.append(Candidate(text=c.text, kind=c.kind, quote=c.quote, section=c.section, value=c.value,
-                                    alternatives=list(c.alternatives), sources=set(c.sources)))
+            merged.append(
+                Candidate(
+                    text=c.text,
+                    kind=c.kind,
+                    quote=c.quote,
+                    section=c.section,
+                    value=c.value,
+                    alternatives=list(c.alternatives),
+                    sources=set(c.sources),
+                )
+            )
     return merged
 
 
@@ -359,14 +530,22 @@ def _score(c: Candidate, paper: Paper, method_text: str, contrib_text: str) -> f
     toks = content_tokens(c.text)
     if not toks:
         return 0.0
+
     def hits(text: str) -> float:
         t = content_tokens(text)
         return len(toks & t) / len(toks)
+
     low = method_text.lower()
     mentions = low.count(c.text.lower()) if len(c.text) > 3 else 0
     s = 1.0 * hits(paper.title) + 1.5 * hits(paper.abstract) + 1.5 * hits(contrib_text)
     s += 0.8 * math.log1p(mentions)
-    s += {"heading": 2.0, "propose": 1.2, "acronym": 0.8, "loss": 0.8, "module": 0.3, "hyper": 0.6}.get(max(c.sources, key=lambda x: {"heading": 5, "propose": 4, "acronym": 3, "loss": 2, "hyper": 1}.get(x, 0)), 0)
+    s += {"heading": 2.0, "propose": 1.2, "acronym": 0.8, "loss": 0.8, "module": 0.3, "hyper": 0.6}.get(
+        max(
+            c.sources,
+            key=lambda x: {"heading": 5, "propose": 4, "acronym": 3, "loss": 2, "hyper": 1}.get(x, 0),
+        ),
+        0,
+    )
     s += 0.3 * (len(c.sources) - 1)
     if c.kind == "hyper":
         s += 0.5 * hits(paper.abstract + " " + contrib_text)
@@ -379,7 +558,10 @@ def _contributions(paper: Paper) -> str:
     text = paper.abstract
     for s in paper.sections[:4]:
         for sent in split_sentences(s.text):
-            if re.search(r"(?i)\b(we propose|we introduce|our contributions?|we present|1\)|2\)|we make|we show that)\b", sent):
+            if re.search(
+                r"(?i)\b(we propose|we introduce|our contributions?|we present|1\)|2\)|we make|we show that)\b",
+                sent,
+            ):
                 text += " " + sent
     return text
 
@@ -432,10 +614,16 @@ def _attach_alternatives(comps: list[Candidate], alts: list[Candidate]) -> None:
             sc = 2.0 if c.text.lower() in a.quote.lower() else overlap(c.text, a.quote) * 0.9
             if sc > best_s:
                 best, best_s = c, sc
-        if best is not None and best_s >= 0.6 and a.alternatives[0].lower() not in best.text.lower():
-            if a.alternatives[0] not in best.alternatives and overlap(a.alternatives[0], best.text) < 0.8:
-                best.alternatives.append(a.alternatives[0])
-                best.sources.add("alternative")
+        alt = a.alternatives[0]
+        if (
+            best is not None
+            and best_s >= 0.6
+            and alt.lower() not in best.text.lower()
+            and alt not in best.alternatives
+            and overlap(alt, best.text) < 0.8
+        ):
+            best.alternatives.append(alt)
+            best.sources.add("alternative")
 
 
 def plan_offline(paper: Paper, opts: PlanOptions) -> Plan:
@@ -521,7 +709,9 @@ def _trace(
     )
     for i, c in enumerate(chosen, 1):
         how = ", ".join(sorted(c.sources))
-        lines.append(f"{i}. {c.text} (score {c.score:.2f}; found as: {how}; section: {_heading_text(c.section)})")
+        lines.append(
+            f"{i}. {c.text} (score {c.score:.2f}; found as: {how}; section: {_heading_text(c.section)})"
+        )
     return "\n".join(lines)
 
 

@@ -19,7 +19,17 @@ FORMATS: dict[str, tuple[str, Callable[[Plan], str]]] = {
     "json": (".json", render_json),
 }
 
-__all__ = ["FORMATS", "parse_formats", "read_markdown_plan", "render_html", "render_json", "render_jsonl", "render_markdown", "slug", "write_plan"]
+__all__ = [
+    "FORMATS",
+    "parse_formats",
+    "read_markdown_plan",
+    "render_html",
+    "render_json",
+    "render_jsonl",
+    "render_markdown",
+    "slug",
+    "write_plan",
+]
 
 
 def parse_formats(spec: str) -> list[str]:

@@ -60,18 +60,26 @@ def render_html(plan: Plan, paper_slug: str | None = None) -> str:
     ]
     warns = warnings_of(plan)
     if warns:
-        parts.append(f'<section class="box warnings" style="{_box_style(WARN)}"><h2 style="color:{WARN["h2"]}">{WARN["title"]}</h2><ul>')
+        parts.append(
+            f'<section class="box warnings" style="{_box_style(WARN)}"><h2 style="color:{WARN["h2"]}">{WARN["title"]}</h2><ul>'
+        )
         parts += [f"<li>{e(w)}</li>" for w in warns]
         parts.append("</ul></section>")
-    parts.append(f'<section class="box trace" style="{_box_style(REASONING)}"><h2 style="color:{REASONING["h2"]}">{REASONING["title"]}</h2>')
+    parts.append(
+        f'<section class="box trace" style="{_box_style(REASONING)}"><h2 style="color:{REASONING["h2"]}">{REASONING["title"]}</h2>'
+    )
     parts.append(_paragraphs(plan.reasoning_trace))
     parts.append("</section>")
     c = PLAN_COLORS[plan.mode]
-    parts.append(f'<section class="box plan" style="{_box_style(c)}"><h2 style="color:{c["h2"]}">{c["title"]}</h2>')
+    parts.append(
+        f'<section class="box plan" style="{_box_style(c)}"><h2 style="color:{c["h2"]}">{c["title"]}</h2>'
+    )
     for a in plan.ablations:
         rows = [("Ablated Part", e(a.ablated_part)), ("Action", f'<span class="action">{e(a.action)}</span>')]
         if a.replacement:
-            rows.append(("Replacement", "<ul>" + "".join(f"<li>{e(r)}</li>" for r in a.replacement) + "</ul>"))
+            rows.append(
+                ("Replacement", "<ul>" + "".join(f"<li>{e(r)}</li>" for r in a.replacement) + "</ul>")
+            )
         rows.append(("Metrics", e(", ".join(a.metrics))))
         if a.support is not None:
             rows.append(("Support", str(a.support)))

@@ -19,10 +19,28 @@ BOX = (
     'padding: 20px; margin: 20px 0; border-radius: 8px; box-shadow: 0 2px 8px rgba(0,0,0,0.1); color: #1a1a1a;" '
     'class="trajectory-box">\n<h2 style="color: {h2}; margin-top: 0; margin-bottom: 15px; font-size: 1.3em;">{title}</h2>'
 )
-REASONING = {"c1": "#e3f2fd", "c2": "#bbdefb", "border": "#2196f3", "h2": "#1976d2", "title": "🧠 Reasoning Trace"}
+REASONING = {
+    "c1": "#e3f2fd",
+    "c2": "#bbdefb",
+    "border": "#2196f3",
+    "h2": "#1976d2",
+    "title": "🧠 Reasoning Trace",
+}
 PLAN_COLORS = {
-    "author": {"c1": "#f3e5f5", "c2": "#e1bee7", "border": "#9c27b0", "h2": "#7b1fa2", "title": "📋 Ablation Plan"},
-    "reviewer": {"c1": "#e8f5e8", "c2": "#c8e6c9", "border": "#4caf50", "h2": "#2e7d32", "title": "📋 Ablation Plan"},
+    "author": {
+        "c1": "#f3e5f5",
+        "c2": "#e1bee7",
+        "border": "#9c27b0",
+        "h2": "#7b1fa2",
+        "title": "📋 Ablation Plan",
+    },
+    "reviewer": {
+        "c1": "#e8f5e8",
+        "c2": "#c8e6c9",
+        "border": "#4caf50",
+        "h2": "#2e7d32",
+        "title": "📋 Ablation Plan",
+    },
 }
 WARN = {"c1": "#fff8e1", "c2": "#ffecb3", "border": "#ff9800", "h2": "#e65100", "title": "⚠️ Warnings"}
 
@@ -53,7 +71,12 @@ def ablation_md(a: Ablation) -> str:
 
 
 def warnings_of(plan: Plan) -> list[str]:
-    out = [f"{f.kind}: {f.detail}" + (f" — \u201c{f.excerpt}\u201d" if f.excerpt else "") + (" (removed from what the planner saw)" if f.removed else "") for f in plan.findings]
+    out = [
+        f"{f.kind}: {f.detail}"
+        + (f" — \u201c{f.excerpt}\u201d" if f.excerpt else "")
+        + (" (removed from what the planner saw)" if f.removed else "")
+        for f in plan.findings
+    ]
     return out + list(plan.warnings)
 
 
@@ -84,7 +107,13 @@ def read_markdown_plan(text: str) -> tuple[str, str, list[dict[str, object]]]:
     items: list[dict[str, object]] = []
     for block in re.split(r"^### ", plan_box, flags=re.M)[1:]:
         lines = block.splitlines()
-        item: dict[str, object] = {"name": lines[0].strip(), "ablated_part": "", "action": "", "replacement": None, "metrics": []}
+        item: dict[str, object] = {
+            "name": lines[0].strip(),
+            "ablated_part": "",
+            "action": "",
+            "replacement": None,
+            "metrics": [],
+        }
         reps: list[str] = []
         in_rep = False
         for ln in lines[1:]:
