@@ -1,0 +1,90 @@
+"""Score a judge against human labels: per label, did the judge call it a match (author) or a request (reviewer)?
+
+Labels: our JSONL ({"id": task id, "labels": [...]}) or AblationBench's judge-eval parquet
+(`id` = "<planner>/<paper>", `labels` a JSONL string). Author labels are {"name_in_paper", "name_in_plan"}
+(a match when name_in_plan is not null); reviewer labels are {"name_in_plan", "appears_in_review"}.
+Metrics are computed per instance and macro-averaged, as AblationBench does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from abplan.errors import InputError, MissingExtraError
+from abplan.judges.base import Judgement
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError as e:
+            raise MissingExtraError("pyarrow", "parquet") from e
+        rows = pq.read_table(path).to_pylist()
+    else:
+        rows = []
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise InputError(f"{path.name} line {n}: not valid JSON") from e
+    out = []
+    for r in rows:
+        labels = r.get("labels")
+        if isinstance(labels, str):
+            labels = [json.loads(x) for x in labels.splitlines() if x.strip()]
+        out.append({"id": str(r["id"]).split("/")[-1], "labels": labels or []})
+    return out
+
+
+def _prf(truth: list[bool], pred: list[bool]) -> tuple[float, float, float, float]:
+    tp = sum(t and p for t, p in zip(truth, pred, strict=True))
+    fp = sum(p and not t for t, p in zip(truth, pred, strict=True))
+    fn = sum(t and not p for t, p in zip(truth, pred, strict=True))
+    acc = sum(t == p for t, p in zip(truth, pred, strict=True)) / len(truth) if truth else 0.0
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return acc, prec, rec, f1
+
+
+def evaluate_judge(labels_path: Path, judgements_dir: Path) -> dict[str, Any]:
+    if not judgements_dir.is_dir():
+        raise InputError(f"{judgements_dir}: no judgements for this judge")
+    per: list[tuple[float, float, float, float]] = []
+    count = 0
+    for rec in _records(labels_path):
+        jf = judgements_dir / f"{rec['id']}.json"
+        if not jf.is_file():
+            continue
+        j = Judgement.model_validate_json(jf.read_text("utf-8"))
+        truth: list[bool] = []
+        pred: list[bool] = []
+        for lab in rec["labels"]:
+            if "name_in_paper" in lab:
+                truth.append(lab.get("name_in_plan") not in (None, [], ""))
+                m = next((m for m in j.matches if m.gold == lab["name_in_paper"]), None)
+                pred.append(bool(m and m.plan))
+            else:
+                truth.append(bool(lab.get("appears_in_review")))
+                it = next((i for i in j.items if i.plan == lab.get("name_in_plan")), None)
+                pred.append(bool(it and it.appears))
+        if truth:
+            per.append(_prf(truth, pred))
+            count += len(truth)
+    if not per:
+        raise InputError(f"no labelled instance has a judgement in {judgements_dir}")
+    mean = [sum(x[i] for x in per) / len(per) for i in range(4)]
+    return {
+        "instances": len(per),
+        "labels": count,
+        "accuracy": mean[0],
+        "precision": mean[1],
+        "recall": mean[2],
+        "f1": mean[3],
+    }

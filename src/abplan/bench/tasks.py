@@ -1,0 +1,221 @@
+"""Benchmark tasks and datasets: our local format, AblationBench's Hugging Face datasets and a local clone.
+
+A task is an id, a mode, a paper and its gold: `ablations_in_paper` (author mode) or `review_text`
+and `num_ablation_suggestions` (reviewer mode), optionally with a `missing_ablations` list.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from abplan.errors import InputError, MissingExtraError
+from abplan.papers import load_paper
+from abplan.schema import Ablation, Mode, Paper
+
+LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
+HF_DATASETS = {
+    "ai-coscientist/researcher-ablation-bench": "author",
+    "ai-coscientist/author-ablation-bench": "author",
+    "ai-coscientist/reviewer-ablation-bench": "reviewer",
+}
+
+
+class Task(BaseModel):
+    id: str
+    mode: Mode
+    paper_title: str = ""
+    paper_abstract: str = ""
+    paper_path: str | None = None
+    ablations_in_paper: list[Ablation] = Field(default_factory=list)
+    review_text: list[str] = Field(default_factory=list)
+    num_ablation_suggestions: int = 0
+    missing_ablations: list[Ablation] | None = None
+
+    @property
+    def gold_count(self) -> int:
+        return len(self.ablations_in_paper) if self.mode == "author" else self.num_ablation_suggestions
+
+
+def _json_field(value: Any, name: str, where: str) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{where}: field '{name}' is not valid JSON ({e.msg})") from e
+    return value
+
+
+def _gold(items: Any) -> Any:
+    """Gold ablations as given by datasets: `evidence` may be a quote string (dev-bench's reviewer gold)."""
+    if not isinstance(items, list):
+        return items
+    out = []
+    for it in items:
+        if isinstance(it, dict) and isinstance(it.get("evidence"), str):
+            it = {**it, "evidence": [{"quote": it["evidence"], "section": "reviews"}]}
+        out.append(it)
+    return out
+
+
+def task_from_record(
+    rec: dict[str, Any], where: str, base: Path | None, default_mode: Mode | None = None
+) -> Task:
+    """Validate one dataset record; errors name the line and the field."""
+    if not isinstance(rec, dict):
+        raise InputError(f"{where}: not a JSON object")
+    mode = rec.get("task") or rec.get("mode") or default_mode
+    if mode not in ("author", "reviewer"):
+        raise InputError(f"{where}: field 'task' must be 'author' or 'reviewer', not {mode!r}")
+    if not rec.get("id"):
+        raise InputError(f"{where}: field 'id' is missing")
+    data: dict[str, Any] = {
+        "id": str(rec["id"]),
+        "mode": mode,
+        "paper_title": rec.get("paper_title") or "",
+        "paper_abstract": rec.get("paper_abstract") or "",
+    }
+    if rec.get("paper_path"):
+        p = Path(str(rec["paper_path"]))
+        data["paper_path"] = str(p if p.is_absolute() or base is None else (base / p))
+    if mode == "author":
+        gold = _json_field(rec.get("ablations_in_paper"), "ablations_in_paper", where)
+        if not isinstance(gold, list) or not gold:
+            raise InputError(f"{where}: field 'ablations_in_paper' must be a non-empty list of ablations")
+        data["ablations_in_paper"] = _gold(gold)
+    else:
+        reviews = _json_field(rec.get("review_text"), "review_text", where)
+        if isinstance(reviews, str):
+            reviews = [reviews]
+        if not isinstance(reviews, list) or not all(isinstance(r, str) for r in reviews) or not reviews:
+            raise InputError(f"{where}: field 'review_text' must be a non-empty list of review strings")
+        data["review_text"] = reviews
+        missing = _json_field(rec.get("missing_ablations"), "missing_ablations", where)
+        if missing is not None:
+            data["missing_ablations"] = _gold(missing)
+        n = rec.get("num_ablation_suggestions")
+        if n is None:
+            if missing is None:
+                raise InputError(
+                    f"{where}: field 'num_ablation_suggestions' is missing (or give 'missing_ablations')"
+                )
+            n = len(missing)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise InputError(
+                f"{where}: field 'num_ablation_suggestions' must be a positive integer, not {n!r}"
+            )
+        data["num_ablation_suggestions"] = n
+    try:
+        return Task.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise InputError(f"{where}: field '{loc}': {err['msg']}") from e
+
+
+def load_local(path: Path) -> list[Task]:
+    """Our local format: a folder with tasks.jsonl and papers/<id>/..., or the tasks.jsonl file itself."""
+    file = path / "tasks.jsonl" if path.is_dir() else path
+    if not file.is_file():
+        raise InputError(f"{path}: no tasks.jsonl found")
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    for n, line in enumerate(file.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{file.name} line {n}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{where}: not valid JSON ({e.msg})") from e
+        t = task_from_record(rec, where, file.parent)
+        if t.id in seen:
+            raise InputError(f"{where}: duplicate task id {t.id!r}")
+        seen.add(t.id)
+        tasks.append(t)
+    if not tasks:
+        raise InputError(f"{file}: no tasks")
+    return tasks
+
+
+def load_parquet(path: Path, mode: Mode, repo_root: Path | None) -> list[Task]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as e:
+        raise MissingExtraError("pyarrow", "parquet") from e
+    rows = pq.read_table(path).to_pylist()
+    return [task_from_record(r, f"{path.name} row {i}", repo_root, mode) for i, r in enumerate(rows, 1)]
+
+
+def load_ablationbench_clone(root: Path, mode: Mode, split: str = "test") -> list[Task]:
+    """A local clone of the AblationBench repository (paper paths are relative to its root)."""
+    sub = "author-ablation" if mode == "author" else "reviewer-ablation"
+    path = root / "data" / "ai-coscientist" / sub / f"{split}.parquet"
+    if not path.is_file():
+        raise InputError(f"{path}: not found (is this an AblationBench clone, and the split right?)")
+    if path.read_bytes()[: len(LFS_MAGIC)] == LFS_MAGIC:
+        raise InputError(f"{path} is a Git LFS pointer, not data: run 'git lfs pull' in {root}")
+    return load_parquet(path, mode, root)
+
+
+def load_hf(name: str, split: str = "test") -> list[Task]:  # pragma: no cover - needs the network
+    try:
+        import datasets
+    except ImportError as e:
+        raise MissingExtraError("the datasets package", "hf") from e
+    mode: Mode = "author" if HF_DATASETS.get(name, "author") == "author" else "reviewer"
+    ds = datasets.load_dataset(name, split=split)
+    return [
+        task_from_record(dict(r), f"{name}[{split}] row {i}", Path.cwd(), mode) for i, r in enumerate(ds, 1)
+    ]
+
+
+def load_dataset(spec: str, split: str = "test", mode: Mode | None = None) -> list[Task]:
+    """A local folder or tasks.jsonl, a .parquet file, an AblationBench clone (with --mode), or an HF dataset name."""
+    path = Path(spec).expanduser()
+    if path.exists():
+        if path.suffix == ".parquet":
+            if mode is None:
+                raise InputError(f"{path}: say which task it holds with --mode author|reviewer")
+            return load_parquet(path, mode, path.parent)
+        if (path / "data" / "ai-coscientist").is_dir():
+            if mode is None:
+                raise InputError(
+                    f"{path} is an AblationBench clone: choose the task with --mode author|reviewer"
+                )
+            return load_ablationbench_clone(path, mode, split)
+        return load_local(path)
+    if spec in HF_DATASETS or (spec.count("/") == 1 and not spec.startswith((".", "/"))):
+        return load_hf(spec, split)
+    raise InputError(f"{spec}: no such dataset folder or file")
+
+
+def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
+    """The task's paper, with the dataset's title and abstract where it gives them."""
+    if not task.paper_path:
+        raise InputError(f"task {task.id}: no paper_path")
+    p = Path(task.paper_path)
+    if not p.exists():
+        raise InputError(f"task {task.id}: paper not found at {p}")
+    if p.is_dir():
+        candidates = [p / "paper.md", p / f"{task.id}.md", *sorted(p.glob("*.md"))]
+        md = next((c for c in candidates if c.is_file() and c.name.lower() != "readme.md"), None)
+        has_tex = any(p.rglob("*.tex"))
+        target = p if has_tex else md
+        if target is None:
+            raise InputError(f"task {task.id}: {p} holds no .md or .tex paper")
+    else:
+        target = p
+    for f in [target] if target.is_file() else list(target.rglob("*.tex"))[:5]:
+        if f.read_bytes()[: len(LFS_MAGIC)] == LFS_MAGIC:
+            raise InputError(f"task {task.id}: {f} is a Git LFS pointer, not the paper: run 'git lfs pull'")
+    paper = load_paper(target, keep_hidden_text=keep_hidden_text)
+    update: dict[str, Any] = {}
+    if task.paper_title:
+        update["title"] = task.paper_title
+    if task.paper_abstract:
+        update["abstract"] = task.paper_abstract
+    return paper.model_copy(update=update) if update else paper
