@@ -27,9 +27,16 @@ class MissingExtraError(AbplanError):
 
 
 class LMError(AbplanError):
-    """The model could not give a usable answer after the allowed retries."""
+    """The model could not give a usable answer after the allowed retries.
+
+    `bad_keys` names cached responses that proved unusable, so a retry can evict them and ask again.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str, bad_keys: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.bad_keys = bad_keys or []
 
 
 class PendingRequests(AbplanError):

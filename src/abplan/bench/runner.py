@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from abplan.bench.scoring import TaskScore, aggregate, score_task
 from abplan.bench.tasks import Task, load_task_paper
-from abplan.errors import AbplanError, ConfigError, PendingRequests
+from abplan.errors import AbplanError, ConfigError, LMError, PendingRequests
 from abplan.fsutil import atomic_write_json, atomic_write_text
 from abplan.judges.base import Judgement, JudgeOptions, get_judge
 from abplan.lm.client import LMClient
@@ -171,6 +171,8 @@ class Runner:
             self.state.pending += 1
             self._pending_keys.add(e.key)
         except (AbplanError, OSError, ValueError) as e:
+            if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
+                self.lm.cache.evict(e.bad_keys)
             self.state.failed += 1
             reason = f"{type(e).__name__}: {e}"
             self.state.failures[task.id] = reason

@@ -6,6 +6,7 @@ cached answer can never be read under a different assignment (AblationBench re-s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from typing import Any
@@ -56,7 +57,10 @@ async def ask_rows(
     reply2 = split_reply(second.text)
     rows = [r for r in reply2.items if valid(r)]
     if not rows:
-        raise LMError(f"{req.model}: judge reply unreadable even after one repair ({problem})")
+        raise LMError(
+            f"{req.model}: judge reply unreadable even after one repair ({problem})",
+            bad_keys=[first.key or req.key, second.key or repair.key],
+        )
     return rows, [first, second], ["first judge reply unreadable; repaired", *reply2.warnings]
 
 
@@ -190,14 +194,21 @@ async def judge_once(
             notes=notes,
             detail=detail,
         )
-    items, resp, notes = await review_items(task, plan, paper, model, opts, lm, seed_offset)
+    # Both calls at once: in batch mode they are exported in the same round.
+    jobs: list[Any] = [review_items(task, plan, paper, model, opts, lm, seed_offset)]
+    if task.missing_ablations:
+        jobs.append(match_sides(task, task.missing_ablations, plan, model, opts, lm, seed_offset))
+    got = await asyncio.gather(*jobs, return_exceptions=True)
+    for d in got:
+        if isinstance(d, BaseException):
+            raise d
+    done: list[Any] = list(got)
+    items, resp, notes = done[0]
     usage = usage_of(resp)
     missing: list[Match] = []
     sides: dict[str, Any] = {}
     if task.missing_ablations:
-        missing, resp2, notes2, sides = await match_sides(
-            task, task.missing_ablations, plan, model, opts, lm, seed_offset
-        )
+        missing, resp2, notes2, sides = done[1]
         usage = usage.add(usage_of(resp2))
         notes += notes2
     return Judgement(

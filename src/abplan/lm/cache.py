@@ -59,6 +59,13 @@ class ResponseCache:
             )
             self._db.execute("DELETE FROM pending WHERE key=?", (key,))
 
+    def evict(self, keys: list[str]) -> int:
+        """Forget responses that proved unusable, so the next run asks again."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            n = sum(self._db.execute("DELETE FROM responses WHERE key=?", (k,)).rowcount for k in keys)
+        return n
+
     def add_pending(self, req: LMRequest) -> None:
         self._db.execute(
             "INSERT OR IGNORE INTO pending VALUES (?,?,?,?)",

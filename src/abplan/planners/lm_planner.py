@@ -50,7 +50,10 @@ async def complete_plan(lm: LMClient, req: LMRequest) -> tuple[ParsedPlan, list[
     second = await lm.complete(repair)
     fixed = parse_plan(second.text)
     if not fixed.ablations:
-        raise LMError(f"{req.model}: no valid ablation in the reply, even after one repair ({problem})")
+        raise LMError(
+            f"{req.model}: no valid ablation in the reply, even after one repair ({problem})",
+            bad_keys=[first.key or req.key, second.key or repair.key],
+        )
     fixed.warnings.insert(0, f"first reply unreadable ({problem}); repaired")
     if not fixed.reasoning:
         fixed.reasoning = parsed.reasoning
