@@ -131,10 +131,11 @@ def plan(
         ),
     ] = "author",
     model: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--model",
-            help="provider/model, e.g. openai/gpt-4o, anthropic/claude-sonnet-4-5, ollama/qwen3:8b.",
+            help="provider/model, e.g. openai/gpt-4o, anthropic/claude-sonnet-4-5, ollama/qwen3:8b; "
+            "repeat to spread the staged planner's samples over several models.",
         ),
     ] = None,
     planner: Annotated[
@@ -167,15 +168,33 @@ def plan(
         bool, typer.Option("--keep-hidden-text", help="Let the planner see text hidden from human readers.")
     ] = False,
     samples: Annotated[
-        int | None, typer.Option("--samples", help="staged planner: independent candidate plans.")
+        int | None, typer.Option("--samples", help="staged: independent candidate plans (default 5).")
     ] = None,
+    min_support: Annotated[
+        int | None,
+        typer.Option("--min-support", help="staged: samples that must propose an experiment to keep it."),
+    ] = None,
+    length: Annotated[
+        str, typer.Option("--length", help="staged: support (cut by support, k at most) or fixed (always k).")
+    ] = "support",
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", help="staged: spend at most this many USD on the paper.")
+    ] = None,
+    context_window: Annotated[
+        int | None, typer.Option("--context-window", help="Override the model's context window (tokens).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="staged: print calls, tokens and cost, spend nothing.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the plan.")] = False,
 ) -> None:
     """Read a paper and plan its ablations."""
     if mode not in MODES:
         raise ConfigError(f"--mode must be 'author' or 'reviewer', not {mode!r}")
     formats = parse_formats(fmt)
-    settings = load_settings(model=model, base_url=base_url, cache_dir=cache_dir)
+    if length not in ("support", "fixed"):
+        raise ConfigError(f"--length must be 'support' or 'fixed', not {length!r}")
+    settings = load_settings(model=model[0] if model else None, base_url=base_url, cache_dir=cache_dir)
     name = resolve_planner(planner, settings.model)
     if name not in planner_names():
         from abplan.planners.base import get_planner
@@ -188,9 +207,24 @@ def plan(
         )
     with err.status("reading the paper…"):
         paper = load_paper(source, cache_dir=settings.cache_dir, keep_hidden_text=keep_hidden_text)
-    extra: dict[str, Any] = {}
-    if samples is not None:
-        extra["samples"] = samples
+    extra = staged_options(model, samples, min_support, length, max_cost, context_window)
+    if dry_run:
+        from abplan.planners.base import PlanOptions
+        from abplan.planners.staged import dry_run as estimate
+
+        est = estimate(paper, PlanOptions(mode=mode, k=k, model=settings.model, extra=extra))  # type: ignore[arg-type]
+        for row in est["stages"]:
+            out.print(
+                f"{row['stage']:<12} {row['calls']} calls × ~{row['input_tokens_each']:,} input + ~{row['output_tokens_each']:,} output tokens",
+                highlight=False,
+            )
+        out.print(
+            f"total: {est['calls']} calls, ~{est['input_tokens']:,} input and ~{est['output_tokens']:,} output tokens, ~${est['cost_usd']:.4f}",
+            highlight=False,
+        )
+        for note in est["notes"]:
+            out.print(f"note: {note}", highlight=False)
+        return
 
     async def run() -> Plan:
         client = make_client(settings, offline=offline) if name != "offline" else None
@@ -224,6 +258,31 @@ def plan(
         else ""
     )
     err.print(f"wrote {', '.join(str(p) for p in paths)}{cost}", highlight=False, soft_wrap=True)
+
+
+def staged_options(
+    models: list[str] | None,
+    samples: int | None,
+    min_support: int | None,
+    length: str,
+    max_cost: float | None,
+    context_window: int | None,
+) -> dict[str, Any]:
+    """Planner options from flags (the staged planner reads them; the others ignore what they do not use)."""
+    extra: dict[str, Any] = {"length": length}
+    if models and len(models) > 1:
+        extra["models"] = list(models)
+    for key, value in (
+        ("samples", samples),
+        ("min_support", min_support),
+        ("max_cost", max_cost),
+        ("context_window", context_window),
+    ):
+        if value is not None:
+            if isinstance(value, int | float) and value < (0 if key == "max_cost" else 1):
+                raise ConfigError(f"--{key.replace('_', '-')} must be positive")
+            extra[key] = value
+    return extra
 
 
 @app.command("planners")

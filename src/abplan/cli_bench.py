@@ -120,7 +120,9 @@ def run(
     ],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="The run folder (rerun to resume).")],
     planner: Annotated[str, typer.Option("--planner", "-p")] = "offline",
-    model: Annotated[str | None, typer.Option("--model")] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="Planner model; repeat to spread staged samples.")
+    ] = None,
     judge: Annotated[
         str, typer.Option("--judge", help="lexical (no LM, approximate), lm or majority.")
     ] = "lexical",
@@ -144,8 +146,13 @@ def run(
     concurrency: Annotated[int, typer.Option("--concurrency", "-j")] = 8,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     samples: Annotated[
-        int | None, typer.Option("--samples", help="staged planner: candidate plans per paper.")
+        int | None, typer.Option("--samples", help="staged: candidate plans per paper.")
     ] = None,
+    min_support: Annotated[
+        int | None, typer.Option("--min-support", help="staged: samples needed to keep an experiment.")
+    ] = None,
+    length: Annotated[str, typer.Option("--length", help="staged: support or fixed.")] = "support",
+    context_window: Annotated[int | None, typer.Option("--context-window")] = None,
     offline: Annotated[
         bool,
         typer.Option(
@@ -155,34 +162,27 @@ def run(
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None,
 ) -> None:
     """Plan every task, judge each plan, and score the run."""
-    from abplan.cli import handle_errors
+    from abplan.cli import handle_errors, staged_options
 
-    opts: dict[str, Any] = {}
-    if samples is not None:
-        opts["samples"] = samples
-    handle_errors(
-        lambda: _run(
-            _common_cfg(
-                dataset,
-                planner,
-                model,
-                k,
-                judge,
-                judge_model,
-                top_k,
-                seed,
-                concurrency,
-                limit,
-                max_cost,
-                opts,
-            ),
-            out_dir,
-            cache_dir,
-            offline,
-            mode,
-            split,
+    def go() -> None:
+        opts = staged_options(model, samples, min_support, length, None, context_window)
+        cfg = _common_cfg(
+            dataset,
+            planner,
+            model[0] if model else None,
+            k,
+            judge,
+            judge_model,
+            top_k,
+            seed,
+            concurrency,
+            limit,
+            max_cost,
+            opts,
         )
-    )()
+        _run(cfg, out_dir, cache_dir, offline, mode, split)
+
+    handle_errors(go)()
 
 
 @bench_app.command("eval")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from abplan.schema import ACTIONS, Ablation, Action
+from abplan.schema import ACTIONS, Ablation, Action, Evidence
 
 _TAG = r"<\s*{0}\s*>(.*?)(?:<\s*/\s*{0}\s*>|(?=<\s*{0}\s*>)|$)"
 _ACTION_ALIASES: dict[str, Action] = {
@@ -256,6 +256,7 @@ def to_ablation(raw: dict[str, Any], index: int) -> tuple[Ablation | None, list[
     if "metrics" not in d:
         notes.append(f"{label} ({name}): no metrics")
     rationale = d.get("rationale")
+    evidence = _evidence(d.get("evidence"))
     ab = Ablation(
         name=name,
         ablated_part=part,
@@ -263,8 +264,21 @@ def to_ablation(raw: dict[str, Any], index: int) -> tuple[Ablation | None, list[
         replacement=replacement,
         metrics=metrics,
         rationale=str(rationale) if rationale else None,
+        evidence=evidence,
     )
     return ab, notes
+
+
+def _evidence(value: Any) -> list[Evidence]:
+    items = value if isinstance(value, list) else [value] if value else []
+    out = []
+    for it in items:
+        if isinstance(it, str) and it.strip():
+            out.append(Evidence(quote=it.strip()))
+        elif isinstance(it, dict) and str(it.get("quote") or "").strip():
+            sec = it.get("section")
+            out.append(Evidence(quote=str(it["quote"]).strip(), section=str(sec) if sec else None))
+    return out
 
 
 def dedupe_names(ablations: list[Ablation]) -> tuple[list[Ablation], list[str]]:

@@ -158,6 +158,8 @@ def openai_body(req: LMRequest, provider: str = "openai") -> dict[str, Any]:
             body["temperature"] = req.temperature
         if req.top_p is not None:
             body["top_p"] = req.top_p
+    if req.seed is not None:
+        body["seed"] = req.seed
     if req.json_schema is not None:
         body["response_format"] = {
             "type": "json_schema",

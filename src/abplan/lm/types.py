@@ -17,6 +17,7 @@ class LMRequest:
     max_tokens: int = 8192
     top_p: float | None = None
     json_schema: dict[str, Any] | None = None  # structured output, sent natively where supported
+    seed: int | None = None  # sample index: distinct samples are distinct cache entries
     tag: str = field(default="", compare=False)  # what the request is for (not part of the key)
 
     @staticmethod
@@ -31,6 +32,8 @@ class LMRequest:
             p["top_p"] = self.top_p
         if self.json_schema is not None:
             p["json_schema"] = self.json_schema
+        if self.seed is not None:
+            p["seed"] = self.seed
         return p
 
     def to_json(self) -> dict[str, Any]:
@@ -50,6 +53,7 @@ class LMRequest:
             max_tokens=int(p.get("max_tokens", 8192)),
             top_p=p.get("top_p"),
             json_schema=p.get("json_schema"),
+            seed=p.get("seed"),
             tag=tag,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abplan import prompts
 from abplan.errors import LMError
 from abplan.lm.client import LMClient
+from abplan.lm.context import context_window, fit_paper
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import ParsedPlan, parse_plan
 from abplan.planners.base import PlanOptions, paper_source, register_planner, usage_of
@@ -12,6 +13,10 @@ from abplan.schema import Paper, Plan
 
 
 def planner_request(paper: Paper, opts: PlanOptions, model: str) -> LMRequest:
+    """The one planning request (the paper fitted into the model's context window first)."""
+    paper, _ = fit_paper(
+        paper, max(2000, context_window(model, opts.extra.get("context_window")) - opts.max_tokens - 2000)
+    )
     user = prompts.render(
         f"planner_{opts.mode}",
         title=paper.title,
@@ -71,9 +76,13 @@ class LMPlanner:
         if lm is None or not opts.model:
             raise LMError("the lm planner needs a model (--model provider/name)")
         req = planner_request(paper, opts, opts.model)
+        _, fit_notes = fit_paper(
+            paper,
+            max(2000, context_window(opts.model, opts.extra.get("context_window")) - opts.max_tokens - 2000),
+        )
         parsed, responses = await complete_plan(lm, req)
         ablations = parsed.ablations
-        warnings = list(parsed.warnings)
+        warnings = fit_notes + list(parsed.warnings)
         if len(ablations) > opts.top_k:
             warnings.append(f"the model proposed {len(ablations)} ablations; kept the first {opts.top_k}")
             ablations = ablations[: opts.top_k]
