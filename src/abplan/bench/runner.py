@@ -93,6 +93,10 @@ class Runner:
 
     # -- folder -------------------------------------------------------------------------------
     def check_config(self) -> None:
+        # Temporary files of writes that a kill interrupted: never read, cleaned here.
+        if self.out.is_dir():
+            for tmp in self.out.rglob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
         path = self.out / "config.json"
         mine = self.cfg.model_dump()
         if path.is_file():

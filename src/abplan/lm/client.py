@@ -97,13 +97,17 @@ class LMClient:
         """The answer to `req`, escalating the token limit once if the reply was cut off."""
         resp = await self._complete_once(req)
         if resp.finish_reason == "length":
+            bad = [req.key]
             if req.max_tokens < MAX_TOKENS_CAP:
                 bigger = replace(req, max_tokens=min(req.max_tokens * 2, MAX_TOKENS_CAP))
                 resp2 = await self._complete_once(bigger)
                 if resp2.finish_reason != "length":
                     return _merge_usage(resp2, resp)
+                bad.append(bigger.key)
+            # Both cut-off replies are named so that a retry drops them from the cache and asks again.
             raise LMError(
-                f"{req.model}: reply cut off at the token limit ({req.max_tokens} tokens) even after a retry"
+                f"{req.model}: reply cut off at the token limit ({req.max_tokens} tokens) even after a retry",
+                bad_keys=bad,
             )
         return resp
 

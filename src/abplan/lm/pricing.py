@@ -29,6 +29,8 @@ def price_of(
 ) -> tuple[float, float] | None:
     """Longest matching key wins: 'openai/gpt-4o-mini' matches 'gpt-4o-mini' before 'gpt-4o'."""
     provider, _, name = model.partition("/")
+    if overrides and model in overrides:
+        return overrides[model]
     if provider in LOCAL_PROVIDERS:
         return (0.0, 0.0)
     table = {**PRICES, **(overrides or {})}

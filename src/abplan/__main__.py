@@ -1,0 +1,3 @@
+from abplan.cli import main
+
+main()
