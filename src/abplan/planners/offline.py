@@ -219,6 +219,13 @@ def method_sections(paper: Paper) -> list[Section]:
                 picked.append(s)
     if not picked:
         picked = [s for s in secs if not SKIP_HEAD.search(s.heading)] or secs
+    # A numbered subsection of a skipped section (3.3 under "3 Experiments") is not method.
+    skipped_tops = {
+        n for t in secs if (n := _number(t.heading)) and "." not in n and SKIP_HEAD.search(t.heading)
+    }
+    picked = [
+        t for t in picked if not ((n := _number(t.heading)) and n.split(".")[0] in skipped_tops and "." in n)
+    ]
     # Subsections of a picked section come along (by numbering where there is one, else by level).
     prefixes = {n + "." for s in picked if (n := _number(s.heading))}
     out: list[Section] = []
@@ -257,8 +264,12 @@ def find_metrics(paper: Paper) -> list[str]:
         counts["accuracy"] = 0
     if counts.get("negative log-likelihood") and counts.get("log-likelihood"):
         counts["log-likelihood"] = 0
-    ranked = [m for m, c in counts.most_common() if c > 0]
-    return ranked[:3]
+    ranked = counts.most_common()
+    if not ranked or ranked[0][1] == 0:
+        return []
+    top = ranked[0][1]
+    # A metric mentioned once in passing is not one the paper reports.
+    return [m for m, c in ranked if c > 0 and c >= max(2, 0.25 * top)][:3] or [ranked[0][0]]
 
 
 def existing_ablations(paper: Paper) -> list[tuple[str, str]]:
@@ -322,8 +333,8 @@ def _neighbours(value: str, name: str) -> list[str]:
 
 
 LEAD_VERB = re.compile(
-    r"(?i)^(?:adding|using|learning|examining|improving|introducing|incorporating|applying|modeling|modelling|"
-    r"conditioning on|predicting|training with|training|regularization using|regularisation using|on|towards?)\s+"
+    r"(?i)^(?:adding|using|examining|improving|introducing|incorporating|applying|regularization using|"
+    r"regularisation using|towards?)\s+"
 )
 FUNCTION_WORDS = frozenset(
     """a an the of and or for to in on with by from at as is are was were be been being this that these
@@ -395,7 +406,10 @@ def _components(paper: Paper, msecs: list[Section]) -> list[Candidate]:
     for s, d in zip(msecs, depths, strict=True):
         h, alts = clean_heading(s.heading)
         if d > min_depth and _usable(h) and not METHOD_HEAD.fullmatch(h.lower()):
-            first = split_sentences(s.text)[:1]
+            want = content_tokens(h)
+            sents = [x for x in split_sentences(s.text) if len(x) <= 400]
+            scored = sorted(sents, key=lambda x: -len(want & content_tokens(x)))
+            first = scored[:1] if scored and want & content_tokens(scored[0]) else sents[:1]
             cands.append(
                 Candidate(
                     text=h,
@@ -566,7 +580,7 @@ def _contributions(paper: Paper) -> str:
     return text
 
 
-def _to_ablation(c: Candidate, metrics: list[str]) -> Ablation:
+def _to_ablation(c: Candidate, metrics: list[str], paper_text: str = "") -> Ablation:
     ev = [Evidence(quote=c.quote[:400], section=c.section, verified=True)]
     if c.kind == "hyper":
         reps = _neighbours(c.value or "1", c.text)
@@ -592,6 +606,20 @@ def _to_ablation(c: Candidate, metrics: list[str]) -> Ablation:
             score=c.score,
             rationale=f"The paper chooses {c.text} over {c.alternatives[0]}; comparing them isolates that design choice.",
         )
+    head = c.text.split()[-1].lower() if c.text.split() else ""
+    if CORE_HEAD.match(head):
+        std = standard_alternative(c, paper_text)
+        reps = [std] if std else [f"the standard {head} of the base method"]
+        return Ablation(
+            name=f"Standard {head} instead of {c.text}",
+            ablated_part=c.text,
+            action="REPLACE",
+            replacement=reps,
+            metrics=metrics,
+            evidence=ev,
+            score=c.score,
+            rationale=f"A {head} cannot simply be removed; replacing {c.text} with the standard choice measures its contribution.",
+        )
     return Ablation(
         name=f"Without {c.text[:1].lower() + c.text[1:] if not c.text[:2].isupper() else c.text}",
         ablated_part=c.text,
@@ -600,8 +628,30 @@ def _to_ablation(c: Candidate, metrics: list[str]) -> Ablation:
         metrics=metrics,
         evidence=ev,
         score=c.score,
-        rationale=f"{c.text} is a part the paper introduces; removing it measures its contribution.",
+        rationale=f"The paper introduces {c.text}; removing it measures its contribution.",
     )
+
+
+CORE_HEAD = re.compile(
+    r"(?i)^(likelihood|distribution|encoder|decoder|architecture|backbone|pooling|normali[sz]ation|sampling|sampler|"
+    r"initiali[sz]ation|fusion|aggregation|tokeni[sz]ation|schedule|scheduler|optimi[sz]er|parameteri[sz]ation|"
+    r"representation|embedding|embeddings|objective|estimator|policy|prior|weighting)$"
+)
+_STANDARD = re.compile(
+    r"(?i)\b(?:standard|original|conventional|vanilla|usual|common|previous|typical)\b[^.]{0,160}?"
+    r"\b(?:as|uses?|using|with|is|via)\s+(?:a|an|the)?\s*(?P<alt>(?:full\s+|simple\s+)?[\w\-]+(?:\s+[\w\-]+){0,3})"
+)
+
+
+def standard_alternative(c: Candidate, section_text: str) -> str | None:
+    """What the paper says the standard method uses instead (e.g. "a full 256-way softmax")."""
+    for sent in split_sentences(c.quote) + split_sentences(section_text):
+        m = _STANDARD.search(sent)
+        if m:
+            alt = _clean_np(m.group("alt"))
+            if _usable(alt) and overlap(alt, c.text) < 0.5:
+                return alt
+    return None
 
 
 def _attach_alternatives(comps: list[Candidate], alts: list[Candidate]) -> None:
@@ -629,6 +679,7 @@ def _attach_alternatives(comps: list[Candidate], alts: list[Candidate]) -> None:
 def plan_offline(paper: Paper, opts: PlanOptions) -> Plan:
     k = opts.top_k
     msecs = method_sections(paper)
+    section_texts = {s.heading: s.text for s in paper.sections}
     method_text = "\n".join(s.text for s in msecs)
     metrics = find_metrics(paper) or ["the paper's main evaluation metric"]
     raw = _components(paper, msecs)
@@ -657,7 +708,7 @@ def plan_offline(paper: Paper, opts: PlanOptions) -> Plan:
         chosen.append(c)
         if len(chosen) >= k:
             break
-    ablations = [_to_ablation(c, metrics) for c in chosen]
+    ablations = [_to_ablation(c, metrics, section_texts.get(c.section, "")) for c in chosen]
     trace = _trace(paper, opts, msecs, comps, hypers, metrics, existing, excluded, chosen)
     warnings = [] if ablations else ["no method components could be found in the text"]
     return Plan(
