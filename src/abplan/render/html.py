@@ -17,11 +17,12 @@ h1 { font-size: 1.4rem; word-break: break-all; }
 .box h2 { margin-top: 0; font-size: 1.3em; }
 .ablation { background: rgba(255,255,255,0.6); border-radius: 6px; padding: 10px 14px; margin: 12px 0; }
 .ablation h3 { margin: 0 0 6px 0; font-size: 1.1em; }
-.ablation dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 0; }
+.ablation dl { display: grid; grid-template-columns: 9em 1fr; gap: 4px 12px; margin: 0; }
 .ablation dt { font-weight: 600; }
 .ablation dd { margin: 0; }
 .action { font-family: monospace; font-weight: bold; padding: 1px 6px; border-radius: 4px; background: #eee; }
 .evidence { font-style: italic; color: #333; }
+.where { color: #555; font-size: 0.9em; }
 .trace p { margin: 0.5em 0; }
 """
 
@@ -86,8 +87,8 @@ def render_html(plan: Plan, paper_slug: str | None = None) -> str:
         if a.rationale:
             rows.append(("Rationale", e(a.rationale)))
         for ev in a.evidence:
-            where = f" ({e(ev.section)})" if ev.section else ""
-            rows.append((f"Evidence{where}", f'<span class="evidence">\u201c{e(ev.quote)}\u201d</span>'))
+            where = f' <span class="where">({e(ev.section)})</span>' if ev.section else ""
+            rows.append(("Evidence", f'<span class="evidence">\u201c{e(ev.quote)}\u201d</span>{where}'))
         dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
         parts.append(f'<article class="ablation"><h3>{e(a.name)}</h3><dl>{dl}</dl></article>')
     parts.append("</section></body></html>")
