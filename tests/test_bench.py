@@ -532,3 +532,33 @@ def test_majority_vote(tmp_path: Path) -> None:
         ),
     ]
     assert vote(t, ["a", "b"], js2, "majority").matches[0].plan == ["a"]
+
+
+def test_hugging_face_loader_on_local_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("datasets", reason="needs datasets: pip install 'abplan[hf]'")
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from abplan.bench.tasks import load_hf
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    d = tmp_path / "reviewer-ablation-bench"
+    d.mkdir()
+    table = pa.table(
+        {
+            "id": ["p1", "p2"],
+            "paper_title": ["A", "B"],
+            "paper_abstract": ["a", "b"],
+            "paper_path": ["x", "y"],
+            "review_text": [json.dumps(["r1", "r2"]), json.dumps(["r3"])],
+            "num_ablation_suggestions": [2, 1],
+        }
+    )
+    pq.write_table(table, d / "test.parquet")
+    ts = load_hf(str(d), "test", mode="reviewer")
+    assert (
+        [t.id for t in ts] == ["p1", "p2"]
+        and ts[0].review_text == ["r1", "r2"]
+        and ts[1].num_ablation_suggestions == 1
+    )

@@ -144,3 +144,22 @@ def test_dev_bench_reviewer_never_proposes_a_reported_ablation() -> None:
         existing = [e for e, _ in existing_ablations(paper)]
         for a in plan_offline(paper, PlanOptions(mode="reviewer")).ablations:
             assert all(overlap(a.ablated_part, e) < 0.67 for e in existing), (task["id"], a.ablated_part)
+
+
+def test_defined_acronyms_become_components(tmp_path: Path) -> None:
+    got = plan(
+        tmp_path,
+        "We use a Gated Recurrent Unit (GRU) to encode the history. The GRU state feeds the decoder.",
+    )
+    assert any("GRU" in p for p, _, _ in got)
+
+
+def test_core_components_are_replaced_with_the_standard_choice(tmp_path: Path) -> None:
+    p = tmp_path / "p.md"
+    p.write_text(
+        "# T\n\n## Abstract\n\nA method.\n\n## 2 Method\n\nx\n\n## 2.1 Discretized Logistic Mixture Likelihood\n\n"
+        "The standard model specifies the output distribution as a full 256-way softmax. We use a discretized logistic mixture likelihood.\n"
+    )
+    abl = plan_offline(load_paper(p), PlanOptions(k=3)).ablations
+    lik = next(a for a in abl if "likelihood" in a.ablated_part)
+    assert lik.action == "REPLACE" and lik.replacement == ["full 256-way softmax"]

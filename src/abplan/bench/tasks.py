@@ -161,13 +161,20 @@ def load_ablationbench_clone(root: Path, mode: Mode, split: str = "test") -> lis
     return load_parquet(path, mode, root)
 
 
-def load_hf(name: str, split: str = "test") -> list[Task]:  # pragma: no cover - needs the network
+def load_hf(name: str, split: str = "test", mode: Mode | None = None) -> list[Task]:
+    """AblationBench's Hugging Face datasets (or any dataset `datasets.load_dataset` can open)."""
     try:
         import datasets
     except ImportError as e:
         raise MissingExtraError("the datasets package", "hf") from e
-    mode: Mode = "author" if HF_DATASETS.get(name, "author") == "author" else "reviewer"
-    ds = datasets.load_dataset(name, split=split)
+    if mode is None:
+        mode = "reviewer" if HF_DATASETS.get(name) == "reviewer" or "reviewer" in name else "author"
+    try:
+        ds = datasets.load_dataset(name, split=split)
+    except Exception as e:  # the library raises many types: network, missing split, bad name
+        raise InputError(
+            f"{name}[{split}]: cannot load the dataset ({type(e).__name__}: {str(e)[:200]})"
+        ) from e
     return [
         task_from_record(dict(r), f"{name}[{split}] row {i}", Path.cwd(), mode) for i, r in enumerate(ds, 1)
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import httpx
 from abplan.errors import InputError
 from abplan.fsutil import atomic_write_bytes
 
-ARXIV = "https://arxiv.org"
+ARXIV = "https://arxiv.org"  # ABPLAN_ARXIV_URL overrides it (a mirror, or a local server in tests)
 _NEW = r"\d{4}\.\d{4,5}(?:v\d+)?"
 _OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?"
 _ID = re.compile(rf"^(?:arxiv:)?({_NEW}|{_OLD})$", re.IGNORECASE)
@@ -65,10 +66,11 @@ def download(
     for name in (f"{safe}.tar.gz", f"{safe}.tar", f"{safe}.tex", f"{safe}.pdf"):
         if (folder / name).is_file():
             return folder / name
+    base = os.environ.get("ABPLAN_ARXIV_URL", ARXIV).rstrip("/")
     headers = {"User-Agent": "abplan (https://pypi.org/project/abplan)"}
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=True, headers=headers) as client:
         try:
-            r = client.get(f"{ARXIV}/e-print/{aid}")
+            r = client.get(f"{base}/e-print/{aid}")
         except httpx.HTTPError as e:
             raise InputError(f"arXiv {aid}: download failed ({type(e).__name__})") from e
         if r.status_code == 404:
@@ -92,7 +94,7 @@ def download(
                 atomic_write_bytes(folder / f"{safe}.tex", r.content)
                 return folder / f"{safe}.tex"
         try:
-            r = client.get(f"{ARXIV}/pdf/{aid}")
+            r = client.get(f"{base}/pdf/{aid}")
         except httpx.HTTPError as e:
             raise InputError(f"arXiv {aid}: download failed ({type(e).__name__})") from e
         if r.status_code == 404:

@@ -181,6 +181,7 @@ class Flattener:
             raise InputError(f"\\input nesting deeper than {MAX_DEPTH} files at {path.name}")
         text = read_tex(path, self.findings)
         self.total += len(text)
+        self.findings.extend(comment_payloads(text, path.name))
         if self.total > MAX_FLAT_CHARS:
             raise InputError(f"LaTeX sources exceed {MAX_FLAT_CHARS // 1_000_000} MB of text once flattened")
         text = strip_comments(text)
@@ -204,6 +205,22 @@ class Flattener:
         text = _INPUT.sub(expand, _IMPORT.sub(expand, text))
         # Joining files can put a trailing % at the start of a line: strip once more at the top.
         return text if stack else strip_comments(text)
+
+
+def comment_payloads(text: str, name: str) -> list[Finding]:
+    """Comments are never shown to the planner, but text in them addressed to AI systems is reported."""
+    from abplan.papers.hidden import find_instructions
+
+    comments = "\n".join(m.group(1) for m in re.finditer(r"(?<!\\)%(.*)$", text, re.M))
+    return [
+        Finding(
+            kind="hidden-text",
+            detail=f"{name}: LaTeX comment addressed to AI systems",
+            excerpt=f.excerpt,
+            removed=True,
+        )
+        for f in find_instructions(comments)
+    ]
 
 
 def read_tex(path: Path, findings: list[Finding]) -> str:

@@ -522,7 +522,9 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
                 )
             ):
                 m.sources |= c.sources
-                if len(c.text) < len(m.text) and "heading" not in m.sources:
+                if "heading" not in m.sources and (
+                    "acronym" in c.sources or (len(c.text) < len(m.text) and "acronym" not in m.sources)
+                ):
                     m.text = c.text
                 break
         else:

@@ -89,6 +89,9 @@ class FaultServer:
             def log_message(self, *args: Any) -> None:
                 return None
 
+            def do_GET(self) -> None:
+                server._send(self, 404, {"error": {"message": "not found"}})
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 raw = self.rfile.read(length)
