@@ -411,6 +411,12 @@ def test_cli_offline_lexical_run_and_report(tmp_path: Path) -> None:
         ],
     )
     assert rep.exit_code == 0 and "| author | offline |" in rep.output
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "no plot" in rep.output
+    else:
+        assert (tmp_path / "cmp.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_cli_lm_judge_needs_a_model(tmp_path: Path) -> None:
@@ -562,3 +568,55 @@ def test_hugging_face_loader_on_local_files(tmp_path: Path, monkeypatch: pytest.
         and ts[0].review_text == ["r1", "r2"]
         and ts[1].num_ablation_suggestions == 1
     )
+
+
+def test_unreadable_judge_reply_is_a_failure_not_no_match(tmp_path: Path) -> None:
+    ts = tasks("author")
+    good = Scripted(ts)
+    state = {"broken": True}
+
+    def judge_breaks(req: Any) -> str:
+        if state["broken"] and "You compare two lists" in req.messages[0][1]:
+            return "I would rather not say."
+        return good(req)
+
+    register_fake("badjudge", FakeModel(judge_breaks))
+    try:
+        res = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="badjudge")
+        assert res["failed"] == 4 and res["scored"] == 0
+        assert all("judge reply unreadable" in why for why in res["failures"].values())
+        state["broken"] = False
+        res2 = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="badjudge")
+        assert res2["complete"] and res2["scores"]["compat"]["precision"]["mean"] == pytest.approx(0.4)
+    finally:
+        unregister_fake("badjudge")
+
+
+def test_judge_eval_reads_ablationbench_parquet(tmp_path: Path, scripted: FakeModel) -> None:
+    pa = pytest.importorskip("pyarrow", reason="needs pyarrow: pip install 'abplan[parquet]'")
+    import pyarrow.parquet as pq
+
+    run_bench("author", tmp_path / "run", tmp_path / "cache")
+    ids, labels = [], []
+    for t in tasks("author"):
+        ids.append(f"o3-mini/{t.id}")
+        rows = [
+            {"name_in_paper": g.name, "name_in_plan": None} for g in t.ablations_in_paper
+        ]  # a strict human
+        labels.append("\n".join(json.dumps(r) for r in rows))
+    pq.write_table(pa.table({"id": ids, "labels": labels}), tmp_path / "test.parquet")
+    res = runner.invoke(
+        app,
+        [
+            "bench",
+            "judge-eval",
+            "--labels",
+            str(tmp_path / "test.parquet"),
+            "--run",
+            str(tmp_path / "run"),
+            "--judge",
+            "lm",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "accuracy" in res.output and "precision 0.000" in res.output

@@ -163,10 +163,12 @@ def test_pipeline_contracts(tmp_path: Path, script: Any) -> None:
 
 
 def test_fixed_length_and_min_support(tmp_path: Path, script: Any) -> None:
+    _, fm = script
     fixed = plan_with(tmp_path, length="fixed")
     assert len(fixed.ablations) == 4  # k = 5, four distinct experiments
     two = plan_with(tmp_path, min_support=2)
     assert [a.support for a in two.ablations] == [3, 3, 2]
+    assert len(fm.calls) == 5  # other thresholds re-cut the same cached samples: no new LM call
 
 
 def test_reviewer_mode_drops_what_the_paper_has(tmp_path: Path, script: Any) -> None:
