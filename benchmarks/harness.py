@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,45 +17,15 @@ from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
 from abplan.lm import FakeModel, LMClient, LMRequest, register_fake
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from synthetic import make_dataset
+
 REPLY = (
     "<discussion>A plan.</discussion>\n<predictions>\n"
     '{"name": "No gate", "ablated_part": "gate", "action": "REMOVE", "replacement": null, "metrics": ["accuracy"]}\n'
     '{"name": "Loss weight", "ablated_part": "loss weight", "action": "REPLACE", "replacement": ["0", "1"], "metrics": ["accuracy"]}\n'
     "</predictions>"
 )
-
-
-def make_dataset(root: Path, n: int) -> Path:
-    lines = []
-    for i in range(n):
-        tid = f"t{i:05d}"
-        d = root / "papers" / tid
-        d.mkdir(parents=True)
-        (d / "paper.md").write_text(
-            f"# Paper {i}\n\n## Abstract\n\nWe propose gate {i}.\n\n## 2 Method\n\nThe gate {i} is weighted by a loss weight.\n"
-        )
-        gold = [
-            {
-                "name": "No gate",
-                "ablated_part": "gate",
-                "action": "REMOVE",
-                "replacement": None,
-                "metrics": ["accuracy"],
-            }
-        ]
-        lines.append(
-            json.dumps(
-                {
-                    "id": tid,
-                    "task": "author",
-                    "paper_title": f"Paper {i}",
-                    "paper_path": f"papers/{tid}",
-                    "ablations_in_paper": gold,
-                }
-            )
-        )
-    (root / "tasks.jsonl").write_text("\n".join(lines) + "\n")
-    return root
 
 
 async def run_once(dataset: Path, out: Path, cache: Path, concurrency: int) -> float:

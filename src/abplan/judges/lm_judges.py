@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Callable
 from typing import Any
 
 from abplan import prompts
@@ -24,6 +25,7 @@ from abplan.judges.base import (
     task_seed,
 )
 from abplan.lm.client import LMClient
+from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import split_reply
 from abplan.planners.base import paper_source, usage_of
@@ -33,35 +35,25 @@ MAX_PAPER_CHARS = 400_000
 
 
 async def ask_rows(
-    lm: LMClient, req: LMRequest, valid: Any
+    lm: LMClient, req: LMRequest, valid: Callable[[dict[str, Any]], bool]
 ) -> tuple[list[dict[str, Any]], list[LMResponse], list[str]]:
     """Ask; parse JSON rows; if none is valid, ask once to repair; then fail (never 'no match')."""
-    first = await lm.complete(req)
-    reply = split_reply(first.text)
-    rows = [r for r in reply.items if valid(r)]
-    if rows:
-        return rows, [first], reply.warnings
-    problem = "; ".join(reply.warnings[:3]) or "no valid JSON line"
-    repair = LMRequest(
-        model=req.model,
-        messages=(
-            *req.messages,
-            ("assistant", first.text),
-            ("user", prompts.render("judge_repair", problem=problem)),
-        ),
-        temperature=req.temperature,
-        max_tokens=req.max_tokens,
-        tag="judge-repair",
-    )
-    second = await lm.complete(repair)
-    reply2 = split_reply(second.text)
-    rows = [r for r in reply2.items if valid(r)]
-    if not rows:
-        raise LMError(
-            f"{req.model}: judge reply unreadable even after one repair ({problem})",
-            bad_keys=[first.key or req.key, second.key or repair.key],
+
+    def rows_or_problem(text: str) -> tuple[tuple[list[dict[str, Any]], list[str]], str | None]:
+        reply = split_reply(text)
+        rows = [r for r in reply.items if valid(r)]
+        return (rows, reply.warnings), None if rows else (
+            "; ".join(reply.warnings[:3]) or "no valid JSON line"
         )
-    return rows, [first, second], ["first judge reply unreadable; repaired", *reply2.warnings]
+
+    (rows, warnings), first, responses, _ = await ask_with_repair(
+        lm, req, rows_or_problem, lambda p: prompts.render("judge_repair", problem=p), "judge reply"
+    )
+    return (
+        rows,
+        responses,
+        (["first judge reply unreadable; repaired"] if first is not None else []) + warnings,
+    )
 
 
 def _lines(items: list[Ablation]) -> str:

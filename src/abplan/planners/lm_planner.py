@@ -6,6 +6,7 @@ from abplan import prompts
 from abplan.errors import LMError
 from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, fit_paper
+from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import ParsedPlan, parse_plan
 from abplan.planners.base import PlanOptions, paper_source, register_planner, usage_of
@@ -34,35 +35,22 @@ def planner_request(paper: Paper, opts: PlanOptions, model: str) -> LMRequest:
     )
 
 
+def _plan_or_problem(text: str) -> tuple[ParsedPlan, str | None]:
+    parsed = parse_plan(text)
+    return parsed, None if parsed.ablations else (
+        "; ".join(parsed.warnings[:3]) or "no ablation could be read"
+    )
+
+
 async def complete_plan(lm: LMClient, req: LMRequest) -> tuple[ParsedPlan, list[LMResponse]]:
     """Ask, parse, and ask once to repair a reply from which no ablation could be read."""
-    first = await lm.complete(req)
-    parsed = parse_plan(first.text)
-    if parsed.ablations:
-        return parsed, [first]
-    problem = "; ".join(parsed.warnings[:3]) or "no ablation could be read"
-    repair = LMRequest(
-        model=req.model,
-        messages=(
-            *req.messages,
-            ("assistant", first.text),
-            ("user", prompts.render("repair", problem=problem)),
-        ),
-        temperature=req.temperature,
-        max_tokens=req.max_tokens,
-        tag="repair",
+    plan, first, responses, problem = await ask_with_repair(
+        lm, req, _plan_or_problem, lambda p: prompts.render("repair", problem=p), "reply (no valid ablation)"
     )
-    second = await lm.complete(repair)
-    fixed = parse_plan(second.text)
-    if not fixed.ablations:
-        raise LMError(
-            f"{req.model}: no valid ablation in the reply, even after one repair ({problem})",
-            bad_keys=[first.key or req.key, second.key or repair.key],
-        )
-    fixed.warnings.insert(0, f"first reply unreadable ({problem}); repaired")
-    if not fixed.reasoning:
-        fixed.reasoning = parsed.reasoning
-    return fixed, [first, second]
+    if first is not None:
+        plan.warnings.insert(0, f"first reply unreadable ({problem}); repaired")
+        plan.reasoning = plan.reasoning or first.reasoning
+    return plan, responses
 
 
 @register_planner("lm")

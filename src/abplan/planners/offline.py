@@ -582,55 +582,37 @@ def _contributions(paper: Paper) -> str:
     return text
 
 
-def _to_ablation(c: Candidate, metrics: list[str], paper_text: str = "") -> Ablation:
-    ev = [Evidence(quote=c.quote[:400], section=c.section, verified=True)]
-    if c.kind == "hyper":
-        reps = _neighbours(c.value or "1", c.text)
-        return Ablation(
-            name=f"Sensitivity to {c.text}",
-            ablated_part=f"{c.text} (set to {c.value} in the paper)",
-            action="REPLACE",
-            replacement=reps,
-            metrics=metrics,
-            evidence=ev,
-            score=c.score,
-            rationale=f"The paper fixes {c.text} = {c.value}; a sweep shows how sensitive the results are to it.",
-        )
-    if c.alternatives:
-        reps = [*c.alternatives, f"no {c.text}"] if ADDITIVE.search(c.text) else list(c.alternatives)
-        return Ablation(
-            name=f"{c.text[:1].upper()}{c.text[1:]} vs. {c.alternatives[0]}",
-            ablated_part=c.text,
-            action="REPLACE",
-            replacement=reps,
-            metrics=metrics,
-            evidence=ev,
-            score=c.score,
-            rationale=f"The paper chooses {c.text} over {c.alternatives[0]}; comparing them isolates that design choice.",
-        )
+def _to_ablation(c: Candidate, metrics: list[str], section_text: str = "") -> Ablation:
+    """The candidate as an ablation: a sweep for a hyperparameter, REPLACE for a named alternative or a
+    core part that cannot simply be removed, REMOVE otherwise."""
     head = c.text.split()[-1].lower() if c.text.split() else ""
-    if CORE_HEAD.match(head):
-        std = standard_alternative(c, paper_text)
-        reps = [std] if std else [f"the standard {head} of the base method"]
-        return Ablation(
-            name=f"Standard {head} instead of {c.text}",
-            ablated_part=c.text,
-            action="REPLACE",
-            replacement=reps,
-            metrics=metrics,
-            evidence=ev,
-            score=c.score,
-            rationale=f"A {head} cannot simply be removed; replacing {c.text} with the standard choice measures its contribution.",
-        )
+    part = c.text
+    replacement: list[str] | None = None
+    if c.kind == "hyper":
+        name, part = f"Sensitivity to {c.text}", f"{c.text} (set to {c.value} in the paper)"
+        replacement = _neighbours(c.value or "1", c.text)
+        why = f"The paper fixes {c.text} = {c.value}; a sweep shows how sensitive the results are to it."
+    elif c.alternatives:
+        name = f"{c.text[:1].upper()}{c.text[1:]} vs. {c.alternatives[0]}"
+        replacement = [*c.alternatives, f"no {c.text}"] if ADDITIVE.search(c.text) else list(c.alternatives)
+        why = f"The paper chooses {c.text} over {c.alternatives[0]}; comparing them isolates that design choice."
+    elif CORE_HEAD.match(head):
+        std = standard_alternative(c, section_text)
+        name = f"Standard {head} instead of {c.text}"
+        replacement = [std] if std else [f"the standard {head} of the base method"]
+        why = f"A {head} cannot simply be removed; replacing {c.text} with the standard choice measures its contribution."
+    else:
+        name = f"Without {c.text[:1].lower() + c.text[1:] if not c.text[:2].isupper() else c.text}"
+        why = f"The paper introduces {c.text}; removing it measures its contribution."
     return Ablation(
-        name=f"Without {c.text[:1].lower() + c.text[1:] if not c.text[:2].isupper() else c.text}",
-        ablated_part=c.text,
-        action="REMOVE",
-        replacement=None,
+        name=name,
+        ablated_part=part,
+        action="REPLACE" if replacement else "REMOVE",
+        replacement=replacement,
         metrics=metrics,
-        evidence=ev,
+        evidence=[Evidence(quote=c.quote[:400], section=c.section, verified=True)],
         score=c.score,
-        rationale=f"The paper introduces {c.text}; removing it measures its contribution.",
+        rationale=why,
     )
 
 
