@@ -197,16 +197,16 @@ def test_cache_survives_concurrent_writers(tmp_path: Path) -> None:
         "        c.put(LMRequest.chat('fake/x', 's', f'request {i}'), LMResponse(text=f'answer {i}', input_tokens=i))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, str(tmp_path / "c"), str(s), "300"], env=env, cwd=tmp_path
-        )
-        for s in (0, 150)
-    ]
-    assert [p.wait(120) for p in procs] == [0, 0]
-    cache = ResponseCache.in_dir(tmp_path / "c")
-    assert len(cache) == 450
-    for i in range(450):
+    for round_ in range(3):  # each round races three processes on a brand-new database
+        d = str(tmp_path / f"c{round_}")
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, d, str(s), "300"], env=env, cwd=tmp_path)
+            for s in (0, 150, 300)
+        ]
+        assert [p.wait(120) for p in procs] == [0, 0, 0]
+    cache = ResponseCache.in_dir(tmp_path / "c2")
+    assert len(cache) == 600
+    for i in range(600):
         got = cache.get(LMRequest.chat("fake/x", "s", f"request {i}").key)
         assert got is not None and got.text == f"answer {i}"
 

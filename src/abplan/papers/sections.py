@@ -45,6 +45,8 @@ def _heading(line: str, numbered_doc: bool) -> tuple[str, int] | None:
     words = title.split()
     if len(words) > 12 or title.endswith((".", ",", ";")) or sum(c.isdigit() for c in title) > 3:
         return None
+    if re.search(r"\.\s+\S", title):  # "D. Meshcnn: a network with an edge. ACM Trans..." is a reference
+        return None
     if sum(w[:1].isupper() for w in words) < max(1, len(words) // 3):
         return None
     level = m.group("num").rstrip(".").count(".") + 1

@@ -24,7 +24,7 @@ METHOD_HEAD = re.compile(
     r"training|objective|loss|formulation|modifications?|design|network|learning|overview|pipeline|module)\b"
 )
 SKIP_HEAD = re.compile(
-    r"(?i)\b(introduction|related work|background|prior work|conclusion|conclusions|references|bibliography|"
+    r"(?i)\b(introduction|related works?|background|prior works?|conclusion|conclusions|references|bibliography|"
     r"acknowledg|appendix|discussion|limitations|future work|abstract|front matter|experiment|experiments|"
     r"results|evaluation|setup|implementation details|datasets?|baselines?)\b"
 )
@@ -203,51 +203,58 @@ def _depth(s: Section) -> int:
     return num.count(".") + 1 if num else s.level
 
 
+_BEFORE = re.compile(
+    r"(?i)\b(introduction|related works?|background|preliminar(?:y|ies)|prior works?|motivation|problem (?:setting|statement|formulation))\b"
+)
+_END = re.compile(r"(?i)\b(references|bibliography|acknowledge?ments?|appendix|appendices)\b")
+
+
 def method_sections(paper: Paper) -> list[Section]:
-    secs = [s for s in paper.sections if s.text.strip() or _number(s.heading)]
-    picked = [s for s in secs if METHOD_HEAD.search(s.heading) and not SKIP_HEAD.search(s.heading)]
-    if not picked:
-        # Sections between the introduction/background and the experiments.
-        started = False
-        for s in secs:
-            if RESULT_HEAD.search(s.heading) and started:
-                break
-            if re.search(r"(?i)introduction|related|background", s.heading):
-                started = True
-                continue
-            if started and not SKIP_HEAD.search(s.heading):
-                picked.append(s)
-    if not picked:
-        picked = [s for s in secs if not SKIP_HEAD.search(s.heading)] or secs
-    # A numbered subsection of a skipped section (3.3 under "3 Experiments") is not method.
-    skipped_tops = {
-        n for t in secs if (n := _number(t.heading)) and "." not in n and SKIP_HEAD.search(t.heading)
-    }
-    picked = [
-        t for t in picked if not ((n := _number(t.heading)) and n.split(".")[0] in skipped_tops and "." in n)
-    ]
-    # Subsections of a picked section come along (by numbering where there is one, else by level).
-    prefixes = {n + "." for s in picked if (n := _number(s.heading))}
-    out: list[Section] = []
-    take_level: int | None = None
-    for s in paper.sections:
+    """The method: the span between the background sections and the experiments, plus method-named
+    sections elsewhere (not under a skipped section, not after the references), with their subsections."""
+    secs = list(paper.sections)
+    end = next((i for i, s in enumerate(secs) if _END.search(s.heading)), len(secs))
+    secs = secs[:end]
+    levels = [s.level for s in secs if s.heading != "[front matter]"]
+    base = min(levels) if levels else 1
+
+    def top(s: Section) -> bool:
         num = _number(s.heading)
-        if s in picked:
-            out.append(s)
-            take_level = s.level
-        elif num and any(num.startswith(p) for p in prefixes):
-            if not ABLATION_HEAD.search(s.heading):
-                out.append(s)
-        elif (
-            not num
-            and take_level is not None
-            and s.level > take_level
-            and not ABLATION_HEAD.search(s.heading)
-        ):
-            out.append(s)
-        else:
-            take_level = None
-    return out
+        return "." not in num if num else s.level <= base
+
+    tops = [(i, s) for i, s in enumerate(secs) if top(s) and s.heading != "[front matter]"]
+    last_before = max((i for i, s in tops if _BEFORE.search(s.heading)), default=-1)
+    # The span starts at the first top-level section after the background (its subsections excluded).
+    start = next((i for i, _ in tops if i > last_before), len(secs)) - 1 if last_before >= 0 else -1
+    stop = next(
+        (
+            i
+            for i, s in tops
+            if i > start and RESULT_HEAD.search(s.heading) and not METHOD_HEAD.search(s.heading)
+        ),
+        len(secs),
+    )
+    span = set(range(start + 1, stop)) if start >= 0 or stop < len(secs) else set()
+    skipped = False
+    taking = False  # inside a method-named top-level section: its subsections come along
+    picked: list[Section] = []
+    for i, s in enumerate(secs):
+        if top(s):
+            skipped = bool(SKIP_HEAD.search(s.heading)) and not METHOD_HEAD.search(s.heading)
+            taking = bool(METHOD_HEAD.search(s.heading)) and not skipped
+        if s.heading == "[front matter]" or ABLATION_HEAD.search(s.heading):
+            continue
+        in_span = i in span and not (top(s) and SKIP_HEAD.search(s.heading))
+        named = bool(METHOD_HEAD.search(s.heading)) and not SKIP_HEAD.search(s.heading) and not skipped
+        if in_span or named or taking:
+            picked.append(s)
+    if not picked:
+        picked = [
+            s
+            for s in secs
+            if s.text.strip() and not SKIP_HEAD.search(s.heading) and s.heading != "[front matter]"
+        ]
+    return picked or [s for s in paper.sections if s.text.strip()]
 
 
 def find_metrics(paper: Paper) -> list[str]:
@@ -598,7 +605,7 @@ def _to_ablation(c: Candidate, metrics: list[str], section_text: str = "") -> Ab
         why = f"The paper chooses {c.text} over {c.alternatives[0]}; comparing them isolates that design choice."
     elif CORE_HEAD.match(head):
         std = standard_alternative(c, section_text)
-        name = f"Standard {head} instead of {c.text}"
+        name = f"Standard {head} instead of {c.text}" if c.text.lower() != head else f"Alternative {head}"
         replacement = [std] if std else [f"the standard {head} of the base method"]
         why = f"A {head} cannot simply be removed; replacing {c.text} with the standard choice measures its contribution."
     else:
@@ -660,6 +667,12 @@ def _attach_alternatives(comps: list[Candidate], alts: list[Candidate]) -> None:
             best.sources.add("alternative")
 
 
+def own_model_name(title: str) -> str | None:
+    """ "MWFormer" in "MWFormer: Mesh Understanding with ...": removing the whole model is no ablation."""
+    head = title.split(":", 1)[0].strip()
+    return head if ":" in title and 0 < len(head.split()) <= 2 and len(head) >= 3 else None
+
+
 def plan_offline(paper: Paper, opts: PlanOptions) -> Plan:
     k = opts.top_k
     msecs = method_sections(paper)
@@ -671,7 +684,8 @@ def plan_offline(paper: Paper, opts: PlanOptions) -> Plan:
     _attach_alternatives(comps, [c for c in raw if c.kind == "alternative"])
     hypers = _merge(_hypers(msecs, paper))
     contrib = _contributions(paper)
-    pool = comps + hypers
+    own = own_model_name(paper.title)
+    pool = [c for c in comps + hypers if not (own and own.lower() in c.text.lower())]
     for c in pool:
         c.score = _score(c, paper, method_text, contrib)
     existing = existing_ablations(paper) if opts.mode == "reviewer" else []
