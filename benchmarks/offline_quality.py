@@ -58,7 +58,7 @@ def evaluate(
 ) -> tuple[float, float, float, float]:
     rng = random.Random(seed)
     judge = LexicalJudge()
-    ps, rs, fs = [], [], []
+    ps, rs, fs, ss = [], [], [], []
     elapsed = 0.0
     for t in tasks:
         k = 5 if t.mode == "author" else 2
@@ -70,8 +70,9 @@ def evaluate(
         ps.append(s.compat.precision)
         rs.append(s.compat.recall)
         fs.append(s.compat.f1)
+        ss.append(s.strict.f1)
     n = len(tasks)
-    return sum(ps) / n, sum(rs) / n, sum(fs) / n, elapsed / n
+    return sum(ps) / n, sum(rs) / n, sum(fs) / n, sum(ss) / n, elapsed / n
 
 
 def main() -> None:
@@ -83,9 +84,9 @@ def main() -> None:
         tasks = load_dataset(str(args.shared / "data" / "dev-bench" / mode))
         papers = {t.id: load_task_paper(t) for t in tasks}
         print(
-            f"dev-bench/{mode} ({len(tasks)} papers), lexical judge (approximate), AblationBench-compatible scores"
+            f"dev-bench/{mode} ({len(tasks)} papers), lexical judge (approximate): AblationBench-compatible P, R, F1 and strict F1"
         )
-        print(f"  {'planner':<44} {'P':>6} {'R':>6} {'F1':>6} {'ms/paper':>9}")
+        print(f"  {'planner':<44} {'P':>6} {'R':>6} {'F1':>6} {'strict':>7} {'ms/paper':>9}")
         rows: list[tuple[str, Baseline, int]] = [
             ("offline", offline, 1),
             ("baseline: subsection REMOVE", headings_baseline, 1),
@@ -93,9 +94,9 @@ def main() -> None:
         ]
         for name, fn, seeds in rows:
             got = [evaluate(fn, tasks, papers, s) for s in range(seeds)]
-            p, r, f, ms = (sum(x[i] for x in got) / len(got) for i in range(4))
+            p, r, f, sf, ms = (sum(x[i] for x in got) / len(got) for i in range(5))
             label = name + (f" (mean of {seeds} seeds)" if seeds > 1 else "")
-            print(f"  {label:<44} {p:6.3f} {r:6.3f} {f:6.3f} {ms * 1000:9.1f}")
+            print(f"  {label:<44} {p:6.3f} {r:6.3f} {f:6.3f} {sf:7.3f} {ms * 1000:9.1f}")
 
 
 if __name__ == "__main__":

@@ -264,3 +264,39 @@ def test_local_providers_need_no_key(tmp_path: Path) -> None:
     c = LMClient(cache_dir=tmp_path / "c", transport=httpx.MockTransport(srv), backoff=0)
     assert run(c, LMRequest.chat("ollama/qwen3:8b", "s", "u")).text == "local"
     assert srv.requests[0].url.port == 11434 and srv.bodies()[0]["model"] == "qwen3:8b"
+
+
+def test_concurrency_bound_and_rate_limit(tmp_path: Path) -> None:
+    import time
+
+    from abplan.lm import FakeModel, register_fake, unregister_fake
+
+    state = {"now": 0, "max": 0}
+
+    async def reply(req: LMRequest) -> str:
+        state["now"] += 1
+        state["max"] = max(state["max"], state["now"])
+        await asyncio.sleep(0.02)
+        state["now"] -= 1
+        return "ok"
+
+    register_fake("bounded", FakeModel(reply))
+    try:
+
+        async def go(c: LMClient, n: int) -> None:
+            try:
+                await asyncio.gather(
+                    *(c.complete(LMRequest.chat("fake/bounded", "s", f"u{i}")) for i in range(n))
+                )
+            finally:
+                await c.aclose()
+
+        asyncio.run(go(LMClient(cache_dir=tmp_path / "a", concurrency=3), 12))
+        assert state["max"] == 3
+        t = time.perf_counter()
+        asyncio.run(
+            go(LMClient(cache_dir=tmp_path / "b", concurrency=8, rpm=1200), 6)
+        )  # one request per 50 ms
+        assert time.perf_counter() - t >= 0.25
+    finally:
+        unregister_fake("bounded")

@@ -41,7 +41,29 @@ def stem(word: str) -> str:
     return w
 
 
+GREEK_NAMES = {
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "ε": "epsilon",
+    "η": "eta",
+    "θ": "theta",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "ρ": "rho",
+    "σ": "sigma",
+    "τ": "tau",
+    "φ": "phi",
+    "ω": "omega",
+}
+_GREEK = re.compile("[" + "".join(GREEK_NAMES) + "]")
+
+
 def content_tokens(text: str) -> set[str]:
+    """Content-word stems; a Greek letter reads as its name, so "λVR" and "lambda_VR" share "lambda", "vr"."""
+    text = _GREEK.sub(lambda m: f" {GREEK_NAMES[m.group(0)]} ", text)
     toks = re.findall(r"[A-Za-zα-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-]*", text)
     out: set[str] = set()
     for t in toks:

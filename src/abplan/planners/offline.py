@@ -75,10 +75,19 @@ METRICS = [
 _METRIC_RES = [(name, re.compile(rx, re.I if not re.search(r"[A-Z]{2}", rx) else 0)) for name, rx in METRICS]
 
 HYPER = re.compile(
-    r"(?P<name>\b(?:λ|lambda|α|alpha|β|beta|γ|gamma|τ|tau|η|eta|μ|ε|epsilon|ρ|rho|temperature|margin|dropout(?: rate| probability)?|"
+    r"(?P<name>\b(?:(?:[λαβγτημερ]|\\?(?:lambda|alpha|beta|gamma|tau|eta|epsilon|rho))(?:_?\{?[A-Za-z0-9]{1,4}\}?)?|"
+    r"temperature|margin|dropout(?: rate| probability)?|"
     r"learning rate|batch size|weight decay|momentum|number of (?:layers|heads|steps|iterations|epochs|samples|experts|clusters|components|mixture components|neighbou?rs|frames)|"
     r"window size|hidden size|embedding size|kernel size|patch size|mixture components|k|K|T|N|M)\b)"
     r"\s*(?:=|is set to|was set to|set to|of|equal to|:)\s*(?P<value>\d+(?:\.\d+)?(?:e-?\d+)?)(?!\s*[%)]?\s*(?:of|times))"
+)
+GREEK = r"(?:[λαβγτημερ]|\\?(?:lambda|alpha|beta|gamma|tau|eta|epsilon|rho))(?:_?\{?[A-Za-z0-9]{1,4}\}?)?"
+# "λVR, λPC, λRP are weighting terms", "the loss is weighted by β", "a trade-off coefficient α"
+WEIGHT_NAMED = re.compile(
+    rf"(?P<names>{GREEK}(?:\s*(?:,|and)\s*{GREEK})*)\s+(?:is|are)\s+(?:the\s+|a\s+)?(?:\w+\s+)?"
+    r"(?:weight(?:ing)?|coefficient|trade-?off|balancing)\w*"
+    rf"|(?:weight(?:ed|ing)?|coefficient|trade-?off|balanced?)\w*\s+(?:term\s+|factor\s+|parameter\s+)?(?:by\s+|of\s+)?(?P<name>{GREEK})\b",
+    re.I,
 )
 HYPER_BEFORE = re.compile(
     r"(?P<value>\d+(?:\.\d+)?)\s+(?P<name>(?:mixture components|layers|heads|experts|clusters|look-ahead frames|frames|"
@@ -311,6 +320,16 @@ def existing_ablations(paper: Paper) -> list[tuple[str, str]]:
     return out
 
 
+def _weight_sweep(name: str, value: str | None) -> list[str]:
+    first = name.split(", ")[0]
+    opts = ["0 (term removed)", f"{first} × 0.1", f"{first} × 10"]
+    return (
+        opts
+        if value is None
+        else [opts[0], f"{first} = {float(value) * 0.1:g}", f"{first} = {float(value) * 10:g}"]
+    )
+
+
 def _neighbours(value: str, name: str) -> list[str]:
     v = float(value)
     integer = "." not in value and "e" not in value.lower()
@@ -488,6 +507,21 @@ def _hypers(msecs: list[Section], paper: Paper) -> list[Candidate]:
     ]
     for s in secs:
         for sent in split_sentences(s.text):
+            for m in WEIGHT_NAMED.finditer(sent):
+                names = (
+                    re.split(r"\s*(?:,|and)\s*", m.group("names")) if m.group("names") else [m.group("name")]
+                )
+                for n in names:
+                    out.append(
+                        Candidate(
+                            text=n,
+                            kind="hyper",
+                            quote=sent,
+                            section=s.heading,
+                            value=None,
+                            sources={"hyper", "weight"},
+                        )
+                    )
             for m in HYPER.finditer(sent):
                 name = m.group("name")
                 if name in ("k", "K", "T", "N", "M") and not re.search(rf"\b{name}\s*=", sent):
@@ -529,6 +563,7 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
                 )
             ):
                 m.sources |= c.sources
+                m.value = m.value or c.value
                 if "heading" not in m.sources and (
                     "acronym" in c.sources or (len(c.text) < len(m.text) and "acronym" not in m.sources)
                 ):
@@ -547,6 +582,35 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
                 )
             )
     return merged
+
+
+def _weight_families(hypers: list[Candidate]) -> list[Candidate]:
+    """λVR = 1, λRP = 1 and "λPC is a weighting term" are one experiment: the loss weights λVR, λRP, λPC."""
+    out: list[Candidate] = []
+    families: dict[str, Candidate] = {}
+    for h in hypers:
+        base = h.text[0] if h.text and h.text[0] in "λαβγτημερ" else None
+        weighty = "weight" in h.sources or re.search(r"(?i)weight|coefficient|loss", h.quote)
+        if base is None or not weighty:
+            out.append(h)
+            continue
+        fam = families.get(base)
+        if fam is None:
+            fam = Candidate(
+                text=h.text,
+                kind="hyper",
+                quote=h.quote,
+                section=h.section,
+                value=h.value,
+                sources=set(h.sources) | {"weight"},
+            )
+            families[base] = fam
+            out.append(fam)
+        elif h.text not in fam.text.split(", "):
+            fam.text = f"{fam.text}, {h.text}"
+            fam.value = fam.value or h.value
+            fam.sources |= h.sources
+    return out
 
 
 def _score(c: Candidate, paper: Paper, method_text: str, contrib_text: str) -> float:
@@ -595,7 +659,16 @@ def _to_ablation(c: Candidate, metrics: list[str], section_text: str = "") -> Ab
     head = c.text.split()[-1].lower() if c.text.split() else ""
     part = c.text
     replacement: list[str] | None = None
-    if c.kind == "hyper":
+    if c.kind == "hyper" and "weight" in c.sources:
+        what = "loss weights" if ", " in c.text else "loss weight"
+        fixed = f"; set to {c.value} in the paper" if c.value else ""
+        name, part = (
+            f"Sensitivity to the {what} {c.text}",
+            f"{what} {c.text} (weighting terms of the objective{fixed})",
+        )
+        replacement = _weight_sweep(c.text, c.value)
+        why = f"The objective weights its terms by {c.text}; a sweep, including removing a term, shows what each term contributes."
+    elif c.kind == "hyper":
         name, part = f"Sensitivity to {c.text}", f"{c.text} (set to {c.value} in the paper)"
         replacement = _neighbours(c.value or "1", c.text)
         why = f"The paper fixes {c.text} = {c.value}; a sweep shows how sensitive the results are to it."
@@ -682,12 +755,14 @@ def plan_offline(paper: Paper, opts: PlanOptions) -> Plan:
     raw = _components(paper, msecs)
     comps = _merge([c for c in raw if c.kind == "component"])
     _attach_alternatives(comps, [c for c in raw if c.kind == "alternative"])
-    hypers = _merge(_hypers(msecs, paper))
+    hypers = _weight_families(_merge(_hypers(msecs, paper)))
     contrib = _contributions(paper)
     own = own_model_name(paper.title)
     pool = [c for c in comps + hypers if not (own and own.lower() in c.text.lower())]
     for c in pool:
         c.score = _score(c, paper, method_text, contrib)
+        if opts.mode == "reviewer" and "weight" in c.sources:
+            c.score += 1.5  # reviewers ask for the sensitivity to loss weights more than anything else
     existing = existing_ablations(paper) if opts.mode == "reviewer" else []
     excluded: list[str] = []
     if existing:
@@ -706,6 +781,13 @@ def plan_offline(paper: Paper, opts: PlanOptions) -> Plan:
         chosen.append(c)
         if len(chosen) >= k:
             break
+    # A prior from how ablations are requested: reviewers ask first for the sensitivity to the objective's
+    # weighting terms, and authors sweep them too. The best weight family gets a slot of its own.
+    weights = [c for c in pool if "weight" in c.sources]
+    slot = min(k, 2 if opts.mode == "reviewer" else 3) - 1
+    if weights and weights[0] not in chosen and slot >= 0:
+        chosen = chosen[:slot] + [weights[0]] + [c for c in chosen[slot:] if c is not weights[0]]
+        chosen = chosen[:k]
     ablations = [_to_ablation(c, metrics, section_texts.get(c.section, "")) for c in chosen]
     trace = _trace(paper, opts, msecs, comps, hypers, metrics, existing, excluded, chosen)
     warnings = [] if ablations else ["no method components could be found in the text"]
