@@ -18,7 +18,7 @@ import pytest
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
 from abplan.lm import LMClient, LMRequest, LMResponse, ResponseCache
-from abplan.testing import FaultServer
+from abplan.testing import FAULT_KINDS, FaultServer
 from synthetic import make_dataset
 
 MODEL = "local/test-model"
@@ -53,21 +53,7 @@ def bench(
 @pytest.mark.slow
 def test_fault_matrix(tmp_path: Path) -> None:
     ds = make_dataset(tmp_path / "ds", 50)
-    rates = {
-        k: 0.03
-        for k in (
-            "429",
-            "429-retry-after",
-            "500",
-            "502",
-            "503",
-            "hang",
-            "reset",
-            "bad-json",
-            "not-a-plan",
-            "length",
-        )
-    }
+    rates = dict.fromkeys(FAULT_KINDS, 0.03)
     with FaultServer(rates, seed=3, hang=1.0) as server:
         res1, lm1 = bench(ds, tmp_path / "run", tmp_path / "cache", server)
         assert sum(server.faults.values()) > 10  # faults really happened
