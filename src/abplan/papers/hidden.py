@@ -139,7 +139,9 @@ def scan_pdf_hidden(
             if pno >= max_pages:
                 break
             rect = page.rect
-            for block in page.get_text("dict").get("blocks", []):
+            # Without the media-box clip, so that text placed outside the page is seen (and reported).
+            flags = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_MEDIABOX_CLIP
+            for block in page.get_text("dict", flags=flags, clip=pymupdf.INFINITE_RECT()).get("blocks", []):
                 for line in block.get("lines", []):
                     for span in line.get("spans", []):
                         text = span.get("text", "").strip()
