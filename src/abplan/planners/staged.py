@@ -470,9 +470,16 @@ class StagedPlanner:
             ab, d = ground(merge_group(g), paper, ex)
             dropped += d
             ablations.append(ab)
+            if not ab.evidence:
+                warnings.append(
+                    f"no passage of the paper supports {ab.ablated_part!r}: check that it is part of the method"
+                )
         trace = staged_trace(
             paper, opts, ex, n, ok_samples, cands, groups, kept, min_support, length, dropped, models
         )
+        ungrounded = [a.name for a in ablations if not a.evidence]
+        if ungrounded:
+            trace += f"\nNo supporting passage was found for: {', '.join(ungrounded)}."
         total = Usage()
         for u in stage_usage.values():
             total = total.add(u)
