@@ -411,6 +411,9 @@ def test_cli_offline_lexical_run_and_report(tmp_path: Path) -> None:
         ],
     )
     assert rep.exit_code == 0 and "| author | offline |" in rep.output
+    a = json.loads((tmp_path / "author" / "results.json").read_text())["scores"]["compat"]["f1"]["mean"]
+    r = json.loads((tmp_path / "reviewer" / "results.json").read_text())["scores"]["compat"]["f1"]["mean"]
+    assert f"| offline | – | lexical | {a:.3f} | {r:.3f} | {(a + r) / 2:.3f} |" in rep.output
     try:
         import matplotlib  # noqa: F401
     except ImportError:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from abplan.api import make_client
-from abplan.bench.report import compare_md, load_results, plot
+from abplan.bench.report import compare_md, load_results, overall_md, plot
 from abplan.bench.runner import RunConfig, Runner, RunState
 from abplan.bench.tasks import load_dataset
 from abplan.config import load_settings
@@ -242,6 +242,9 @@ def report(
     def go() -> None:
         loaded = [(r.name, load_results(r)) for r in runs]
         out.print(compare_md(loaded), markup=False, highlight=False, soft_wrap=True)
+        overall = overall_md(loaded)
+        if overall:
+            out.print(overall, markup=False, highlight=False, soft_wrap=True)
         target = plot_path or Path("bench-report.png")
         if plot(loaded, target):
             err.print(f"wrote {target}", highlight=False)

@@ -138,6 +138,30 @@ def compare_md(runs: list[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def overall_md(runs: list[tuple[str, dict[str, Any]]]) -> str:
+    """AblationBench's headline: the mean of the author and reviewer F1 of one system (same planner,
+    model and judge), for every system given with one run of each task."""
+    systems: dict[tuple[str, str, str], dict[str, float]] = {}
+    for _, r in runs:
+        cfg = r["config"]
+        key = (cfg["planner"], cfg.get("model") or "–", cfg["judge"])
+        modes = r.get("modes", [])
+        f1 = r["scores"]["compat"].get("f1", {}).get("mean")
+        if len(modes) == 1 and f1 is not None:
+            systems.setdefault(key, {})[modes[0]] = f1
+    lines = [
+        f"| {p} | {m} | {j} | {s['author']:.3f} | {s['reviewer']:.3f} | {(s['author'] + s['reviewer']) / 2:.3f} |"
+        for (p, m, j), s in systems.items()
+        if {"author", "reviewer"} <= set(s)
+    ]
+    if not lines:
+        return ""
+    head = (
+        "| planner | model | judge | author F1 | reviewer F1 | overall (mean) |\n|---|---|---|---|---|---|\n"
+    )
+    return head + "\n".join(lines) + "\n"
+
+
 def plot(runs: list[tuple[str, dict[str, Any]]], path: Path) -> bool:
     """A bar chart of F1 (compat and strict) with 95% intervals. False when matplotlib is absent."""
     try:
