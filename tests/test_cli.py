@@ -80,7 +80,7 @@ def test_offline_mode_with_empty_cache_exits_3(tmp_path: Path) -> None:
     res = runner.invoke(
         app, ["plan", str(EXAMPLE), "--model", "openai/gpt-4o", "--offline"], env={"OPENAI_API_KEY": "sk-x"}
     )
-    assert res.exit_code == 3 and "pending" in res.output
+    assert res.exit_code == 3 and "1 LM request pending" in res.output
 
 
 def test_model_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,7 @@ from rich.text import Text
 from abplan import __version__
 from abplan.api import aplan_paper, make_client, resolve_planner
 from abplan.config import load_settings
-from abplan.errors import AbplanError, ConfigError, InputError
+from abplan.errors import AbplanError, ConfigError, InputError, PendingRequests
 from abplan.lm.types import RequestPending
 from abplan.papers import load_paper
 from abplan.planners.base import planner_names
@@ -240,6 +240,8 @@ def plan(
                 settings=settings,
                 **extra,  # type: ignore[arg-type]
             )
+        except RequestPending as e:
+            raise PendingRequests(len(client.pending_keys) if client else 1) from e
         finally:
             if client is not None:
                 await client.aclose()

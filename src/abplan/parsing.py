@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from abplan.schema import ACTIONS, Ablation, Action, Evidence
+from abplan.schema import Ablation, Action, Evidence
 
 _TAG = r"<\s*{0}\s*>(.*?)(?:<\s*/\s*{0}\s*>|(?=<\s*{0}\s*>)|$)"
 _ACTION_ALIASES: dict[str, Action] = {
@@ -310,7 +310,3 @@ def parse_plan(text: str) -> ParsedPlan:
     ablations, notes = dedupe_names(ablations)
     warnings.extend(notes)
     return ParsedPlan(reasoning=reply.discussion, ablations=ablations, warnings=warnings)
-
-
-def valid_actions() -> tuple[str, ...]:
-    return ACTIONS

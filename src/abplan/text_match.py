@@ -82,13 +82,6 @@ def overlap(a: str, b: str) -> float:
     return len(ta & tb) / min(len(ta), len(tb))
 
 
-def jaccard(a: str, b: str) -> float:
-    ta, tb = content_tokens(a), content_tokens(b)
-    if not ta or not tb:
-        return 0.0
-    return len(ta & tb) / len(ta | tb)
-
-
 def normalize_ws(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from abplan.bench.scoring import TaskScore, aggregate, score_task
-from abplan.bench.tasks import Task, load_task_paper
+from abplan.bench.tasks import Task, load_task_paper, stub_paper
 from abplan.errors import AbplanError, ConfigError, LMError, PendingRequests
 from abplan.fsutil import atomic_write_json, atomic_write_text
 from abplan.judges.base import Judgement, JudgeOptions, get_judge
@@ -89,7 +89,6 @@ class Runner:
         if self.judge.needs_model and not config.judge_models:
             raise ConfigError(f"the {config.judge} judge needs --judge-model")
         self.state = RunState(total=len(self.tasks))
-        self._pending_keys: set[str] = set()
 
     # -- folder -------------------------------------------------------------------------------
     def check_config(self) -> None:
@@ -157,23 +156,14 @@ class Runner:
     async def run_task(self, task: Task) -> None:
         try:
             paper = load_task_paper(task) if self._needs_paper(task) else None
-            if paper is None and not self.plan_path(task.id).is_file() and self.cfg.planner == "files":
-                paper = Paper(
-                    title=task.paper_title,
-                    abstract=task.paper_abstract,
-                    sections=(),
-                    text=task.paper_title or task.id,
-                    source_kind="text",
-                    source=task.id,
-                    content_hash=task.id.ljust(12, "0"),
-                )
+            if paper is None and self.cfg.planner == "files":
+                paper = stub_paper(task)  # existing plans need no paper text
             plan = await self._plan(task, paper)
             await self._judge(task, plan, paper)
             self.failure_path(task.id).unlink(missing_ok=True)
             self.state.done += 1
-        except RequestPending as e:
+        except RequestPending:
             self.state.pending += 1
-            self._pending_keys.add(e.key)
         except (AbplanError, OSError, ValueError) as e:
             if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
                 self.lm.cache.evict(e.bad_keys)
@@ -205,7 +195,7 @@ class Runner:
 
         await asyncio.gather(*(one(t) for t in self.tasks))
         if self.state.pending:
-            raise PendingRequests(self.state.pending)
+            raise PendingRequests(len(self.lm.pending_keys) if self.lm else self.state.pending)
         return self.finish()
 
     def finish(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from abplan.errors import InputError, MissingExtraError
+from abplan.fsutil import sha256_text
 from abplan.papers import load_paper
 from abplan.schema import Ablation, Mode, Paper
 
@@ -226,3 +227,17 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     if task.paper_abstract:
         update["abstract"] = task.paper_abstract
     return paper.model_copy(update=update) if update else paper
+
+
+def stub_paper(task: Task) -> Paper:
+    """A paper made of the task's title and abstract, for steps that need no paper text."""
+    text = "\n\n".join(x for x in (task.paper_title, task.paper_abstract) if x) or task.id
+    return Paper(
+        title=task.paper_title or task.id,
+        abstract=task.paper_abstract,
+        sections=(),
+        text=text,
+        source_kind="text",
+        source=task.id,
+        content_hash=sha256_text(text),
+    )

@@ -72,6 +72,7 @@ class LMClient:
         self._rate_lock = asyncio.Lock()
         self._providers: dict[str, Provider] = {}
         self._inflight: dict[str, asyncio.Future[LMResponse]] = {}
+        self.pending_keys: set[str] = set()  # offline mode: requests recorded for batch export
 
     def provider_for(self, req: LMRequest) -> Provider:
         name = req.provider or ("local" if self.base_url else "")
@@ -122,6 +123,7 @@ class LMClient:
         if self.offline:
             if self.cache is not None:
                 self.cache.add_pending(req)
+            self.pending_keys.add(key)
             raise RequestPending(key)
         # Identical concurrent requests share one call.
         if key in self._inflight:
