@@ -137,3 +137,13 @@ def test_action_normalisation(raw: object, want: str | None) -> None:
 def test_parser_never_crashes(text: str) -> None:
     p = parse_plan(text)
     assert isinstance(p.ablations, list)
+
+
+def test_thinking_blocks_of_local_reasoning_models_are_ignored() -> None:
+    text = (
+        '<think>Maybe {"name": "Wrong", "ablated_part": "x", "action": "REMOVE"}? No.</think>\n'
+        "<discussion>Real reasoning.</discussion>\n<predictions>\n"
+        '{"name": "Right", "ablated_part": "gate", "action": "REMOVE", "metrics": ["acc"]}\n</predictions>'
+    )
+    p = parse_plan(text)
+    assert [a.name for a in p.ablations] == ["Right"] and p.reasoning == "Real reasoning."

@@ -155,8 +155,17 @@ def _loads(chunk: str) -> Any:
         return None
 
 
+_THINK = re.compile(r"<\s*(think|thinking|reasoning)\s*>.*?(?:<\s*/\s*\1\s*>|$)", re.S | re.I)
+
+
+def strip_thinking(text: str) -> str:
+    """Drop the <think> blocks that local reasoning models (qwen3, DeepSeek-R1) put in their replies."""
+    return _THINK.sub("", text) if "<" in text else text
+
+
 def split_reply(text: str, list_tag: str = "predictions") -> ParsedReply:
     """Find the discussion and the JSON items of a reply."""
+    text = strip_thinking(text)
     warnings: list[str] = []
     discussions = [d.strip() for d in _tag_blocks(text, "discussion") if d.strip()]
     blocks = [b for b in _tag_blocks(text, list_tag) if b.strip()]

@@ -33,7 +33,7 @@ from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, estimate_tokens, fit_paper
 from abplan.lm.pricing import cost_of
 from abplan.lm.types import LMRequest, LMResponse, RequestPending
-from abplan.parsing import json_objects, split_reply
+from abplan.parsing import json_objects, split_reply, strip_thinking
 from abplan.planners.base import PlanOptions, paper_source, register_planner, usage_of
 from abplan.planners.lm_planner import complete_plan
 from abplan.schema import Ablation, Evidence, Paper, Plan, Usage
@@ -118,7 +118,7 @@ def read_request(paper: Paper, opts: PlanOptions, model: str, src: str) -> LMReq
 
 
 def parse_extraction(text: str) -> Extraction | None:
-    objs, _ = json_objects(text)
+    objs, _ = json_objects(strip_thinking(text))
     for o in sorted(objs, key=lambda o: -len(json.dumps(o))):
         try:
             return Extraction.model_validate(o)
