@@ -109,3 +109,15 @@ def test_config_file_with_keys_must_be_private(tmp_path: Path, monkeypatch: pyte
 def test_version() -> None:
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0 and "abplan" in res.output
+
+
+def test_read_shows_how_a_paper_was_read(tmp_path: Path) -> None:
+    import json
+
+    res = runner.invoke(app, ["read", str(EXAMPLE)])
+    assert res.exit_code == 0, res.output
+    assert "PixelCNN++" in res.output and "2.5 REGULARIZATION USING DROPOUT" in res.output
+    js = runner.invoke(app, ["read", str(EXAMPLE), "--json"])
+    assert js.exit_code == 0 and json.loads(js.output)["source_kind"] == "markdown"
+    bad = runner.invoke(app, ["read", str(tmp_path / "missing.md")])
+    assert bad.exit_code == 2

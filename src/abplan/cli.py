@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
@@ -49,7 +50,7 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except AbplanError as e:
-            err.print(f"[bold red]abplan: error:[/] {e}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]abplan: error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(e.exit_code) from None
         except RequestPending:
             err.print(
@@ -58,7 +59,9 @@ def handle_errors(fn: F) -> F:
             )
             raise typer.Exit(3) from None
         except PermissionError as e:
-            err.print(f"[bold red]abplan: error:[/] permission denied: {e.filename}", highlight=False)
+            err.print(
+                f"[bold red]abplan: error:[/] permission denied: {escape(str(e.filename))}", highlight=False
+            )
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("abplan: interrupted")
@@ -84,7 +87,7 @@ def root(
 
 def print_plan(plan: Plan) -> None:
     for f in plan.findings:
-        err.print(f"[yellow]warning:[/] {f.kind}: {f.detail}", highlight=False)
+        err.print(f"[yellow]warning:[/] {f.kind}: {escape(f.detail)}", highlight=False)
     out.print(
         Panel(
             Text(plan.reasoning_trace.strip()),
@@ -223,7 +226,7 @@ def plan(
             highlight=False,
         )
         for note in est["notes"]:
-            out.print(f"note: {note}", highlight=False)
+            out.print(f"note: {note}", highlight=False, markup=False)
         return
 
     async def run() -> Plan:
@@ -259,7 +262,9 @@ def plan(
         if u.calls or u.cached_calls
         else ""
     )
-    err.print(f"wrote {', '.join(str(p) for p in paths)}{cost}", highlight=False, soft_wrap=True)
+    err.print(
+        f"wrote {', '.join(str(p) for p in paths)}{cost}", highlight=False, soft_wrap=True, markup=False
+    )
 
 
 def staged_options(
@@ -285,6 +290,39 @@ def staged_options(
                 raise ConfigError(f"--{key.replace('_', '-')} must be positive")
             extra[key] = value
     return extra
+
+
+@app.command("read")
+@handle_errors
+def read(
+    source: Annotated[str, typer.Argument(help="A paper, as for 'abplan plan'.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole Paper as JSON.")] = False,
+    keep_hidden_text: Annotated[bool, typer.Option("--keep-hidden-text")] = False,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None,
+) -> None:
+    """Show how abplan reads a paper: title, abstract, sections and findings."""
+    settings = load_settings(cache_dir=cache_dir)
+    paper = load_paper(source, cache_dir=settings.cache_dir, keep_hidden_text=keep_hidden_text)
+    if as_json:
+        print(paper.model_dump_json(indent=2))
+        return
+    out.print(
+        f"[bold]{escape(paper.title)}[/] ({paper.source_kind}{f', {paper.pages} pages' if paper.pages else ''}, "
+        f"{len(paper.text):,} characters, id {paper.id})",
+        highlight=False,
+    )
+    out.print(Panel(Text(paper.abstract or "(no abstract found)"), title="Abstract", title_align="left"))
+    for sec in paper.sections:
+        out.print(
+            f"{'  ' * (sec.level - 1)}{escape(sec.heading)}  [dim]{len(sec.text):,} chars[/]", highlight=False
+        )
+    for f in paper.findings:
+        removed = " (removed from what planners see)" if f.removed else ""
+        out.print(
+            f"[yellow]{f.kind}[/]: {escape(f.detail)}{removed}"
+            + (f" — {escape(f.excerpt)}" if f.excerpt else ""),
+            highlight=False,
+        )
 
 
 @app.command("planners")

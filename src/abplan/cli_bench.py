@@ -67,6 +67,7 @@ def _run(
         f"{results['scored']}/{results['tasks']} tasks scored: F1 {f1:.3f} (strict {sf1:.3f}); "
         f"{results['failed']} failed; report: {out_dir / 'report.md'}",
         highlight=False,
+        markup=False,
     )
     if results.get("skipped_for_budget"):
         err.print(
@@ -247,7 +248,7 @@ def report(
             out.print(overall, markup=False, highlight=False, soft_wrap=True)
         target = plot_path or Path("bench-report.png")
         if plot(loaded, target):
-            err.print(f"wrote {target}", highlight=False)
+            err.print(f"wrote {target}", highlight=False, markup=False)
         else:
             err.print("no plot: pip install 'abplan[plot]' for the bar chart", highlight=False)
 

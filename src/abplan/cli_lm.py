@@ -71,7 +71,7 @@ def import_(
         cache = ResponseCache.in_dir(settings.cache_dir)
         for f in files:
             summary = import_results(cache, f, price_factor, settings.prices)
-            err.print(f"{f.name}: {summary.line()}", highlight=False)
+            err.print(f"{f.name}: {summary.line()}", highlight=False, markup=False)
 
     go()
 
