@@ -623,3 +623,49 @@ def test_judge_eval_reads_ablationbench_parquet(tmp_path: Path, scripted: FakeMo
     )
     assert res.exit_code == 0, res.output
     assert "accuracy" in res.output and "precision 0.000" in res.output
+
+
+def test_a_bug_in_one_task_is_recorded_not_fatal(tmp_path: Path) -> None:
+    from abplan.planners.base import _REGISTRY, register_planner
+
+    @register_planner("buggy")
+    class Buggy:
+        needs_model = False
+
+        async def plan(self, paper: Any, opts: Any, lm: Any) -> Any:
+            if "Learning to Act" in paper.title:
+                raise KeyError("surprise")
+            from abplan.planners.offline import plan_offline
+
+            return plan_offline(paper, opts)
+
+    try:
+        res = runner.invoke(
+            app,
+            [
+                "bench",
+                "run",
+                "--dataset",
+                str(need_shared(DEV_BENCH / "author")),
+                "--planner",
+                "buggy",
+                "--out",
+                str(tmp_path / "r"),
+            ],
+        )
+        assert res.exit_code == 1 and "Traceback" not in res.output
+        out = json.loads((tmp_path / "r" / "results.json").read_text())
+        assert out["scored"] == 3 and "internal error (KeyError" in out["failures"]["iclr2017-314"]
+    finally:
+        _REGISTRY.pop("buggy", None)
+
+
+def test_cli_internal_error_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import abplan.cli as cli
+
+    def boom(*a: Any, **k: Any) -> Any:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(cli, "load_paper", boom)
+    res = runner.invoke(app, ["read", "x.md"])
+    assert res.exit_code == 1 and "internal error" in res.output and "Traceback" not in res.output

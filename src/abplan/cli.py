@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +67,18 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             err.print("abplan: interrupted")
             raise typer.Exit(130) from None
+        except typer.Exit:
+            raise
+        except Exception as e:
+            if os.environ.get("ABPLAN_DEBUG"):
+                raise
+            err.print(
+                f"[bold red]abplan: internal error:[/] {escape(type(e).__name__)}: {escape(str(e))} "
+                "(set ABPLAN_DEBUG=1 for the traceback, and please report it)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -164,11 +164,16 @@ class Runner:
             self.state.done += 1
         except RequestPending:
             self.state.pending += 1
-        except (AbplanError, OSError, ValueError) as e:
+        except Exception as e:  # one task's failure, even a bug, must not end a long run
             if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
                 self.lm.cache.evict(e.bad_keys)
             self.state.failed += 1
-            reason = f"{type(e).__name__}: {e}"
+            known = isinstance(e, AbplanError | OSError | ValueError)
+            reason = (
+                f"{type(e).__name__}: {e}"
+                if known
+                else f"internal error ({type(e).__name__}: {e}); please report it"
+            )
             self.state.failures[task.id] = reason
             atomic_write_json(self.failure_path(task.id), {"task_id": task.id, "error": reason})
         if self.lm is not None:

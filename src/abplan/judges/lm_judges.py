@@ -25,13 +25,17 @@ from abplan.judges.base import (
     task_seed,
 )
 from abplan.lm.client import LMClient
+from abplan.lm.context import context_window, fit_paper
 from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import split_reply
 from abplan.planners.base import paper_source, usage_of
 from abplan.schema import Ablation, Paper, Usage
 
-MAX_PAPER_CHARS = 400_000
+
+def judge_budget(model: str, opts: JudgeOptions) -> int:
+    """Tokens of paper the reviewer judge can take: the window less room for reviews, plan and answer."""
+    return max(4000, context_window(model) - opts.max_tokens - 24_000)
 
 
 async def ask_rows(
@@ -138,7 +142,9 @@ async def review_items(
             abstract=task.paper_abstract,
             reviews=reviews,
             plan=_lines(items),
-            paper_source=paper_source(paper, MAX_PAPER_CHARS) if paper else "(not available)",
+            paper_source=paper_source(fit_paper(paper, judge_budget(model, opts))[0])
+            if paper
+            else "(not available)",
         ),
         temperature=opts.temperature,
         max_tokens=opts.max_tokens,
