@@ -19,7 +19,7 @@ from abplan.bench.tasks import Task, load_dataset, load_task_paper
 from abplan.judges.base import JudgeOptions
 from abplan.judges.lexical import LexicalJudge
 from abplan.planners.base import PlanOptions
-from abplan.planners.offline import _heading_text, find_metrics, method_sections, plan_offline
+from abplan.planners.offline import find_metrics, heading_text, method_sections, plan_offline
 from abplan.schema import Ablation, Paper
 
 Baseline = Callable[[Paper, Task, int, random.Random], list[Ablation]]
@@ -30,8 +30,8 @@ def headings_baseline(paper: Paper, task: Task, k: int, rng: random.Random) -> l
     secs = method_sections(paper)
     return [
         Ablation(
-            name=f"Without {_heading_text(s.heading)}",
-            ablated_part=_heading_text(s.heading),
+            name=f"Without {heading_text(s.heading)}",
+            ablated_part=heading_text(s.heading),
             action="REMOVE",
             metrics=metrics,
         )
