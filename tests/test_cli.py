@@ -121,3 +121,8 @@ def test_read_shows_how_a_paper_was_read(tmp_path: Path) -> None:
     assert js.exit_code == 0 and json.loads(js.output)["source_kind"] == "markdown"
     bad = runner.invoke(app, ["read", str(tmp_path / "missing.md")])
     assert bad.exit_code == 2
+
+
+def test_registries_are_listed() -> None:
+    assert runner.invoke(app, ["planners"]).output.split() == ["files", "lm", "offline", "staged"]
+    assert runner.invoke(app, ["judges"]).output.split() == ["lexical", "lm", "majority"]

@@ -345,6 +345,15 @@ def list_planners() -> None:
         out.print(n)
 
 
+@app.command("judges")
+def list_judges() -> None:
+    """List the registered judges."""
+    from abplan.judges import judge_names
+
+    for n in judge_names():
+        out.print(n)
+
+
 def _register_subcommands() -> None:
     from abplan.cli_bench import bench_app
     from abplan.cli_lm import lm_app
