@@ -26,7 +26,7 @@ from abplan.config import load_settings
 from abplan.errors import AbplanError, ConfigError, InputError, PendingRequests
 from abplan.lm.types import RequestPending
 from abplan.papers import load_paper
-from abplan.planners.base import planner_names
+from abplan.planners.base import get_planner, planner_names
 from abplan.render import parse_formats, slug, write_plan
 from abplan.schema import MODES, Plan
 
@@ -212,10 +212,7 @@ def plan(
         raise ConfigError(f"--length must be 'support' or 'fixed', not {length!r}")
     settings = load_settings(model=model[0] if model else None, base_url=base_url, cache_dir=cache_dir)
     name = resolve_planner(planner, settings.model)
-    if name not in planner_names():
-        from abplan.planners.base import get_planner
-
-        get_planner(name)  # raises with a near-miss suggestion
+    get_planner(name)  # an unknown name fails here, with a near-miss suggestion
     if planner == "auto" and name == "offline":
         err.print(
             "note: no model configured, so the offline planner is used; plan with an LM via --model provider/name or ABPLAN_MODEL",

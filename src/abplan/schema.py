@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,6 +83,13 @@ class Usage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+
+    @staticmethod
+    def total(usages: Iterable[Usage]) -> Usage:
+        out = Usage()
+        for u in usages:
+            out = out.add(u)
+        return out
 
     def add(self, other: Usage) -> Usage:
         return Usage(

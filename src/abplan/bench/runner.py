@@ -211,13 +211,6 @@ class Runner:
         return results
 
 
-def _usage_sum(us: list[Usage]) -> Usage:
-    total = Usage()
-    for u in us:
-        total = total.add(u)
-    return total
-
-
 def collect_results(
     cfg: RunConfig, tasks: list[Task], out: Path, state: RunState | None = None
 ) -> dict[str, Any]:
@@ -256,7 +249,7 @@ def collect_results(
             }
         )
     n = max(1, len(scores))
-    pu, ju = _usage_sum(plan_usage), _usage_sum(judge_usage)
+    pu, ju = Usage.total(plan_usage), Usage.total(judge_usage)
     modes = sorted({t.mode for t in tasks})
     return {
         "config": cfg.model_dump(),

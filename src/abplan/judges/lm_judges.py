@@ -30,7 +30,7 @@ from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import split_reply
 from abplan.planners.base import paper_source, usage_of
-from abplan.schema import Ablation, Paper, Usage
+from abplan.schema import Ablation, Paper
 
 
 def judge_budget(model: str, opts: JudgeOptions) -> int:
@@ -236,10 +236,3 @@ class LMJudge:
         if lm is None or not opts.models:
             raise LMError("the lm judge needs a model (--judge-model provider/name)")
         return await judge_once(task, plan, paper, opts.models[0], opts, lm, self.name)
-
-
-def total_usage(js: list[Judgement]) -> Usage:
-    u = Usage()
-    for j in js:
-        u = u.add(j.usage)
-    return u

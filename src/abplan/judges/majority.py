@@ -8,9 +8,9 @@ from collections import Counter
 from abplan.bench.tasks import Task
 from abplan.errors import LMError
 from abplan.judges.base import Judgement, JudgeOptions, Match, ReviewItem, register_judge
-from abplan.judges.lm_judges import judge_once, total_usage
+from abplan.judges.lm_judges import judge_once
 from abplan.lm.client import LMClient
-from abplan.schema import Ablation, Paper
+from abplan.schema import Ablation, Paper, Usage
 
 
 def vote(task: Task, names: list[str], js: list[Judgement], judge: str) -> Judgement:
@@ -34,7 +34,7 @@ def vote(task: Task, names: list[str], js: list[Judgement], judge: str) -> Judge
         plan_names=names,
         matches=matches,
         items=items,
-        usage=total_usage(js),
+        usage=Usage.total(j.usage for j in js),
         notes=[n for j in js for n in j.notes],
         detail={"votes": [j.model_dump(include={"models", "matches", "items", "detail"}) for j in js]},
     )

@@ -51,14 +51,7 @@ class ResponseCache:
         return LMResponse.from_json(json.loads(row[0]), cached=True, key=key) if row else None
 
     def put(self, req: LMRequest, resp: LMResponse) -> None:
-        key = req.key
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
-                "INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?)",
-                (key, req.model, json.dumps(req.to_json()), json.dumps(resp.to_json()), time.time()),
-            )
-            self._db.execute("DELETE FROM pending WHERE key=?", (key,))
+        self.put_raw(req.key, req.to_json(), resp)
 
     def put_raw(self, key: str, request: dict[str, Any], response: LMResponse) -> None:
         with self._db:

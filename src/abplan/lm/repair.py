@@ -16,6 +16,19 @@ from abplan.lm.types import LMRequest, LMResponse
 T = TypeVar("T")
 
 
+def repair_request(req: LMRequest, reply: str, prompt: str) -> LMRequest:
+    """`req` continued with the model's unusable `reply` and a request to answer again."""
+    return LMRequest(
+        model=req.model,
+        messages=(*req.messages, ("assistant", reply), ("user", prompt)),
+        temperature=req.temperature,
+        max_tokens=req.max_tokens,
+        json_schema=req.json_schema,
+        seed=req.seed,
+        tag=f"{req.tag}-repair",
+    )
+
+
 async def ask_with_repair(
     lm: LMClient,
     req: LMRequest,
@@ -31,15 +44,7 @@ async def ask_with_repair(
     value, problem = parse(first.text)
     if problem is None:
         return value, None, [first], None
-    repair = LMRequest(
-        model=req.model,
-        messages=(*req.messages, ("assistant", first.text), ("user", repair_prompt(problem))),
-        temperature=req.temperature,
-        max_tokens=req.max_tokens,
-        json_schema=req.json_schema,
-        seed=req.seed,
-        tag=f"{req.tag}-repair",
-    )
+    repair = repair_request(req, first.text, repair_prompt(problem))
     second = await lm.complete(repair)
     fixed, problem2 = parse(second.text)
     if problem2 is not None:

@@ -13,9 +13,9 @@ from abplan.planners.base import PlanOptions, paper_source, register_planner, us
 from abplan.schema import Paper, Plan
 
 
-def planner_request(paper: Paper, opts: PlanOptions, model: str) -> LMRequest:
-    """The one planning request (the paper fitted into the model's context window first)."""
-    paper, _ = fit_paper(
+def planner_request(paper: Paper, opts: PlanOptions, model: str) -> tuple[LMRequest, list[str]]:
+    """The one planning request, and notes of what was cut to fit the paper into the model's window."""
+    paper, notes = fit_paper(
         paper, max(2000, context_window(model, opts.extra.get("context_window")) - opts.max_tokens - 2000)
     )
     user = prompts.render(
@@ -25,7 +25,7 @@ def planner_request(paper: Paper, opts: PlanOptions, model: str) -> LMRequest:
         k=opts.top_k,
         paper_source=paper_source(paper, opts.max_paper_chars),
     )
-    return LMRequest.chat(
+    req = LMRequest.chat(
         model,
         prompts.render("planner_system"),
         user,
@@ -33,6 +33,7 @@ def planner_request(paper: Paper, opts: PlanOptions, model: str) -> LMRequest:
         max_tokens=opts.max_tokens,
         tag="plan",
     )
+    return req, notes
 
 
 def _plan_or_problem(text: str) -> tuple[ParsedPlan, str | None]:
@@ -63,11 +64,7 @@ class LMPlanner:
     async def plan(self, paper: Paper, opts: PlanOptions, lm: LMClient | None) -> Plan:
         if lm is None or not opts.model:
             raise LMError("the lm planner needs a model (--model provider/name)")
-        req = planner_request(paper, opts, opts.model)
-        _, fit_notes = fit_paper(
-            paper,
-            max(2000, context_window(opts.model, opts.extra.get("context_window")) - opts.max_tokens - 2000),
-        )
+        req, fit_notes = planner_request(paper, opts, opts.model)
         parsed, responses = await complete_plan(lm, req)
         ablations = parsed.ablations
         warnings = fit_notes + list(parsed.warnings)

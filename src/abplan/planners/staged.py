@@ -32,6 +32,7 @@ from abplan.grounding import best_sentence, quote_in_text
 from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, estimate_tokens, fit_paper
 from abplan.lm.pricing import cost_of
+from abplan.lm.repair import repair_request
 from abplan.lm.types import LMRequest, LMResponse, RequestPending
 from abplan.parsing import json_objects, split_reply, strip_thinking
 from abplan.planners.base import PlanOptions, paper_source, register_planner, usage_of
@@ -84,6 +85,11 @@ class Group:
     action: str
     members: list[Candidate] = field(default_factory=list)
 
+    @staticmethod
+    def single(c: Candidate) -> Group:
+        a = c.ablation
+        return Group(name=a.name, ablated_part=a.ablated_part, action=a.action, members=[c])
+
     @property
     def support(self) -> int:
         return len({m.sample for m in self.members})
@@ -132,20 +138,11 @@ async def read(lm: LMClient, req: LMRequest) -> tuple[Extraction, list[LMRespons
     ex = parse_extraction(first.text)
     if ex is not None:
         return ex, [first], []
-    repair = LMRequest(
-        model=req.model,
-        messages=(
-            *req.messages,
-            ("assistant", first.text),
-            (
-                "user",
-                "That was not a JSON object following the schema. Answer again with the JSON object only.",
-            ),
-        ),
-        temperature=0.0,
-        max_tokens=req.max_tokens,
-        json_schema=req.json_schema,
-        tag="read-repair",
+    # The read request runs at temperature 0 with tag "read", so this is the request it always was.
+    repair = repair_request(
+        req,
+        first.text,
+        "That was not a JSON object following the schema. Answer again with the JSON object only.",
     )
     second = await lm.complete(repair)
     ex = parse_extraction(second.text)
@@ -269,12 +266,7 @@ def groups_from_reply(text: str, cands: list[Candidate]) -> tuple[list[Group], l
         notes.append(
             f"{len(missing)} proposals were left ungrouped by the model: kept as groups of their own"
         )
-    groups += [
-        Group(
-            name=c.ablation.name, ablated_part=c.ablation.ablated_part, action=c.ablation.action, members=[c]
-        )
-        for c in missing
-    ]
+    groups += [Group.single(c) for c in missing]
     return groups, notes
 
 
@@ -287,14 +279,7 @@ def lexical_groups(cands: list[Candidate]) -> list[Group]:
                 g.members.append(c)
                 break
         else:
-            groups.append(
-                Group(
-                    name=c.ablation.name,
-                    ablated_part=c.ablation.ablated_part,
-                    action=c.ablation.action,
-                    members=[c],
-                )
-            )
+            groups.append(Group.single(c))
     return groups
 
 
@@ -420,15 +405,7 @@ class StagedPlanner:
                 )
             warnings += gnotes
         else:
-            groups = [
-                Group(
-                    name=c.ablation.name,
-                    ablated_part=c.ablation.ablated_part,
-                    action=c.ablation.action,
-                    members=[c],
-                )
-                for c in cands
-            ]
+            groups = [Group.single(c) for c in cands]
 
         # 4. rank and cut
         groups.sort(key=lambda g: (-g.support, g.mean_rank, g.name.lower()))
@@ -480,9 +457,7 @@ class StagedPlanner:
         ungrounded = [a.name for a in ablations if not a.evidence]
         if ungrounded:
             trace += f"\nNo supporting passage was found for: {', '.join(ungrounded)}."
-        total = Usage()
-        for u in stage_usage.values():
-            total = total.add(u)
+        total = Usage.total(stage_usage.values())
         return Plan(
             paper_id=paper.id,
             paper_title=paper.title,
