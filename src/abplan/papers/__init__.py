@@ -79,17 +79,13 @@ def _load_pdf(path: Path, keep_hidden: bool) -> Paper:
     got = pdf.read_pdf_file(path)
     title, abstract, sections, text = pdf.parse_pdf_text(got)
     text, findings = scan_text(text, keep_hidden=keep_hidden)
-    if got.engine == "pymupdf":
-        from abplan.papers.hidden import scan_pdf_hidden
-
-        hidden, removed = scan_pdf_hidden(path.read_bytes(), keep_hidden=keep_hidden)
-        findings = hidden + findings
-        for chunk in removed:
-            text = text.replace(chunk, " ")
-        if removed:
-            sections = [
-                Section(heading=s.heading, text=_drop(s.text, removed), level=s.level) for s in sections
-            ]
+    hidden, removed = got.hidden, got.hidden_chunks
+    if keep_hidden:
+        hidden, removed = [f.model_copy(update={"removed": False}) for f in hidden], []
+    findings = hidden + findings
+    if removed:
+        text = _drop(text, removed)
+        sections = [Section(heading=s.heading, text=_drop(s.text, removed), level=s.level) for s in sections]
     return _paper(
         title, abstract, sections, text, "pdf", str(path), got.findings + findings, pages=got.page_count
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from abplan.errors import InputError
+from abplan.papers.hidden import pdf_hidden_spans
 from abplan.papers.sections import dehyphenate, split_plain_sections
 from abplan.schema import Finding
 
@@ -28,6 +29,9 @@ class PdfText:
     title_hint: str = ""
     page_count: int = 0
     findings: list[Finding] = field(default_factory=list)
+    # Text a reader would not see (PyMuPDF's scan; it applies whichever engine's text is kept).
+    hidden: list[Finding] = field(default_factory=list)
+    hidden_chunks: list[str] = field(default_factory=list)
 
 
 def quality(text: str) -> float:
@@ -104,7 +108,15 @@ def read_pymupdf(data: bytes, name: str) -> PdfText:
             if i >= MAX_PAGES:
                 break
             pages.append(page.get_text())
-        return PdfText(pages=pages, engine="pymupdf", title_hint=title, page_count=doc.page_count)
+        hidden, chunks = pdf_hidden_spans(doc, MAX_PAGES)
+        return PdfText(
+            pages=pages,
+            engine="pymupdf",
+            title_hint=title,
+            page_count=doc.page_count,
+            hidden=hidden,
+            hidden_chunks=chunks,
+        )
 
 
 def _largest_font_title(doc: Any) -> str:
@@ -142,6 +154,7 @@ def extract(data: bytes, name: str) -> PdfText:
             alt = read_pypdf(data, name)
             if quality("\n".join(alt.pages)) > quality("\n".join(best.pages)):
                 alt.title_hint = best.title_hint or alt.title_hint
+                alt.hidden, alt.hidden_chunks = best.hidden, best.hidden_chunks
                 best = alt
     else:
         best = read_pypdf(data, name)
