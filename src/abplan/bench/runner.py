@@ -89,6 +89,9 @@ class Runner:
         if self.judge.needs_model and not config.judge_models:
             raise ConfigError(f"the {config.judge} judge needs --judge-model")
         self.state = RunState(total=len(self.tasks))
+        self.loaded: dict[
+            str, tuple[Plan, Judgement]
+        ] = {}  # what this run holds, so scoring reads no file again
 
     # -- folder -------------------------------------------------------------------------------
     def check_config(self) -> None:
@@ -159,7 +162,7 @@ class Runner:
             if paper is None and self.cfg.planner == "files":
                 paper = stub_paper(task)  # existing plans need no paper text
             plan = await self._plan(task, paper)
-            await self._judge(task, plan, paper)
+            self.loaded[task.id] = (plan, await self._judge(task, plan, paper))
             self.failure_path(task.id).unlink(missing_ok=True)
             self.state.done += 1
         except RequestPending:
@@ -204,7 +207,7 @@ class Runner:
         return self.finish()
 
     def finish(self) -> dict[str, Any]:
-        results = collect_results(self.cfg, self.tasks, self.out, self.state)
+        results = collect_results(self.cfg, self.tasks, self.out, self.state, self.loaded)
         from abplan.bench.report import write_reports
 
         write_reports(self.out, results)
@@ -212,9 +215,13 @@ class Runner:
 
 
 def collect_results(
-    cfg: RunConfig, tasks: list[Task], out: Path, state: RunState | None = None
+    cfg: RunConfig,
+    tasks: list[Task],
+    out: Path,
+    state: RunState | None = None,
+    loaded: dict[str, tuple[Plan, Judgement]] | None = None,
 ) -> dict[str, Any]:
-    """Score what the run folder holds (pure apart from reading files)."""
+    """Score the run: the plans and judgements in `loaded`, else those in the run folder."""
     scores: list[TaskScore] = []
     plan_usage: list[Usage] = []
     judge_usage: list[Usage] = []
@@ -224,8 +231,13 @@ def collect_results(
         pj = out / "plans" / f"{t.id}.json"
         jj = out / "judgements" / cfg.judge / f"{t.id}.json"
         fj = out / "failures" / f"{t.id}.json"
-        plan = _read(pj, Plan) if pj.is_file() else None
-        judgement = _read(jj, Judgement) if jj.is_file() else None
+        plan: Plan | None
+        judgement: Judgement | None
+        if loaded and t.id in loaded:
+            plan, judgement = loaded[t.id]
+        else:
+            plan = _read(pj, Plan) if pj.is_file() else None
+            judgement = _read(jj, Judgement) if jj.is_file() else None
         if fj.is_file() and judgement is None:
             failures[t.id] = json.loads(fj.read_text("utf-8")).get("error", "failed")
         if plan is None or judgement is None:
