@@ -29,6 +29,10 @@ class Finding(BaseModel):
     detail: str
     excerpt: str = ""
     removed: bool = False
+    # Which hiding technique or phrasing was found (e.g. "render-mode-3", "latex-white-text"), and where.
+    technique: str = ""
+    page: int | None = None
+    line: int | None = None
 
 
 class Paper(BaseModel):

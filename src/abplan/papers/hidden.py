@@ -8,7 +8,6 @@ prompts always pass paper text as delimited data that the model is told never to
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from abplan.papers.latex import braced, remove_iffalse
 from abplan.schema import Finding
@@ -26,7 +25,7 @@ _AI_INSTRUCTION = re.compile(
 _WHITE = r"(?:white|White|gray!?[0-9]?|[Ww]hite!\d+)"
 
 
-def _excerpt(s: str, n: int = 160) -> str:
+def excerpt(s: str, n: int = 160) -> str:
     s = re.sub(r"\s+", " ", s).strip()
     return s if len(s) <= n else s[: n - 1] + "…"
 
@@ -36,7 +35,7 @@ def find_instructions(text: str) -> list[Finding]:
     seen: set[str] = set()
     for m in _AI_INSTRUCTION.finditer(text):
         start = max(0, m.start() - 80)
-        ex = _excerpt(text[start : m.end() + 80])
+        ex = excerpt(text[start : m.end() + 80])
         if ex in seen:
             continue
         seen.add(ex)
@@ -99,7 +98,7 @@ def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]
                 Finding(
                     kind="hidden-text",
                     detail=f"LaTeX {why}",
-                    excerpt=_excerpt(flat[s:e]),
+                    excerpt=excerpt(flat[s:e]),
                     removed=not keep_hidden,
                 )
             )
@@ -117,7 +116,7 @@ def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]
                 Finding(
                     kind="hidden-text",
                     detail="LaTeX \\iffalse block",
-                    excerpt=_excerpt(d),
+                    excerpt=excerpt(d),
                     removed=not keep_hidden,
                 )
             )
@@ -125,45 +124,3 @@ def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]
         out = without
     findings.extend(find_instructions(flat))
     return out, findings
-
-
-def pdf_hidden_spans(doc: Any, max_pages: int = 400) -> tuple[list[Finding], list[str]]:
-    """Spans of an open PyMuPDF document that are white or near-white, under 2 pt, or outside the page box:
-    the findings (marked removed) and the texts to remove."""
-    import pymupdf
-
-    findings: list[Finding] = []
-    chunks: list[str] = []
-    for pno, page in enumerate(doc):
-        if pno >= max_pages:
-            break
-        rect = page.rect
-        # Without the media-box clip, so that text placed outside the page is seen (and reported).
-        flags = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_MEDIABOX_CLIP
-        for block in page.get_text("dict", flags=flags, clip=pymupdf.INFINITE_RECT()).get("blocks", []):
-            for line in block.get("lines", []):
-                for span in line.get("spans", []):
-                    text = span.get("text", "").strip()
-                    if len(text) < 4:
-                        continue
-                    color = int(span.get("color", 0))
-                    r, g, b = (color >> 16) & 255, (color >> 8) & 255, color & 255
-                    x0, y0, x1, y1 = span.get("bbox", (0, 0, 0, 0))
-                    why = None
-                    if min(r, g, b) >= 235:
-                        why = "white or near-white text"
-                    elif span.get("size", 10) < 2:
-                        why = "text under 2 pt"
-                    elif x1 < rect.x0 or x0 > rect.x1 or y1 < rect.y0 or y0 > rect.y1:
-                        why = "text outside the page"
-                    if why:
-                        findings.append(
-                            Finding(
-                                kind="hidden-text",
-                                detail=f"page {pno + 1}: {why}",
-                                excerpt=_excerpt(text),
-                                removed=True,
-                            )
-                        )
-                        chunks.append(text)
-    return findings[:50], chunks

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from abplan.errors import InputError
-from abplan.papers.hidden import pdf_hidden_spans
+from abplan.papers.pdf_hidden import pdf_hidden_spans
 from abplan.papers.sections import dehyphenate, split_plain_sections
 from abplan.schema import Finding
 
