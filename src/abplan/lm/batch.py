@@ -113,8 +113,8 @@ def _openai_result(rec: dict[str, Any]) -> Result | None:
     status = resp.get("status_code", 200)
     if isinstance(status, bool) or not isinstance(status, int):
         raise BadRecord("response.status_code is not an integer")
-    if rec.get("error") or status != 200:
-        return None
+    if rec.get("error") or status != 200 or resp.get("body") is None:
+        return None  # a failed request: left pending
     body = _obj(resp.get("body"), "response.body", required=True)
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices:
