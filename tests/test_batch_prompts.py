@@ -69,6 +69,9 @@ def rounds_until_done(
         assert exp.exit_code == 0, exp.output
         assert "README.txt" in exp.output and (folder / "README.txt").is_file()
         rows = answer_all(folder, cache, answer)
+        for shard in range(1, shards + 1):  # each answerer's list holds exactly its files
+            listed = (folder / f"shard-{shard:02d}.txt").read_text().splitlines()
+            assert listed == sorted(str((folder / r["path"]).resolve()) for r in rows if r["shard"] == shard)
         check(n, rows)
         imp = runner.invoke(app, ["lm", "import", str(folder)])
         assert imp.exit_code == 0, imp.output
@@ -170,6 +173,41 @@ def test_majority_judge_runs_of_one_task_go_to_different_shards(tmp_path: Path) 
     want = json.loads((tmp_path / "live" / "results.json").read_text())
     got = json.loads((tmp_path / "hand" / "results.json").read_text())
     assert got["scores"] == want["scores"] and got["complete"]
+
+
+def test_reviewer_judge_questions_spread_over_shards(tmp_path: Path) -> None:
+    """A reviewer task asks two judge questions per run: each question's three runs on three shards,
+    and, as a preference, every shard gets one run of each question rather than two of one."""
+    need_shared(DEV_BENCH)
+    from abplan.bench.tasks import load_dataset
+
+    tasks = load_dataset(str(DEV_BENCH / "reviewer"))
+    answerer = Scripted(tasks)
+    judged: list[list[dict[str, Any]]] = []
+
+    def check(n: int, rows: list[dict[str, Any]]) -> None:
+        if all(r["kind"].startswith("judge") for r in rows):
+            judged.append(rows)
+
+    args = ["bench", "run", "--dataset", str(DEV_BENCH / "reviewer"), "--planner", "lm", "--model", "fake/x"]
+    args += ["--judge", "majority", "--judge-model", "fake/x", "--out", str(tmp_path / "run"), "--offline"]
+    rounds, _ = rounds_until_done(args, tmp_path, lambda r, _: answerer(r), 3, check)
+    assert rounds == 2 and len(judged) == 1
+    by_family: dict[str, list[tuple[str, str, int]]] = {}
+    for r in judged[0]:
+        by_family.setdefault(r["family"], []).append((r["kind"], r["group"], r["shard"]))
+    assert len(by_family) == len(tasks)
+    two_questions = 0
+    for items in by_family.values():
+        for kind in {k for k, _, _ in items}:
+            # Two shuffles of a short list can coincide: then they are one request (one cache key).
+            runs = [(g, s) for k, g, s in items if k == kind]
+            assert len({g for g, _ in runs}) == 1 and len({s for _, s in runs}) == len(runs) >= 2
+        if len(items) == 6:
+            two_questions += 1
+            assert sorted(s for _, _, s in items) == [1, 1, 2, 2, 3, 3]
+    assert two_questions > 0  # some task has missing ablations, so both questions were asked
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["complete"]
 
 
 def test_group_larger_than_the_shards_is_an_error(tmp_path: Path) -> None:
@@ -292,3 +330,43 @@ def test_broken_index_is_one_line_error(tmp_path: Path) -> None:
     empty.mkdir()
     res = runner.invoke(app, ["lm", "import", str(empty)])
     assert res.exit_code == 2 and "no index.jsonl" in res.output
+
+
+def test_assign_shards_balances_sizes_and_keeps_groups_apart() -> None:
+    from abplan.lm.prompt_files import assign_shards
+
+    sizes = [90, 80, 70, 60, 50, 40, 30, 20, 10, 5, 5, 5]
+    groups = ["g"] * 3 + [f"s{i}" for i in range(9)]
+    got = assign_shards(groups, groups, sizes, 3)
+    assert sorted(got[:3]) == [0, 1, 2]  # the three members of g apart
+    loads = [sum(z for z, s in zip(sizes, got, strict=True) if s == k) for k in range(3)]
+    assert max(loads) - min(loads) <= max(sizes[3:])  # largest-first onto the least loaded shard
+    # Families spread where possible: two groups of two, one family, two shards -> one of each per shard.
+    fam = assign_shards(["a", "a", "b", "b"], ["f"] * 4, [100, 100, 1, 1], 2)
+    assert sorted(fam[:2]) == [0, 1] and sorted(fam[2:]) == [0, 1]
+    assert assign_shards(["a", "a"], ["a", "a"], [1, 1], 1) == [0, 0]
+
+
+def test_describe_samples_repairs_and_judges() -> None:
+    from abplan import prompts
+    from abplan.lm.prompt_files import describe
+    from abplan.lm.repair import repair_request
+
+    s0 = LMRequest.chat("fake/a", "sys", "Paper title: T\n\nPropose.", temperature=0.7, seed=0)
+    s1 = LMRequest.chat("fake/b", "sys", "Paper title: T\n\nPropose.", temperature=0.7, seed=1)
+    other = LMRequest.chat("fake/a", "sys", "Paper title: T\n\nRead it.")
+    fix = repair_request(s1, "garbage", "again please")
+    (k0, g0, f0), (k1, g1, _), (ko, go, fo), (kf, gf, _) = map(describe, (s0, s1, other, fix))
+    assert (k0, k1, ko, kf) == ("sample", "sample", "chat", "sample-repair")
+    assert g0 == g1 == gf != go and f0 == fo  # same paper, different prompt
+    system = prompts.render("judge_author_system")
+    runs = [
+        LMRequest.chat(
+            "fake/j", system, f"Paper title: T\n\nAbstract:\nA.\n\nList A:\n<side_A>\n{a}\n</side_A>"
+        )
+        for a in ("x", "y")
+    ]
+    (ka, ga, _), (_, gb, _) = map(describe, runs)
+    assert ka == "judge-author" and ga == gb
+    other_task = LMRequest.chat("fake/j", system, "Paper title: U\n\nAbstract:\nB.\n\nList A:\n<side_A>\nx")
+    assert describe(other_task)[1] != ga

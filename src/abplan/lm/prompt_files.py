@@ -176,6 +176,10 @@ def render_prompt(name: str, req: LMRequest) -> str:
     return "".join(parts)
 
 
+def shard_list(shard: int) -> str:
+    return f"shard-{shard:02d}.txt"
+
+
 def readme_text(entries: list[Entry], shards: int, folder: str) -> str:
     """How to answer and import, for whoever runs the export (answerers get only their prompt files)."""
     counts = Counter(e.shard for e in entries)
@@ -195,8 +199,13 @@ def readme_text(entries: list[Entry], shards: int, folder: str) -> str:
             "always in different folders, so their answers stay independent.",
             "",
         ]
-        lines += [f"  shard-{s:02d}/  {counts.get(s, 0)} requests" for s in range(1, shards + 1)]
+        lines += [
+            f"  shard-{s:02d}/  {counts.get(s, 0)} requests, listed in {shard_list(s)}"
+            for s in range(1, shards + 1)
+        ]
         lines.append("")
+    else:
+        lines += [f"{shard_list(1)} lists the prompt files, one a line.", ""]
     lines += [
         "Then import the answers (with the same --cache-dir, if the run used one) and rerun the command",
         "that stopped with 'LM requests pending':",
@@ -264,6 +273,10 @@ def export_prompts(cache: ResponseCache, out: Path, shards: int = 1) -> list[Ent
     for entry, req in planned:
         atomic_write_text(out / entry.path, render_prompt(entry.name, req))
     entries = [e for e, _ in planned]
+    root = out.resolve()
+    for s in range(1, max(1, shards) + 1):  # what to hand each answerer: its files, one a line
+        mine = sorted(str(root / e.path) for e in entries if e.shard == s)
+        atomic_write_text(out / shard_list(s), "".join(x + "\n" for x in mine))
     atomic_write_text(out / README, readme_text(entries, shards, str(out)))
     # The index last: a folder with an index is a complete export.
     atomic_write_text(out / INDEX, "".join(json.dumps(e.to_json()) + "\n" for e in entries))
