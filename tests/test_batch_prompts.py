@@ -267,6 +267,14 @@ def test_missing_empty_binary_and_unknown_replies_are_reported_not_cached(tmp_pa
     assert f"{binary['name']}.response.txt: binary" in out
     assert "r0099-0123456789.response.txt: no request of that name" in out
     assert "3 reply files rejected" in out
+    misplaced = tmp_path / "out" / "shard-02"
+    misplaced.mkdir()
+    (misplaced / f"{missing['name']}.response.txt").write_text("in the wrong folder")
+    res = runner.invoke(app, ["lm", "import", str(folder)])
+    out = " ".join(res.output.split())
+    assert f"belongs at {missing['name']}.response.txt, beside its prompt" in out
+    assert cache.get(missing["key"]) is None
+    (misplaced / f"{missing['name']}.response.txt").unlink()
     hit = cache.get(good["key"])
     assert hit is not None and hit.text == "the answer\n" and hit.model == "hand"
     assert hit.input_tokens > 0 and hit.output_tokens > 0 and hit.cost_usd == 0.0

@@ -148,8 +148,11 @@ def import_prompts(cache: ResponseCache, folder: Path, answered_by: str = "hand"
         raise InputError(f"{folder}: no such folder")
     rows = read_index(folder)
     summary = PromptImportSummary()
-    for stray in _stray_replies(folder, {r.reply for r in rows}):
-        summary.rejected.append((stray, f"no request of that name in {INDEX}"))
+    home = {PurePosixPath(r.reply).name: r.reply for r in rows}
+    for stray in _stray_replies(folder, set(home.values())):
+        right = home.get(PurePosixPath(stray).name)
+        why = f"belongs at {right}, beside its prompt" if right else f"no request of that name in {INDEX}"
+        summary.rejected.append((stray, why))
     ready: list[tuple[str, dict[str, Any], LMResponse]] = []
     for row in rows:
         path = folder / row.reply
