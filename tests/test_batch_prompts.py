@@ -378,3 +378,24 @@ def test_describe_samples_repairs_and_judges() -> None:
     assert ka == "judge-author" and ga == gb
     other_task = LMRequest.chat("fake/j", system, "Paper title: U\n\nAbstract:\nB.\n\nList A:\n<side_A>\nx")
     assert describe(other_task)[1] != ga
+
+
+def test_prompt_file_sections() -> None:
+    from abplan.lm.prompt_files import render_prompt
+    from abplan.lm.repair import repair_request
+
+    req = LMRequest.chat("fake/a", "the system", "the question", temperature=0.7, seed=3)
+    text = render_prompt("r0001-0123456789", repair_request(req, "the earlier reply", "answer again"))
+    heads = [x for x in text.splitlines() if x.startswith("======== ")]
+    assert heads == [
+        "======== SYSTEM MESSAGE [r0001-0123456789] ========",
+        "======== USER MESSAGE [r0001-0123456789] ========",
+        "======== ASSISTANT MESSAGE (the earlier reply) [r0001-0123456789] ========",
+        "======== USER MESSAGE (answer this one) [r0001-0123456789] ========",
+        "======== END OF REQUEST [r0001-0123456789] ========",
+    ]
+    assert "temperature: 0.7" in text and "answer its last user message" in text
+    assert "r0001-0123456789.response.txt" in text and "OUTPUT FORMAT" not in text
+    assert "seed" not in text and "fake/a" not in text  # the answerer is blind to sample index and model
+    default = render_prompt("r0002-0123456789", LMRequest.chat("fake/a", "s", "q", temperature=None))
+    assert "the model's default" in default

@@ -144,7 +144,9 @@ def render_prompt(name: str, req: LMRequest) -> str:
         "Answer it as a plain language model behind a chat-completions API would. Write your reply, and",
         f"nothing else, to {name}{RESPONSE_SUFFIX} beside this file.",
     ]
-    if req.temperature:
+    if req.temperature is None:
+        lines.append("Sampling temperature: the model's default (answer as one natural sample).")
+    elif req.temperature:
         lines.append(
             f"Sampling temperature: {req.temperature:g} (answer as one natural sample at this temperature)."
         )
