@@ -124,6 +124,7 @@ def print_plan(out: Console, err: Console, plan: Plan) -> None:
         body.append(f"   Metrics: {safe(', '.join(a.metrics))}\n")
         if a.support is not None:
             body.append(f"   Support: {a.support}\n")
+    body.rstrip()
     title = Text(f"Ablation Plan ({plan.mode} mode, {safe(plan.planner)}/{safe(plan.model)})")
     colour = "magenta" if plan.mode == "author" else "green"
     out.print(Panel(body, title=title, border_style=colour, title_align="left"), soft_wrap=False)
