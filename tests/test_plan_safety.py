@@ -151,3 +151,12 @@ def test_error_lines_carry_no_escape_sequences(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["plan", str(tmp_path / "x\x1b]0;owned\x07.md")])
     assert res.exit_code == 2 and "no such file" in res.output
     assert "\x1b" not in res.output and "\x07" not in res.output
+
+
+def test_every_cli_console_strips_escape_sequences() -> None:
+    from abplan import cli, cli_bench, cli_lm
+
+    for console in (cli.out, cli.err, cli_bench.out, cli_bench.err, cli_lm.err):
+        with console.capture() as cap:
+            console.print("run \x1b]0;owned\x07name\x1b[2J", markup=False, highlight=False)
+        assert cap.get() == "run name\n"
