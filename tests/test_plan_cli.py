@@ -95,9 +95,11 @@ def test_dry_run_staged_is_one_plus_n_plus_one() -> None:
     assert "total: 2 calls" in one.output and "consolidate" not in one.output
 
 
-def test_dry_run_of_a_model_planner_without_a_model_says_so() -> None:
-    res = runner.invoke(app, ["plan", str(EXAMPLE), "--dry-run", "-p", "staged"])
-    assert res.exit_code == 2 and "needs a model" in res.output
+@pytest.mark.parametrize("extra", [["--dry-run"], []])
+def test_a_model_planner_without_a_model_says_so_before_reading(tmp_path: Path, extra: list[str]) -> None:
+    for planner in ("staged", "lm"):
+        res = runner.invoke(app, ["plan", str(tmp_path / "missing.md"), "-p", planner, *extra])
+        assert res.exit_code == 2 and f"the {planner} planner needs a model" in res.output, res.output
 
 
 # 3. file modes

@@ -248,6 +248,8 @@ def plan(
     name = resolve_planner(planner, settings.model)
     impl = get_planner(name)  # an unknown name fails here, with a near-miss suggestion
     extra |= files_options(name, plans)
+    if impl.needs_model and not settings.model:
+        raise ConfigError(f"the {name} planner needs a model: --model provider/name or ABPLAN_MODEL")
     if planner == "auto" and name == "offline":
         err.print(
             "note: no model configured, so the offline planner is used; plan with an LM via --model provider/name or ABPLAN_MODEL",
