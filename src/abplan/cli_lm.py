@@ -17,9 +17,10 @@ from abplan.lm.batch import export_lines, import_results, model_file_name
 from abplan.lm.cache import ResponseCache
 from abplan.lm.prompt_files import Entry, export_prompts, largest_group
 from abplan.lm.prompt_import import import_prompts
+from abplan.render.safe import SafeConsole
 
 lm_app = typer.Typer(help="Batch mode: export pending LM requests, import answers.", no_args_is_help=True)
-err = Console(stderr=True)
+err: Console = SafeConsole(stderr=True)  # strips escape sequences from what it prints
 
 
 def _cache(cache_dir: Path | None) -> ResponseCache:
