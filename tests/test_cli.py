@@ -125,6 +125,6 @@ def test_read_shows_how_a_paper_was_read(tmp_path: Path) -> None:
 
 def test_registries_are_listed() -> None:
     lines = runner.invoke(app, ["planners"]).output.splitlines()
-    assert [ln.split()[0] for ln in lines] == ["files", "lm", "offline", "staged"]
+    assert [ln.split()[0] for ln in lines] == ["consensus", "files", "lm", "offline", "staged"]
     assert "--plans" in lines[0]
     assert runner.invoke(app, ["judges"]).output.split() == ["lexical", "lm", "majority"]

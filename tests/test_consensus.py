@@ -12,7 +12,7 @@ from abplan import load_paper
 from abplan.errors import ConfigError
 from abplan.lm import FakeModel, LMClient, LMRequest, register_fake, unregister_fake
 from abplan.planners.base import PlanOptions, get_planner
-from abplan.planners.consensus import ConsensusOptions, ConsensusPlanner, dry_run_calls
+from abplan.planners.consensus import ConsensusOptions, ConsensusPlanner, dry_run
 from abplan.schema import Plan
 from conftest import EXAMPLE
 
@@ -131,6 +131,10 @@ def test_options_are_validated() -> None:
         ConsensusOptions.from_plan_options(PlanOptions(model="m", extra={"cut": "bogus"}))
     with pytest.raises(ConfigError, match="between 1 and"):
         ConsensusOptions.from_plan_options(PlanOptions(model="m", extra={"samples": 3, "min_support": 4}))
-    assert dry_run_calls(PlanOptions(model="m", extra={"samples": 3})) == 4
-    assert dry_run_calls(PlanOptions(model="m", extra={"samples": 1})) == 1
+    paper = load_paper(EXAMPLE)
+    three = dry_run(paper, PlanOptions(model="openai/gpt-4o", extra={"samples": 3}))
+    assert three["calls"] == 4 and [s["calls"] for s in three["stages"]] == [3, 1]
+    assert three["cost_usd"] is not None and three["cost_usd"] > 0
+    one = dry_run(paper, PlanOptions(model="openai/unknown-xyz", extra={"samples": 1}))
+    assert one["calls"] == 1 and one["cost_usd"] is None
     assert get_planner("consensus").name == "consensus"

@@ -40,6 +40,10 @@ def estimate(
         from abplan.planners.staged import dry_run
 
         return dry_run(paper, opts, prices)
+    if planner == "consensus":
+        from abplan.planners.consensus import dry_run as consensus_dry_run
+
+        return consensus_dry_run(paper, opts, prices)
     if planner != "lm":
         raise ConfigError(f"--dry-run has no estimate for the {planner} planner")
     from abplan.lm.context import estimate_tokens

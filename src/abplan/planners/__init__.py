@@ -1,8 +1,9 @@
-"""Planners, registered by name: `lm` (AblationBench's LM-Planner), `staged`, `offline`, `files`."""
+"""Planners, registered by name: `lm` (AblationBench's LM-Planner), `consensus`, `staged`, `offline`, `files`."""
 
 from abplan.planners.base import Planner, PlanOptions, get_planner, planner_names, register_planner
 
 SUMMARIES = {
+    "consensus": "N LM-Planner samples, grouped by one call, cut by how many agree: N+1 calls; needs --model",
     "files": "re-read existing plans, no LM: --plans DIR (<id>.json or <id>.jsonl) or --plans FILE",
     "lm": "AblationBench's LM-Planner: one chain-of-thought call (+1 repair if unreadable); needs --model",
     "offline": "rules over the text: no LM, deterministic; the default with no model",

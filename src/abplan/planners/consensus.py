@@ -21,6 +21,8 @@ from typing import Any
 from abplan import prompts
 from abplan.errors import ConfigError, LMError
 from abplan.lm.client import LMClient
+from abplan.lm.context import estimate_tokens
+from abplan.lm.pricing import cost_of, price_of
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import split_reply
 from abplan.planners.base import PlanOptions, register_planner, usage_of
@@ -40,6 +42,7 @@ from abplan.schema import Ablation, Paper, Plan, Usage
 
 CUTS = ("fixed", "adaptive")
 N_ANGLES = 3
+SAMPLE_REPLY_TOKENS = 2000  # a discussion and k ablations, as the LM-Planner replies
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,41 @@ def consensus_trace(
     return "\n".join(lines)
 
 
-def dry_run_calls(opts: PlanOptions) -> int:
+def dry_run(
+    paper: Paper, opts: PlanOptions, prices: dict[str, tuple[float, float]] | None = None
+) -> dict[str, Any]:
+    """Calls, tokens and cost before spending anything: N samples + 1 grouping call (none for N = 1)."""
+    if not opts.model:
+        raise ConfigError("the consensus planner needs a model: --model provider/name or ABPLAN_MODEL")
     co = ConsensusOptions.from_plan_options(opts)
-    return co.samples + (1 if co.samples > 1 else 0)
+    reqs, notes = sample_requests(paper, opts, co)
+    rows = [
+        ("sample", r.model, estimate_tokens("".join(m for _, m in r.messages)), SAMPLE_REPLY_TOKENS)
+        for r in reqs
+    ]
+    if co.samples > 1:
+        rows.append(("group", co.models[0], 60 * opts.top_k * co.samples // 4 + 300, 800))
+    cost: float | None = 0.0
+    for _, model, tin, tout in rows:
+        if price_of(model, prices) is None:
+            cost = None
+            notes.append(f"no price known for {model}: add it under [prices] in the config file")
+        elif cost is not None:
+            cost += cost_of(model, tin, tout, prices)
+    stages = [
+        {
+            "stage": s,
+            "calls": sum(1 for r in rows if r[0] == s),
+            "input_tokens_each": next(r[2] for r in rows if r[0] == s),
+            "output_tokens_each": next(r[3] for r in rows if r[0] == s),
+        }
+        for s in dict.fromkeys(r[0] for r in rows)
+    ]
+    return {
+        "calls": len(rows),
+        "input_tokens": sum(r[2] for r in rows),
+        "output_tokens": sum(r[3] for r in rows),
+        "cost_usd": cost,
+        "stages": stages,
+        "notes": list(dict.fromkeys(notes)),
+    }
