@@ -1,0 +1,116 @@
+"""`abplan dataset author|reviewer`: build fresh benchmark tasks from papers (and their reviews)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from abplan.api import make_client
+from abplan.config import load_settings
+from abplan.errors import AbplanError, ConfigError, PendingRequests
+from abplan.lm.types import RequestPending
+from abplan.papers import load_paper
+
+dataset_app = typer.Typer(
+    help="Build benchmark tasks (AuthorAblation, ReviewerAblation) from papers and reviews.", no_args_is_help=True
+)
+err = Console(stderr=True)
+
+ModelOpt = Annotated[str | None, typer.Option("--model", help="provider/model that reads the passages.")]
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="Answer only from the cache; record misses for 'abplan lm export' (exit 3).")
+]
+CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Where LM responses are cached.")]
+NoteOpt = Annotated[
+    str | None, typer.Option("--source-note", help="Version or commit of the source (else read from a git checkout).")
+]
+LicenceOpt = Annotated[str | None, typer.Option("--license", help="Licence of the source, recorded in provenance.")]
+IdOpt = Annotated[str | None, typer.Option("--id", help="Task id (one source only; default: title slug + hash).")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Dataset folder (tasks.jsonl, papers/<id>/paper.md).")]
+
+
+def _say(msg: str) -> None:
+    err.print(msg, highlight=False, markup=False, soft_wrap=True)
+
+
+def _finish(failures: list[tuple[str, AbplanError]], pending: int, single: bool) -> None:
+    if pending:
+        raise PendingRequests(pending)
+    if not failures:
+        return
+    if single:
+        raise failures[0][1]
+    for src, e in failures:
+        err.print(f"[bold red]abplan: error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(max(e.exit_code for _, e in failures))
+
+
+@dataset_app.command("author")
+def author(
+    sources: Annotated[list[str], typer.Argument(help="Papers, as for 'abplan plan' (LaTeX preferred).")],
+    out: OutOpt,
+    model: ModelOpt = None,
+    rules_only: Annotated[
+        bool, typer.Option("--rules-only", help="No model: a labelled draft read by patterns alone.")
+    ] = False,
+    offline: OfflineOpt = False,
+    cache_dir: CacheOpt = None,
+    base_url: Annotated[str | None, typer.Option("--base-url")] = None,
+    source_note: NoteOpt = None,
+    licence: LicenceOpt = None,
+    task_id: IdOpt = None,
+) -> None:
+    """Turn each paper into an AuthorAblation task: the gold ablations, and the paper without them."""
+    from abplan.bench.builder.author import AuthorOptions, build_author_task
+    from abplan.bench.builder.write import check_id, write_task
+    from abplan.cli import handle_errors
+
+    @handle_errors
+    def go() -> None:
+        if task_id is not None and len(sources) > 1:
+            raise ConfigError("--id names one task: give one source with it")
+        settings = load_settings(model=model, base_url=base_url, cache_dir=cache_dir)
+        use = None if rules_only else settings.model
+        if use is None:
+            _say("note: no model, so the gold list is a rules-only draft (labelled as such in the task)")
+        opts = AuthorOptions(
+            model=use, task_id=check_id(task_id) if task_id else None, source_note=source_note, licence=licence
+        )
+        failures: list[tuple[str, AbplanError]] = []
+
+        async def run() -> int:
+            client = make_client(settings, offline=offline) if use else None
+            try:
+                for src in sources:
+                    try:
+                        paper = load_paper(src, cache_dir=settings.cache_dir)
+                        built = await build_author_task(paper, src, opts, client)
+                    except RequestPending:
+                        continue
+                    except AbplanError as e:
+                        failures.append((src, e))
+                        continue
+                    path = write_task(out, built.record, built.paper_md, built.exclusions)
+                    for note in built.notes:
+                        _say(f"note: {built.record['id']}: {note}")
+                    draft = " (DRAFT: review it)" if "draft" in built.record else ""
+                    _say(
+                        f"wrote task {built.record['id']}{draft}: {len(built.record['ablations_in_paper'])} "
+                        f"ablations, {built.report.summary()}; paper {path}"
+                    )
+                return len(client.pending_keys) if client else 0
+            finally:
+                if client is not None:
+                    await client.aclose()
+
+        pending = asyncio.run(run())
+        _finish(failures, pending, len(sources) == 1)
+
+    go()
+
+

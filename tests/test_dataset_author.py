@@ -1,0 +1,211 @@
+"""`abplan dataset author` end to end with a scripted model, on LaTeX, a tarball, a PDF and Markdown."""
+
+from __future__ import annotations
+
+import json
+import re
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from abplan.bench.tasks import load_dataset, load_task_paper
+from abplan.cli import app
+from abplan.lm import LMRequest, register_fake, unregister_fake
+from conftest import need_module
+
+runner = CliRunner()
+
+TITLE = "Gated Widgets for Sequence Models"
+ABSTRACT = (
+    "We propose gated widgets, a gating mechanism for sequence models. Gated widgets reach 91.2% accuracy "
+    "on the Widget benchmark. Ablations show that removing the gate costs four points of accuracy."
+)
+INTRO = (
+    "Sequence models update their state at every token. We introduce a sigmoid gate and an auxiliary "
+    "reconstruction loss. Our ablations show that both the gate and the auxiliary loss matter."
+)
+METHOD = (
+    "The widget encoder reads one token at a time. A sigmoid gate scales each update of the state. "
+    "An auxiliary reconstruction loss with weight 0.5 regularises training."
+)
+EXPERIMENTS = "We train on the Widget benchmark. Our model reaches 91.2% accuracy on the test set."
+Q_GATE = "Without the gate, accuracy drops from 91.2% to 87.1%."
+Q_LOSS = "Replacing the auxiliary reconstruction loss with an L1 loss lowers accuracy to 89.0%."
+ABLATION = f"{Q_GATE} {Q_LOSS}"
+CONCLUSION = "Gated widgets are simple to add to any encoder. Removing the gate lowers accuracy by four points."
+
+ITEMS = [
+    {
+        "name": "No gate",
+        "ablated_part": "sigmoid gate",
+        "action": "REMOVE",
+        "replacement": None,
+        "metrics": ["accuracy"],
+        "evidence": Q_GATE,
+    },
+    {
+        "name": "L1 instead of the auxiliary loss",
+        "ablated_part": "auxiliary reconstruction loss",
+        "action": "REPLACE",
+        "replacement": ["L1 loss"],
+        "metrics": ["accuracy"],
+        "evidence": Q_LOSS,
+    },
+]
+
+
+def tex(s: str) -> str:
+    return s.replace("%", "\\%")
+
+
+def squash(s: str) -> str:
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def reply_for(user: str, items: list[dict[str, object]]) -> str:
+    """The reply a careful model would give: each item cites the passage its evidence is in."""
+    passages = re.findall(r'<passage id="(P\d+)"[^>]*>(.*?)</passage>', user, re.S)
+    lines = []
+    for it in items:
+        quote = str(it["evidence"])
+        if tex(quote) in user and quote not in user:  # LaTeX source: the model quotes it as written
+            quote = tex(quote)
+        ids = [pid for pid, text in passages if squash(quote) in squash(text)]
+        lines.append(json.dumps({**it, "evidence": quote, "passages": ids}))
+    return "<discussion>the ablation section</discussion>\n<ablations>\n" + "\n".join(lines) + "\n</ablations>"
+
+
+def scripted(items: list[dict[str, object]]) -> object:
+    def answer(req: LMRequest) -> str:
+        return reply_for(req.messages[1][1], items)
+
+    return answer
+
+
+@pytest.fixture
+def fake() -> Iterator[object]:
+    fm = register_fake("builder", scripted(ITEMS))  # type: ignore[arg-type]
+    yield fm
+    unregister_fake("builder")
+
+
+def markdown_paper(path: Path, method: str = METHOD, ablation: bool = True) -> Path:
+    abl = (
+        f"## 4 Ablation study\n\n{ABLATION}\n\nTable 2: Ablations of gated widgets.\n"
+        "| variant | accuracy |\n|---|---|\n| full | 91.2 |\n| w/o gate | 87.1 |\n\n"
+        if ablation
+        else ""
+    )
+    path.write_text(
+        f"# {TITLE}\n\n## Abstract\n\n{ABSTRACT if ablation else ABSTRACT.rsplit(' Ablations', 1)[0]}\n\n"
+        f"## 1 Introduction\n\n{INTRO}\n\n## 2 Method\n\n{method}\n\n## 3 Experiments\n\n{EXPERIMENTS}\n\n"
+        f"{abl}## 5 Conclusion\n\n{CONCLUSION if ablation else 'Gated widgets are simple.'}\n",
+        "utf-8",
+    )
+    return path
+
+
+def latex_tree(root: Path) -> Path:
+    (root / "sections").mkdir(parents=True)
+    (root / "main.tex").write_text(
+        "\\documentclass{article}\n\\title{" + TITLE + "}\n\\begin{document}\n\\maketitle\n"
+        "\\begin{abstract}\n" + tex(ABSTRACT) + "\n\\end{abstract}\n"
+        "\\section{Introduction}\n" + INTRO + " Section~\\ref{sec:abl} studies each part.\n\n"
+        "\\section{Method}\n" + METHOD + "\n\n"
+        "\\section{Experiments}\n" + tex(EXPERIMENTS) + "\n\n\\input{sections/ablation}\n"
+        "\\section{Conclusion}\n" + CONCLUSION + "\n\\end{document}\n",
+        "utf-8",
+    )
+    (root / "sections" / "ablation.tex").write_text(
+        "\\section{Ablation study}\\label{sec:abl}\n" + tex(ABLATION) + " Table~\\ref{tab:abl} lists all variants.\n\n"
+        "\\begin{table}[t]\n\\caption{Ablations of gated widgets.}\\label{tab:abl}\n"
+        "\\begin{tabular}{lc}\nfull & 91.2 \\\\\nw/o gate & 87.1 \\\\\n\\end{tabular}\n\\end{table}\n",
+        "utf-8",
+    )
+    return root
+
+
+def tarball(tmp: Path) -> Path:
+    tree = latex_tree(tmp / "tree")
+    out = tmp / "paper.tar.gz"
+    with tarfile.open(out, "w:gz") as tf:
+        for p in sorted(tree.rglob("*")):
+            tf.add(p, arcname=str(p.relative_to(tree)))
+    return out
+
+
+def pdf_paper(path: Path) -> Path:
+    need_module("pymupdf", "pdf")
+    from pdfmaker import text_pdf
+
+    def lines(text: str) -> list[str]:
+        words, out, cur = text.split(), [], ""
+        for w in words:
+            if len(cur) + len(w) > 80:
+                out.append(cur)
+                cur = w
+            else:
+                cur = f"{cur} {w}".strip()
+        return [*out, cur]
+
+    body = [TITLE, "Abstract", *lines(ABSTRACT), "1 Introduction", *lines(INTRO), "2 Method", *lines(METHOD)]
+    body2 = ["3 Experiments", *lines(EXPERIMENTS), "4 Ablation study", *lines(ABLATION)]
+    body2 += ["5 Conclusion", *lines(CONCLUSION)]
+    return text_pdf(path, [[(ln, {}) for ln in body], [(ln, {}) for ln in body2]])
+
+
+def build(tmp: Path, *sources: str, extra: tuple[str, ...] = ()) -> tuple[int, str]:
+    res = runner.invoke(
+        app, ["dataset", "author", *sources, "--out", str(tmp / "ds"), "--model", "fake/builder", *extra]
+    )
+    return res.exit_code, res.output
+
+
+def only_task(tmp: Path) -> dict[str, object]:
+    lines = (tmp / "ds" / "tasks.jsonl").read_text("utf-8").splitlines()
+    assert len(lines) == 1
+    rec: dict[str, object] = json.loads(lines[0])
+    return rec
+
+
+def test_latex_tree_gold_cut_and_provenance(tmp_path: Path, fake: object) -> None:
+    src = latex_tree(tmp_path / "src")
+    code, out = build(tmp_path, str(src), extra=("--id", "gw", "--license", "CC-BY-4.0", "--source-note", "v2"))
+    assert code == 0, out
+    rec = only_task(tmp_path)
+    gold = rec["ablations_in_paper"]
+    assert isinstance(gold, list) and [g["name"] for g in gold] == ["No gate", "L1 instead of the auxiliary loss"]
+    assert gold[0]["evidence"][0]["verified"] is True and gold[0]["evidence"][0]["section"] == "Ablation study"
+    prov = rec["provenance"]
+    assert isinstance(prov, dict)
+    assert prov["license"] == "CC-BY-4.0" and prov["version"] == "v2" and prov["method"] == "lm"
+    assert len(str(prov["source_text_sha256"])) == 64 and prov["source_kind"] == "latex"
+    paper = (tmp_path / "ds" / "papers" / "gw" / "paper.md").read_text("utf-8")
+    for gone in ("Ablation study", "87.1", "tab:abl", "Ablations show", "Our ablations", "sec:abl", "Removing the gate"):
+        assert gone not in paper, gone
+    for kept in ("A sigmoid gate scales each update", "accuracy on the test set", "## Method"):
+        assert kept in paper, kept
+    assert "Ablations show" not in str(rec["paper_abstract"]) and "Gated widgets reach" in str(rec["paper_abstract"])
+    task = load_dataset(str(tmp_path / "ds"))[0]
+    assert task.mode == "author" and len(task.ablations_in_paper) == 2
+    assert "sigmoid gate" in load_task_paper(task).text
+
+
+@pytest.mark.parametrize("kind", ["latex", "tarball", "markdown", "pdf"])
+def test_every_input_kind_gives_a_task(tmp_path: Path, fake: object, kind: str) -> None:
+    make = {
+        "latex": lambda: latex_tree(tmp_path / "src"),
+        "tarball": lambda: tarball(tmp_path),
+        "markdown": lambda: markdown_paper(tmp_path / "paper.md"),
+        "pdf": lambda: pdf_paper(tmp_path / "paper.pdf"),
+    }[kind]
+    code, out = build(tmp_path, str(make()))
+    assert code == 0, out
+    rec = only_task(tmp_path)
+    assert [g["name"] for g in rec["ablations_in_paper"]] == ["No gate", "L1 instead of the auxiliary loss"]  # type: ignore[union-attr]
+    paper = next((tmp_path / "ds" / "papers").glob("*/paper.md")).read_text("utf-8")
+    assert "87.1" not in paper and "drops from" not in paper
+    assert "sigmoid gate scales" in squash(paper)
