@@ -35,7 +35,9 @@ EXPERIMENTS = "We train on the Widget benchmark. Our model reaches 91.2% accurac
 Q_GATE = "Without the gate, accuracy drops from 91.2% to 87.1%."
 Q_LOSS = "Replacing the auxiliary reconstruction loss with an L1 loss lowers accuracy to 89.0%."
 ABLATION = f"{Q_GATE} {Q_LOSS}"
-CONCLUSION = "Gated widgets are simple to add to any encoder. Removing the gate lowers accuracy by four points."
+CONCLUSION = (
+    "Gated widgets are simple to add to any encoder. Removing the gate lowers accuracy by four points."
+)
 
 ITEMS = [
     {
@@ -75,7 +77,9 @@ def reply_for(user: str, items: list[dict[str, object]]) -> str:
             quote = tex(quote)
         ids = [pid for pid, text in passages if squash(quote) in squash(text)]
         lines.append(json.dumps({**it, "evidence": quote, "passages": ids}))
-    return "<discussion>the ablation section</discussion>\n<ablations>\n" + "\n".join(lines) + "\n</ablations>"
+    return (
+        "<discussion>the ablation section</discussion>\n<ablations>\n" + "\n".join(lines) + "\n</ablations>"
+    )
 
 
 def scripted(items: list[dict[str, object]]) -> object:
@@ -120,7 +124,9 @@ def latex_tree(root: Path) -> Path:
         "utf-8",
     )
     (root / "sections" / "ablation.tex").write_text(
-        "\\section{Ablation study}\\label{sec:abl}\n" + tex(ABLATION) + " Table~\\ref{tab:abl} lists all variants.\n\n"
+        "\\section{Ablation study}\\label{sec:abl}\n"
+        + tex(ABLATION)
+        + " Table~\\ref{tab:abl} lists all variants.\n\n"
         "\\begin{table}[t]\n\\caption{Ablations of gated widgets.}\\label{tab:abl}\n"
         "\\begin{tabular}{lc}\nfull & 91.2 \\\\\nw/o gate & 87.1 \\\\\n\\end{tabular}\n\\end{table}\n",
         "utf-8",
@@ -173,22 +179,39 @@ def only_task(tmp: Path) -> dict[str, object]:
 
 def test_latex_tree_gold_cut_and_provenance(tmp_path: Path, fake: object) -> None:
     src = latex_tree(tmp_path / "src")
-    code, out = build(tmp_path, str(src), extra=("--id", "gw", "--license", "CC-BY-4.0", "--source-note", "v2"))
+    code, out = build(
+        tmp_path, str(src), extra=("--id", "gw", "--license", "CC-BY-4.0", "--source-note", "v2")
+    )
     assert code == 0, out
     rec = only_task(tmp_path)
     gold = rec["ablations_in_paper"]
-    assert isinstance(gold, list) and [g["name"] for g in gold] == ["No gate", "L1 instead of the auxiliary loss"]
-    assert gold[0]["evidence"][0]["verified"] is True and gold[0]["evidence"][0]["section"] == "Ablation study"
+    assert isinstance(gold, list) and [g["name"] for g in gold] == [
+        "No gate",
+        "L1 instead of the auxiliary loss",
+    ]
+    assert (
+        gold[0]["evidence"][0]["verified"] is True and gold[0]["evidence"][0]["section"] == "Ablation study"
+    )
     prov = rec["provenance"]
     assert isinstance(prov, dict)
     assert prov["license"] == "CC-BY-4.0" and prov["version"] == "v2" and prov["method"] == "lm"
     assert len(str(prov["source_text_sha256"])) == 64 and prov["source_kind"] == "latex"
     paper = (tmp_path / "ds" / "papers" / "gw" / "paper.md").read_text("utf-8")
-    for gone in ("Ablation study", "87.1", "tab:abl", "Ablations show", "Our ablations", "sec:abl", "Removing the gate"):
+    for gone in (
+        "Ablation study",
+        "87.1",
+        "tab:abl",
+        "Ablations show",
+        "Our ablations",
+        "sec:abl",
+        "Removing the gate",
+    ):
         assert gone not in paper, gone
     for kept in ("A sigmoid gate scales each update", "accuracy on the test set", "## Method"):
         assert kept in paper, kept
-    assert "Ablations show" not in str(rec["paper_abstract"]) and "Gated widgets reach" in str(rec["paper_abstract"])
+    assert "Ablations show" not in str(rec["paper_abstract"]) and "Gated widgets reach" in str(
+        rec["paper_abstract"]
+    )
     task = load_dataset(str(tmp_path / "ds"))[0]
     assert task.mode == "author" and len(task.ablations_in_paper) == 2
     assert "sigmoid gate" in load_task_paper(task).text
@@ -209,3 +232,133 @@ def test_every_input_kind_gives_a_task(tmp_path: Path, fake: object, kind: str) 
     paper = next((tmp_path / "ds" / "papers").glob("*/paper.md")).read_text("utf-8")
     assert "87.1" not in paper and "drops from" not in paper
     assert "sigmoid gate scales" in squash(paper)
+
+
+def test_leak_in_the_method_fails_the_task(tmp_path: Path, fake: object) -> None:
+    leaky = METHOD + " In early tests, without the gate the accuracy fell by 3%."
+    code, out = build(tmp_path, str(markdown_paper(tmp_path / "paper.md", method=leaky)))
+    assert code == 1, out
+    assert "leak check failed, task not written" in out and "2 Method" in out and "No gate" in out
+    assert not (tmp_path / "ds" / "tasks.jsonl").exists()
+
+
+def test_quote_not_in_the_source_is_rejected_and_recorded(tmp_path: Path) -> None:
+    made_up = {**ITEMS[1], "name": "No encoder", "evidence": "Removing the encoder halves accuracy."}
+    register_fake("inventor", scripted([ITEMS[0], made_up]))  # type: ignore[arg-type]
+    try:
+        res = runner.invoke(
+            app,
+            [
+                "dataset",
+                "author",
+                str(markdown_paper(tmp_path / "p.md")),
+                "--out",
+                str(tmp_path / "ds"),
+                "--model",
+                "fake/inventor",
+            ],
+        )
+    finally:
+        unregister_fake("inventor")
+    assert res.exit_code == 0, res.output
+    assert "rejected 'No encoder': evidence not found in the source" in res.output
+    assert [g["name"] for g in only_task(tmp_path)["ablations_in_paper"]] == ["No gate"]  # type: ignore[union-attr]
+    ex = [json.loads(x) for x in (tmp_path / "ds" / "exclusions.jsonl").read_text("utf-8").splitlines()]
+    assert len(ex) == 1 and ex[0]["item"]["name"] == "No encoder" and "not found" in ex[0]["reason"]
+
+
+def test_only_invented_quotes_is_a_clear_error(tmp_path: Path) -> None:
+    register_fake("liar", scripted([{**ITEMS[0], "evidence": "Nothing like this is in the paper."}]))  # type: ignore[arg-type]
+    try:
+        res = runner.invoke(
+            app,
+            [
+                "dataset",
+                "author",
+                str(markdown_paper(tmp_path / "p.md")),
+                "-o",
+                str(tmp_path / "ds"),
+                "--model",
+                "fake/liar",
+            ],
+        )
+    finally:
+        unregister_fake("liar")
+    assert res.exit_code == 2 and "no ablation with verifiable evidence" in res.output
+    assert not (tmp_path / "ds" / "tasks.jsonl").exists()
+
+
+def test_paper_without_ablations_is_a_one_line_error(tmp_path: Path, fake: object) -> None:
+    code, out = build(tmp_path, str(markdown_paper(tmp_path / "p.md", ablation=False)))
+    assert code == 2 and "no ablation found" in out and "Traceback" not in out
+    assert len([ln for ln in out.splitlines() if "error" in ln]) == 1
+    assert fake.calls == []  # type: ignore[attr-defined]
+
+
+def test_offline_leaves_requests_pending_then_finishes_from_the_cache(tmp_path: Path) -> None:
+    from abplan.lm.cache import ResponseCache
+
+    paper = str(markdown_paper(tmp_path / "p.md"))
+    cmd = ["dataset", "author", paper, "--out", str(tmp_path / "ds"), "--model", "openai/gpt-4o", "--offline"]
+    first = runner.invoke(app, cmd, env={"OPENAI_API_KEY": "sk-test"})
+    assert first.exit_code == 3 and "1 LM request pending" in first.output
+    assert not (tmp_path / "ds" / "tasks.jsonl").exists()
+    exported = runner.invoke(app, ["lm", "export", "--out", str(tmp_path / "batch")])
+    assert exported.exit_code == 0, exported.output
+    line = json.loads((tmp_path / "batch" / "openai_gpt-4o.jsonl").read_text("utf-8").splitlines()[0])
+    user = line["body"]["messages"][1]["content"]
+    answer = {
+        "custom_id": line["custom_id"],
+        "response": {
+            "status_code": 200,
+            "body": {"choices": [{"message": {"content": reply_for(user, ITEMS)}, "finish_reason": "stop"}]},
+        },
+    }
+    (tmp_path / "results.jsonl").write_text(json.dumps(answer) + "\n", "utf-8")
+    assert runner.invoke(app, ["lm", "import", str(tmp_path / "results.jsonl")]).exit_code == 0
+    again = runner.invoke(app, cmd, env={"OPENAI_API_KEY": "sk-test"})
+    assert again.exit_code == 0, again.output
+    assert len(only_task(tmp_path)["ablations_in_paper"]) == 2  # type: ignore[arg-type]
+    assert ResponseCache.in_dir(tmp_path / "cache").pending() == []
+
+
+def test_rules_only_draft_is_labelled(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["dataset", "author", str(markdown_paper(tmp_path / "p.md")), "-o", str(tmp_path / "ds")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "rules-only draft" in res.output and "DRAFT" in res.output
+    rec = only_task(tmp_path)
+    assert "draft" in rec and rec["provenance"]["method"] == "rules"  # type: ignore[index]
+    parts = [g["ablated_part"] for g in rec["ablations_in_paper"]]  # type: ignore[union-attr]
+    assert "gate" in parts and "auxiliary reconstruction loss" in parts
+
+
+def test_several_sources_one_dataset_that_bench_runs(tmp_path: Path, fake: object) -> None:
+    md = markdown_paper(tmp_path / "p.md")
+    tree = latex_tree(tmp_path / "tree")
+    bad = markdown_paper(tmp_path / "none.md", ablation=False)
+    code, out = build(tmp_path, str(md), str(tree), str(bad))
+    assert code == 2 and "none.md: no ablation found" in out and out.count("wrote task") == 2
+    assert len(load_dataset(str(tmp_path / "ds"))) == 2
+    res = runner.invoke(
+        app,
+        [
+            "bench",
+            "run",
+            "--dataset",
+            str(tmp_path / "ds"),
+            "--planner",
+            "offline",
+            "--judge",
+            "lexical",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    results = json.loads((tmp_path / "run" / "results.json").read_text("utf-8"))
+    assert results["scored"] == 2 and results["failed"] == 0
+    # Building the same paper again replaces its task rather than adding a second one.
+    assert build(tmp_path, str(md))[0] == 0
+    assert len(load_dataset(str(tmp_path / "ds"))) == 2
