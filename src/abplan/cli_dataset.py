@@ -17,21 +17,32 @@ from abplan.lm.types import RequestPending
 from abplan.papers import load_paper
 
 dataset_app = typer.Typer(
-    help="Build benchmark tasks (AuthorAblation, ReviewerAblation) from papers and reviews.", no_args_is_help=True
+    help="Build benchmark tasks (AuthorAblation, ReviewerAblation) from papers and reviews.",
+    no_args_is_help=True,
 )
 err = Console(stderr=True)
 
 ModelOpt = Annotated[str | None, typer.Option("--model", help="provider/model that reads the passages.")]
 OfflineOpt = Annotated[
-    bool, typer.Option("--offline", help="Answer only from the cache; record misses for 'abplan lm export' (exit 3).")
+    bool,
+    typer.Option(
+        "--offline", help="Answer only from the cache; record misses for 'abplan lm export' (exit 3)."
+    ),
 ]
 CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Where LM responses are cached.")]
 NoteOpt = Annotated[
-    str | None, typer.Option("--source-note", help="Version or commit of the source (else read from a git checkout).")
+    str | None,
+    typer.Option("--source-note", help="Version or commit of the source (else read from a git checkout)."),
 ]
-LicenceOpt = Annotated[str | None, typer.Option("--license", help="Licence of the source, recorded in provenance.")]
-IdOpt = Annotated[str | None, typer.Option("--id", help="Task id (one source only; default: title slug + hash).")]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Dataset folder (tasks.jsonl, papers/<id>/paper.md).")]
+LicenceOpt = Annotated[
+    str | None, typer.Option("--license", help="Licence of the source, recorded in provenance.")
+]
+IdOpt = Annotated[
+    str | None, typer.Option("--id", help="Task id (one source only; default: title slug + hash).")
+]
+OutOpt = Annotated[
+    Path, typer.Option("--out", "-o", help="Dataset folder (tasks.jsonl, papers/<id>/paper.md).")
+]
 
 
 def _say(msg: str) -> None:
@@ -45,7 +56,7 @@ def _finish(failures: list[tuple[str, AbplanError]], pending: int, single: bool)
         return
     if single:
         raise failures[0][1]
-    for src, e in failures:
+    for _src, e in failures:
         err.print(f"[bold red]abplan: error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
     raise typer.Exit(max(e.exit_code for _, e in failures))
 
@@ -79,7 +90,10 @@ def author(
         if use is None:
             _say("note: no model, so the gold list is a rules-only draft (labelled as such in the task)")
         opts = AuthorOptions(
-            model=use, task_id=check_id(task_id) if task_id else None, source_note=source_note, licence=licence
+            model=use,
+            task_id=check_id(task_id) if task_id else None,
+            source_note=source_note,
+            licence=licence,
         )
         failures: list[tuple[str, AbplanError]] = []
 
@@ -114,3 +128,58 @@ def author(
     go()
 
 
+@dataset_app.command("reviewer")
+def reviewer(
+    paper_src: Annotated[str, typer.Option("--paper", help="The full paper, as for 'abplan plan'.")],
+    reviews: Annotated[
+        Path, typer.Option("--reviews", help="OpenReview notes export (JSON) or PeerRead reviews/<n>.json.")
+    ],
+    out: OutOpt,
+    model: ModelOpt = None,
+    offline: OfflineOpt = False,
+    cache_dir: CacheOpt = None,
+    base_url: Annotated[str | None, typer.Option("--base-url")] = None,
+    source_note: NoteOpt = None,
+    licence: LicenceOpt = None,
+    task_id: IdOpt = None,
+) -> None:
+    """Turn a paper and its official reviews into a ReviewerAblation task (requests the paper leaves open)."""
+    from abplan.bench.builder.reviewer import ReviewerOptions, build_reviewer_task
+    from abplan.bench.builder.reviews import read_reviews
+    from abplan.bench.builder.write import check_id, write_task
+    from abplan.cli import handle_errors
+
+    @handle_errors
+    def go() -> None:
+        settings = load_settings(model=model, base_url=base_url, cache_dir=cache_dir)
+        if not settings.model:
+            raise ConfigError("dataset reviewer needs a model to read the requests: --model provider/name")
+        revs = read_reviews(reviews)
+        paper = load_paper(paper_src, cache_dir=settings.cache_dir)
+        opts = ReviewerOptions(
+            model=settings.model,
+            task_id=check_id(task_id) if task_id else None,
+            source_note=source_note,
+            licence=licence,
+        )
+
+        async def run() -> None:
+            client = make_client(settings, offline=offline)
+            try:
+                built = await build_reviewer_task(paper, paper_src, revs, reviews, opts, client)
+            except RequestPending as e:
+                raise PendingRequests(len(client.pending_keys)) from e
+            finally:
+                await client.aclose()
+            path = write_task(out, built.record, built.paper_md, built.exclusions)
+            for note in built.notes:
+                _say(f"note: {built.record['id']}: {note}")
+            _say(
+                f"wrote task {built.record['id']}: {built.record['num_ablation_suggestions']} missing ablations "
+                f"from {len(revs.texts)} {revs.format} reviews, {len(built.exclusions)} requests excluded "
+                f"(see {out / 'exclusions.jsonl'}); paper {path}"
+            )
+
+        asyncio.run(run())
+
+    go()

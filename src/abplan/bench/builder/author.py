@@ -76,7 +76,9 @@ async def build_author_task(paper: Paper, source: str, opts: AuthorOptions, lm: 
         method = "rules"
     if not gold:
         why = f"; {len(exclusions)} rejected, e.g. {exclusions[0]['reason']}" if exclusions else ""
-        raise InputError(f"{source}: no ablation with verifiable evidence in {len(cands)} candidate passages{why}")
+        raise InputError(
+            f"{source}: no ablation with verifiable evidence in {len(cands)} candidate passages{why}"
+        )
     gold = place_evidence(doc, gold)
     cut, report = cut_paper(doc, gold, cands, chosen)
     tid = opts.task_id or task_id_for(paper.title, paper.content_hash)

@@ -56,7 +56,9 @@ def place_evidence(doc: Doc, gold: list[Ablation]) -> list[Ablation]:
         ev = []
         for e in a.evidence:
             at = _find_quote(doc, e.quote)
-            ev.append(Evidence(quote=e.quote, section=doc.parts[at[0]].heading if at else e.section, verified=True))
+            ev.append(
+                Evidence(quote=e.quote, section=doc.parts[at[0]].heading if at else e.section, verified=True)
+            )
         out.append(a.model_copy(update={"evidence": ev}))
     return out
 
@@ -67,7 +69,9 @@ def _drop_sentences(text: str, bad: list[tuple[int, int]]) -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
-def cut_paper(doc: Doc, gold: list[Ablation], cands: list[Candidate], chosen: set[str]) -> tuple[Doc, CutReport]:
+def cut_paper(
+    doc: Doc, gold: list[Ablation], cands: list[Candidate], chosen: set[str]
+) -> tuple[Doc, CutReport]:
     """Remove the chosen candidates, every block holding gold evidence, and announcing sentences."""
     rep = CutReport()
     whole: set[int] = set()

@@ -155,7 +155,10 @@ _ROLE = [
     ("abstract", re.compile(r"(?i)^\W*abstract\W*$")),
     ("intro", re.compile(r"(?i)\bintroduction\b")),
     ("conclusion", re.compile(r"(?i)\b(conclusions?|concluding|summary|future work)\b")),
-    ("experiments", re.compile(r"(?i)\b(experiments?|experimental|evaluation|results?|empirical|ablations?)\b")),
+    (
+        "experiments",
+        re.compile(r"(?i)\b(experiments?|experimental|evaluation|results?|empirical|ablations?)\b"),
+    ),
 ]
 
 
@@ -194,7 +197,9 @@ def doc_from_paper(paper: Paper) -> Doc:
     for s, role in zip(secs, roles, strict=True):
         if role == "front":
             continue
-        blocks = _latex_blocks(s.text) if paper.source_kind == "latex" else _paragraphs(s.text, paper.source_kind)
+        blocks = (
+            _latex_blocks(s.text) if paper.source_kind == "latex" else _paragraphs(s.text, paper.source_kind)
+        )
         parts.append(Part(s.heading, s.level, role, tuple(blocks)))
     return Doc(paper.title, paper.source_kind, tuple(parts))
 

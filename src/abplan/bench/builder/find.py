@@ -80,7 +80,10 @@ def find_candidates(doc: Doc) -> list[Candidate]:
 # Rules-only draft: a few unambiguous patterns, each item quoting the sentence it comes from.
 _NP = r"(?P<np>[\w\-+]+(?:\s+(?!(?:and|or|but|which|that|is|are|was|were|to|in|on|for|by|as|we|leads?|results?|drops?|improves?|hurts?|yields?|gives?)\b)[\w\-+]+){0,4})"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("REMOVE", re.compile(rf"(?i)\b(?:w/o|without|removing|we remove|we removed)\s+(?:the\s+|our\s+|any\s+)?{_NP}")),
+    (
+        "REMOVE",
+        re.compile(rf"(?i)\b(?:w/o|without|removing|we remove|we removed)\s+(?:the\s+|our\s+|any\s+)?{_NP}"),
+    ),
     (
         "REPLACE",
         re.compile(

@@ -27,8 +27,7 @@ RESULT = re.compile(
 FINDING = re.compile(r"(?i)\b(we (find|found|observe|observed|show|see)|results?|table|figure|fig\.)\b")
 WITHOUT = re.compile(r"(?i)\b(?:w/o|without)\s+(?:the\s+|our\s+|any\s+)?((?:[\w\-]+\s*){1,4})")
 _CUE_WORDS = frozenset(
-    "no without w/o remove removing replace replacing instead effect impact vary varying number size single "
-    "only using use sensitivity choice choices".split()
+    """no without w/o remove removing replace replacing instead effect impact vary varying number size single only using use sensitivity choice choices""".split()  # noqa: SIM905
 )
 
 

@@ -48,7 +48,12 @@ def author_request(doc: Doc, cands: list[Candidate], model: str) -> LMRequest:
         passages=passages,
     )
     return LMRequest.chat(
-        model, prompts.render("dataset_author_system"), user, temperature=0.0, max_tokens=8192, tag="dataset-author"
+        model,
+        prompts.render("dataset_author_system"),
+        user,
+        temperature=0.0,
+        max_tokens=8192,
+        tag="dataset-author",
     )
 
 

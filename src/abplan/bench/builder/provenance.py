@@ -39,7 +39,9 @@ def licence_file(path: Path) -> str | None:
     for name in LICENSE_NAMES:
         f = folder / name
         if f.is_file():
-            first = next((ln.strip() for ln in f.read_text("utf-8", "replace").splitlines() if ln.strip()), "")
+            first = next(
+                (ln.strip() for ln in f.read_text("utf-8", "replace").splitlines() if ln.strip()), ""
+            )
             return f"{name}: {first[:120]}"
     return None
 
