@@ -121,7 +121,8 @@ def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport) -> Part:
         for a, e in sentence_spans(b.text):
             sent = b.text[a:e]
             why = ""
-            quoted = any(quote_in(sent, q) or quote_in(q, sent) for q in quotes)
+            long = len(squash(sent)) >= 40  # "1." is inside many quotes and says nothing
+            quoted = any(quote_in(q, sent) or (long and quote_in(sent, q)) for q in quotes)
             if p.role in ANNOUNCING and (quoted or announces(sent, gold)):
                 why = "announces an ablation result"
             elif refs_in(sent) & rep.labels:

@@ -16,7 +16,7 @@ from abplan.schema import Ablation, Evidence
 
 HEADING_CUE = re.compile(
     r"(?i)\b(ablat\w*|w/o|without|effect of|effects of|impact of|influence of|importance of|role of|"
-    r"contribution of|sensitivity|examining|varying|design choices|component analysis|hyper-?parameters?)\b"
+    r"contribution of|sensitivity|examining|varying|with different|design choices|component analysis|hyper-?parameters?)\b"
 )
 CAPTION_CUE = re.compile(
     r"(?i)(\bablat\w*|\bw/o\b|\bwithout\b|\beffect of\b|\bimpact of\b|\bremoving\b|\bwe vary\b|\bvarying\b|"
@@ -25,7 +25,7 @@ CAPTION_CUE = re.compile(
 SENTENCE_CUE = re.compile(
     r"(?i)(\bablat\w*|\bw/o\b|\bwe (vary|varied|remove|removed|replace|replaced|disable|drop)\b|"
     r"\beffect of (the|varying|different|removing|using)\b|\bimpact of (the|varying|removing|using)\b|"
-    r"\bwithout (the|our|any)\b|\bremoving (the|our)\b|\breplacing (the|our)\b)"
+    r"\bwithout\b|\bremoving (the|our)\b|\breplacing (the|our)\b)"
 )
 CANDIDATE_ROLES = ("experiments", "appendix")
 PASSAGE_CHARS = 8000
@@ -78,7 +78,7 @@ def find_candidates(doc: Doc) -> list[Candidate]:
 
 
 # Rules-only draft: a few unambiguous patterns, each item quoting the sentence it comes from.
-_NP = r"(?P<np>[\w\-+]+(?:\s+(?!(?:and|or|but|which|that|is|are|was|were|to|in|on|for|by|as|we|leads?|results?|drops?|improves?|hurts?|yields?|gives?)\b)[\w\-+]+){0,4})"
+_NP = r"(?P<np>[A-Za-z][\w\-+]*(?:\s+(?!(?:and|or|but|which|that|is|are|was|were|to|in|on|for|by|as|we|leads?|results?|drops?|improves?|hurts?|yields?|gives?)\b)[A-Za-z][\w\-+]*){0,3})"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "REMOVE",
@@ -95,8 +95,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _NP_TAIL = re.compile(r"(?i)\s+(the|a|an|of|with|from|and|or)$")
 
 
+_NOT_PARTS = re.compile(r"(?i)^(need|much|significant|further|any|loss of|changing|modifying|affecting)\b")
+
+
 def _clean(np: str) -> str:
-    np = re.sub(r"[\\{}$]", "", np).strip()
+    np = re.sub(r"\s+", " ", re.sub(r"[\\{}$]", "", np)).strip()
     while _NP_TAIL.search(np):
         np = _NP_TAIL.sub("", np)
     return np
@@ -135,7 +138,7 @@ def _match_sentence(
         part = _clean(m.group("np"))
         # "without growing the field" is a verb phrase, "without downsampling blocks" a component.
         gerund = re.match(r"(?i)\w+ing\s+(the|a|an|any|its|our|their|more|it|them)\b", part) is not None
-        if len(part) < 3 or gerund or part.lower() in seen or len(sent) > 600:
+        if len(part) < 3 or gerund or _NOT_PARTS.match(part) or part.lower() in seen or len(sent) > 600:
             continue
         seen.add(part.lower())
         alt = _clean(m.group("alt")) if "alt" in rx.groupindex else ""
