@@ -362,3 +362,29 @@ def test_several_sources_one_dataset_that_bench_runs(tmp_path: Path, fake: objec
     # Building the same paper again replaces its task rather than adding a second one.
     assert build(tmp_path, str(md))[0] == 0
     assert len(load_dataset(str(tmp_path / "ds"))) == 2
+
+
+def test_readme_worked_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import EXAMPLE, ROOT
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Building benchmark tasks from new papers", 1)[1].split("\n## ", 1)[0]
+    cmds = [ln for ln in section.splitlines() if ln.startswith("abplan dataset author examples/")]
+    assert cmds, "the README shows no worked example"
+    shown = [
+        ln for ln in section.splitlines() if ln.startswith(("wrote task", "note: no model", "1/1 tasks"))
+    ]
+    monkeypatch.chdir(EXAMPLE.parent.parent)
+    out_dir = tmp_path / "ds"
+    args = cmds[0].split()[1:]
+    args[args.index("--out") + 1] = str(out_dir)
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    got = res.output.replace(str(out_dir), "datasets/pixelcnnpp")
+    for line in shown[:2]:
+        assert line in got, line
+    rec = json.loads((out_dir / "tasks.jsonl").read_text("utf-8"))
+    assert (
+        rec["ablations_in_paper"][0]["name"] in section
+        and rec["provenance"]["source_text_sha256"][:8] in section
+    )

@@ -45,6 +45,10 @@ OutOpt = Annotated[
 ]
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _say(msg: str) -> None:
     err.print(msg, highlight=False, markup=False, soft_wrap=True)
 
@@ -114,8 +118,8 @@ def author(
                         _say(f"note: {built.record['id']}: {note}")
                     draft = " (DRAFT: review it)" if "draft" in built.record else ""
                     _say(
-                        f"wrote task {built.record['id']}{draft}: {len(built.record['ablations_in_paper'])} "
-                        f"ablations, {built.report.summary()}; paper {path}"
+                        f"wrote task {built.record['id']}{draft}: {_n(len(built.record['ablations_in_paper']), 'ablation')}, "
+                        f"{built.report.summary()}; paper {path}"
                     )
                 return len(client.pending_keys) if client else 0
             finally:
@@ -175,8 +179,8 @@ def reviewer(
             for note in built.notes:
                 _say(f"note: {built.record['id']}: {note}")
             _say(
-                f"wrote task {built.record['id']}: {built.record['num_ablation_suggestions']} missing ablations "
-                f"from {len(revs.texts)} {revs.format} reviews, {len(built.exclusions)} requests excluded "
+                f"wrote task {built.record['id']}: {_n(built.record['num_ablation_suggestions'], 'missing ablation')} "
+                f"from {_n(len(revs.texts), revs.format + ' review')}, {_n(len(built.exclusions), 'request')} excluded "
                 f"(see {out / 'exclusions.jsonl'}); paper {path}"
             )
 

@@ -23,9 +23,12 @@ class CutReport:
     labels: set[str] = field(default_factory=set)  # labels of everything cut (for the leak check)
 
     def summary(self) -> str:
+        def n(k: int, word: str) -> str:
+            return f"{k} {word}{'' if k == 1 else 's'}"
+
         return (
-            f"cut {len(self.sections)} sections, {len(self.blocks)} tables/figures/paragraphs, "
-            f"{len(self.sentences)} sentences"
+            f"cut {n(len(self.sections), 'section')}, {n(len(self.blocks), 'other block')} "
+            f"(table, figure, paragraph), {n(len(self.sentences), 'sentence')}"
         )
 
 
