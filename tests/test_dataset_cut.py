@@ -164,3 +164,43 @@ def test_draft_items_quote_the_source() -> None:
     items = draft_items(doc, find_candidates(doc))
     assert [(a.action, a.ablated_part) for a in items] == [("REMOVE", "gate"), ("REPLACE", "widget width")]
     assert items[0].evidence[0].quote == "Without the gate, accuracy drops."
+
+
+def test_floats_only_cut_text_refers_to_go_too_and_section_numbers_count() -> None:
+    abl_table = Block(
+        "table", "\\begin{table}\\label{tab:abl}w/o gate\\end{table}", ("tab:abl",), "More numbers."
+    )
+    main_table = Block(
+        "table", "\\begin{table}\\label{tab:main}ours 91.2\\end{table}", ("tab:main",), "Main."
+    )
+    doc = Doc(
+        "T",
+        "latex",
+        (
+            Part(
+                "1 Introduction",
+                1,
+                "intro",
+                (Block("paragraph", "Section 4 studies each part. We add a gate."),),
+            ),
+            Part(
+                "3 Experiments",
+                1,
+                "experiments",
+                (Block("paragraph", "Table~\\ref{tab:main} is our result."), main_table, abl_table),
+            ),
+            Part(
+                "4 Ablation study",
+                1,
+                "experiments",
+                (Block("paragraph", "See \\ref{tab:abl} and \\ref{tab:main}."),),
+            ),
+        ),
+    )
+    cands = find_candidates(doc)
+    assert [c.kind for c in cands] == ["section"]  # the float's caption names no ablation
+    cut, rep = cut_paper(doc, [], cands, {cands[0].id})
+    text = render_markdown(cut)
+    assert "tab:main" in text and "ours 91.2" in text  # the main table is also referred to from kept text
+    assert "w/o gate" not in text and "Section 4 studies" not in text and "We add a gate." in text
+    assert {"tab:abl", "section 4"} <= rep.labels

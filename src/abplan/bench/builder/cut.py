@@ -66,6 +66,23 @@ def place_evidence(doc: Doc, gold: list[Ablation]) -> list[Ablation]:
     return out
 
 
+def _orphan_floats(doc: Doc, whole: set[int], blocks: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Tables and figures that only cut text refers to (LaTeX floats often sit outside their section)."""
+    cut_refs: set[str] = set()
+    kept_refs: set[str] = set()
+    for i, p in enumerate(doc.parts):
+        for j, b in enumerate(p.blocks):
+            refs = refs_in(b.text) - set(b.labels)
+            (cut_refs if i in whole or (i, j) in blocks else kept_refs).update(refs)
+    return {
+        (i, j)
+        for i, p in enumerate(doc.parts)
+        if i not in whole
+        for j, b in enumerate(p.blocks)
+        if b.kind != "paragraph" and set(b.labels) & cut_refs and not set(b.labels) & kept_refs
+    }
+
+
 def _drop_sentences(text: str, bad: list[tuple[int, int]]) -> str:
     for a, b in sorted(bad, reverse=True):
         text = text[:a] + text[b:]
@@ -93,9 +110,13 @@ def cut_paper(
                 continue
             if doc.parts[at[0]].role not in ANNOUNCING:  # there only the sentences go (below)
                 blocks.add(at)
+    blocks |= _orphan_floats(doc, whole, blocks)
     for i in sorted(whole):
-        if i in whole and all(k in whole for k in _subtree(doc, i)):
+        if all(k in whole for k in _subtree(doc, i)):
             rep.sections.append(doc.parts[i].heading)
+        num = re.match(r"\s*(\d+(?:\.\d+)*)\.?\s", doc.parts[i].heading)
+        if num:
+            rep.labels.add(f"section {num.group(1)}")
     parts: list[Part] = []
     for i, p in enumerate(doc.parts):
         if i in whole:

@@ -16,7 +16,7 @@ from abplan.schema import Paper
 FLOAT_ENV = re.compile(r"\\begin\{(table|figure|wraptable|wrapfigure|sidewaystable|sidewaysfigure)(\*?)\}")
 CAPTION_START = re.compile(r"^\s*(?:\*\*)?(Table|Tab\.|Figure|Fig\.)\s*(\d+|[IVX]+)\s*[.:|]", re.I)
 LATEX_REF = re.compile(r"\\(?:[cC]ref|ref|autoref|nameref|vref)\*?\{([^{}]*)\}")
-TEXT_REF = re.compile(r"\b(Table|Tab\.|Figure|Fig\.)\s*~?(\d+)", re.I)
+TEXT_REF = re.compile(r"\b(Table|Tab\.|Figure|Fig\.|Section|Sec\.)\s*~?(\d+(?:\.\d+)*)", re.I)
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[\\0-9])")
 
 
@@ -56,7 +56,8 @@ class Doc:
 
 def label_key(kind: str, number: str) -> str:
     k = kind.lower()
-    return f"{'table' if k.startswith('tab') else 'figure'} {number}"
+    name = "table" if k.startswith("tab") else "section" if k.startswith("sec") else "figure"
+    return f"{name} {number}"
 
 
 def refs_in(text: str) -> set[str]:
