@@ -388,3 +388,27 @@ def test_readme_worked_example_runs_as_written(tmp_path: Path, monkeypatch: pyte
         rec["ablations_in_paper"][0]["name"] in section
         and rec["provenance"]["source_text_sha256"][:8] in section
     )
+
+
+@pytest.mark.shared
+def test_rules_only_on_real_full_papers(tmp_path: Path) -> None:
+    """dev-bench's reviewer papers are full papers: each becomes a draft whose quotes are verbatim, or a clear error."""
+    from abplan.papers import load_paper
+    from conftest import DEV_BENCH, need_shared
+
+    papers = sorted(need_shared(DEV_BENCH / "reviewer" / "papers").glob("*/paper.md"))
+    written = 0
+    for p in papers:
+        out = tmp_path / p.parent.name
+        res = runner.invoke(app, ["dataset", "author", str(p), "--out", str(out), "--rules-only"])
+        if res.exit_code != 0:
+            assert res.exit_code == 2 and "no ablation" in res.output, res.output
+            continue
+        written += 1
+        source = squash(load_paper(p).text)
+        for task in load_dataset(str(out)):
+            for a in task.ablations_in_paper:
+                assert all(squash(e.quote) in source for e in a.evidence)
+                cut = squash(load_task_paper(task).text)
+                assert all(squash(e.quote) not in cut for e in a.evidence)
+    assert written >= 2

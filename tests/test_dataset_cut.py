@@ -204,3 +204,14 @@ def test_floats_only_cut_text_refers_to_go_too_and_section_numbers_count() -> No
     assert "tab:main" in text and "ours 91.2" in text  # the main table is also referred to from kept text
     assert "w/o gate" not in text and "Section 4 studies" not in text and "We add a gate." in text
     assert {"tab:abl", "section 4"} <= rep.labels
+
+
+def test_flat_markdown_takes_levels_from_section_numbers() -> None:
+    doc = doc_from_paper(
+        md_paper(
+            "# T\n\n## Abstract\n\nA.\n\n## 4 Ablation study\n\nB.\n\n## 4.1 The gate\n\nC.\n\n## 5 Conclusion\n\nD.\n"
+        )
+    )
+    assert [p.level for p in doc.parts] == [1, 1, 2, 1]
+    cands = find_candidates(doc)
+    assert len(cands) == 1 and "4.1 The gate" in cands[0].text

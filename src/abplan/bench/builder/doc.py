@@ -189,8 +189,20 @@ def assign_roles(parts: list[tuple[str, int, str]]) -> list[str]:
     return roles
 
 
+def _levels(paper: Paper) -> list[int]:
+    """Section levels; flat Markdown (every heading "##", as PeerRead's) takes them from "4.1.2"-style numbers."""
+    levels = [s.level for s in paper.sections]
+    if len(set(levels)) > 1:
+        return levels
+    out = []
+    for s in paper.sections:
+        m = re.match(r"\s*(\d+(?:\.\d+)*|[A-H](?:\.\d+)*)\.?\s", s.heading)
+        out.append(m.group(1).count(".") + 1 if m else 1)
+    return out
+
+
 def doc_from_paper(paper: Paper) -> Doc:
-    secs = list(paper.sections)
+    secs = [s.model_copy(update={"level": lv}) for s, lv in zip(paper.sections, _levels(paper), strict=True)]
     roles = assign_roles([(s.heading, s.level, s.text) for s in secs])
     parts: list[Part] = []
     if "abstract" not in roles and paper.abstract:
