@@ -412,3 +412,16 @@ def test_rules_only_on_real_full_papers(tmp_path: Path) -> None:
                 cut = squash(load_task_paper(task).text)
                 assert all(squash(e.quote) not in cut for e in a.evidence)
     assert written >= 2
+
+
+def test_an_uncited_result_paragraph_that_leaks_is_cut_too(tmp_path: Path, fake: object) -> None:
+    paper = markdown_paper(tmp_path / "p.md")
+    text = paper.read_text("utf-8").replace(
+        EXPERIMENTS, EXPERIMENTS + "\n\nWithout the sigmoid gate, our model loses 4.1 points on the test set."
+    )
+    paper.write_text(text, "utf-8")
+    code, out = build(tmp_path, str(paper))
+    assert code == 0, out
+    assert "also cut paragraph P1 in '3 Experiments': it reports a gold ablation" in out
+    cut = next((tmp_path / "ds" / "papers").glob("*/paper.md")).read_text("utf-8")
+    assert "loses 4.1 points" not in cut and "reaches 91.2% accuracy on the test set" in cut

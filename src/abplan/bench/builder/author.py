@@ -9,7 +9,7 @@ from abplan.bench.builder.cut import CutReport, cut_paper, place_evidence
 from abplan.bench.builder.doc import doc_from_paper, render_markdown
 from abplan.bench.builder.evidence import quote_in
 from abplan.bench.builder.find import draft_items, find_candidates
-from abplan.bench.builder.leak import find_leaks
+from abplan.bench.builder.leak import find_leaks, text_leaks
 from abplan.bench.builder.locate import locate
 from abplan.bench.builder.provenance import provenance
 from abplan.bench.builder.write import task_id_for
@@ -80,6 +80,11 @@ async def build_author_task(paper: Paper, source: str, opts: AuthorOptions, lm: 
             f"{source}: no ablation with verifiable evidence in {len(cands)} candidate passages{why}"
         )
     gold = place_evidence(doc, gold)
+    # A flagged passage the model did not cite, but that gives a gold result away, goes too.
+    for c in cands:
+        if c.id not in chosen and c.block is not None and text_leaks(c.text, gold):
+            chosen.add(c.id)
+            notes.append(f"also cut {c.kind} {c.id} in {c.heading!r}: it reports a gold ablation")
     cut, report = cut_paper(doc, gold, cands, chosen)
     tid = opts.task_id or task_id_for(paper.title, paper.content_hash)
     leaks = find_leaks(cut, gold, report.labels)

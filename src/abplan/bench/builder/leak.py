@@ -85,6 +85,13 @@ def sentence_leak(sent: str, gold: list[Ablation], cut_labels: set[str]) -> tupl
     return None
 
 
+def text_leaks(text: str, gold: list[Ablation]) -> bool:
+    """Does this passage hold a gold quote or a sentence that gives a gold result away?"""
+    if any(quote_in(e.quote, text) for a in gold for e in a.evidence):
+        return True
+    return any(sentence_leak(text[a:b], gold, set()) for a, b in sentence_spans(text))
+
+
 def find_leaks(doc: Doc, gold: list[Ablation], cut_labels: set[str]) -> list[Leak]:
     leaks: list[Leak] = []
     quotes = [(e.quote, a.name) for a in gold for e in a.evidence]
