@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from abplan.bench.builder.doc import Block, Doc, Part, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
 from abplan.bench.builder.find import Candidate
-from abplan.bench.builder.leak import announces
+from abplan.bench.builder.leak import announces, sentence_leak
 from abplan.schema import Ablation, Evidence
 
 ANNOUNCING = ("abstract", "intro", "conclusion")
@@ -147,7 +147,7 @@ def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport) -> Part:
             why = ""
             long = len(squash(sent)) >= 40  # "1." is inside many quotes and says nothing
             quoted = any(quote_in(q, sent) or (long and quote_in(sent, q)) for q in quotes)
-            if p.role in ANNOUNCING and (quoted or announces(sent, gold)):
+            if p.role in ANNOUNCING and (quoted or announces(sent, gold) or sentence_leak(sent, gold, set())):
                 why = "announces an ablation result"
             elif refs_in(sent) & rep.labels:
                 why = "refers to a cut table, figure or section"

@@ -78,7 +78,7 @@ def find_candidates(doc: Doc) -> list[Candidate]:
 
 
 # Rules-only draft: a few unambiguous patterns, each item quoting the sentence it comes from.
-_NP = r"(?P<np>[A-Za-z][\w\-+]*(?:\s+(?!(?:and|or|but|which|that|is|are|was|were|to|in|on|for|by|as|we|leads?|results?|drops?|improves?|hurts?|yields?|gives?)\b)[A-Za-z][\w\-+]*){0,3})"
+_NP = r"(?P<np>[A-Za-z][\w\-+]*(?:\s+(?!(?:and|or|but|which|that|is|are|was|were|to|in|on|for|by|as|we|leads?|results?|drops?|improves?|hurts?|yields?|gives?|increases?|decreases?|reduces?|causes?|makes?|can|could|may|will|would|has|have|had|does|do)\b)[A-Za-z][\w\-+]*){0,3})"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "REMOVE",
@@ -95,7 +95,18 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _NP_TAIL = re.compile(r"(?i)\s+(the|a|an|of|with|from|and|or)$")
 
 
-_NOT_PARTS = re.compile(r"(?i)^(need|much|significant|further|any|loss of|changing|modifying|affecting)\b")
+_NOT_PARTS = re.compile(
+    r"(?i)^(a|an|need|much|significant|further|any|loss of|changing|modifying|affecting|requiring|degrading|"
+    r"sacrificing|compromising|hurting|losing|increasing|extensive|explicit|prior|access)\b"
+)
+# "without X" names an ablation when it reports a result, or follows the model: "PixelCNN++ without X".
+_VARIANT_BEFORE = re.compile(
+    r"(?i)\b(model|method|variant|version|network|agent|ours|baseline|architecture|\+\+)\s*$"
+)
+_RESULT_WORD = re.compile(
+    r"(?i)\d\s*%|\b(accuracy|error|drops?|improv\w*|degrad\w*|decreas\w*|increas\w*|hurts?|worse|better|lower|higher|"
+    r"score|perplexity|likelihood|reward|performance|results?)\b"
+)
 
 
 def _clean(np: str) -> str:
@@ -139,6 +150,9 @@ def _match_sentence(
         # "without growing the field" is a verb phrase, "without downsampling blocks" a component.
         gerund = re.match(r"(?i)\w+ing\s+(the|a|an|any|its|our|their|more|it|them)\b", part) is not None
         if len(part) < 3 or gerund or _NOT_PARTS.match(part) or part.lower() in seen or len(sent) > 600:
+            continue
+        plain_without = m.group(0).lower().startswith("without")
+        if plain_without and not (_RESULT_WORD.search(sent) or _VARIANT_BEFORE.search(sent[: m.start()])):
             continue
         seen.add(part.lower())
         alt = _clean(m.group("alt")) if "alt" in rx.groupindex else ""

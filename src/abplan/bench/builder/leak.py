@@ -20,8 +20,8 @@ CONTRAST = re.compile(
     r"omit\w*|exclud\w*|absence|vary|varied|varying|fewer|compared to|compared with|versus|vs\.?)(?=\W|$)"
 )
 RESULT = re.compile(
-    r"(?i)(\d+(?:\.\d+)?\s*(?:%|points?|pp|bits?|dB)|\b(improv\w*|drop\w*|degrad\w*|decreas\w*|increas\w*|"
-    r"reduc\w*|hurt\w*|worse|better|gains?|boost\w*|outperform\w*|underperform\w*|speeds? up|faster|slower|"
+    r"(?i)(\d+(?:\.\d+)?\s*(?:\\?%|points?|pp|bits?|dB)|\b(improv\w*|drop\w*|degrad\w*|"
+    r"hurt\w*|worse|better|gains?|boost\w*|outperform\w*|underperform\w*|speeds? up|faster|slower|"
     r"accuracy|error|perplexity|likelihood|BLEU|F1|reward|score|performance)\b)"
 )
 FINDING = re.compile(r"(?i)\b(we (find|found|observe|observed|show|see)|results?|table|figure|fig\.)\b")
