@@ -215,3 +215,15 @@ def test_flat_markdown_takes_levels_from_section_numbers() -> None:
     assert [p.level for p in doc.parts] == [1, 1, 2, 1]
     cands = find_candidates(doc)
     assert len(cands) == 1 and "4.1 The gate" in cands[0].text
+
+
+def test_latex_tables_outside_a_float_are_blocks_with_their_caption() -> None:
+    from abplan.bench.builder.doc import _latex_blocks
+
+    text = (
+        "Some text.\n\n\\begin{center}\n\\captionof{table}{Ablation study of the gate.}\n"
+        "\\begin{tabular}{lc} w/o gate & 87.1 \\end{tabular}\\label{tab:abl}\n\\end{center}\n\nMore text."
+    )
+    blocks = _latex_blocks(text)
+    assert [b.kind for b in blocks] == ["paragraph", "table", "paragraph"]
+    assert blocks[1].caption == "Ablation study of the gate." and blocks[1].labels == ("tab:abl",)

@@ -78,11 +78,31 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
+def _captions(body: str) -> str:
+    out = []
+    for cap in re.finditer(r"\\caption(?:of)?\*?\s*(?:\{[a-z]*\})?\s*(?=[\[{])", body):
+        got = braced(body, cap.end())
+        if got:
+            out.append(got[0])
+    return " ".join(out)
+
+
 def _latex_blocks(text: str) -> list[Block]:
-    return [
-        replace(b, labels=tuple(re.findall(r"\\label\{([^{}]*)\}", b.text))) if b.kind == "paragraph" else b
-        for b in _latex_floats(text)
-    ]
+    """Floats are blocks; so are bare tables and captions outside a float (\\begin{center}...\\caption)."""
+    out = []
+    for b in _latex_floats(text):
+        if b.kind == "paragraph":
+            labels = tuple(re.findall(r"\\label\{([^{}]*)\}", b.text))
+            caption = _captions(b.text)
+            if caption or "\\begin{tabular" in b.text:
+                kind = (
+                    "figure" if "\\includegraphics" in b.text and "\\begin{tabular" not in b.text else "table"
+                )
+                b = Block(kind, b.text, labels, caption)
+            else:
+                b = replace(b, labels=labels)
+        out.append(b)
+    return out
 
 
 def _latex_floats(text: str) -> list[Block]:
@@ -97,10 +117,8 @@ def _latex_floats(text: str) -> list[Block]:
         out += _paragraphs(text[pos : m.start()], "latex")
         body = text[m.start() : stop]
         labels = tuple(re.findall(r"\\label\{([^{}]*)\}", body))
-        cap = re.search(r"\\caption\*?\s*(?=[\[{])", body)
-        got = braced(body, cap.end()) if cap else None
         kind = "table" if "table" in m.group(1) else "figure"
-        out.append(Block(kind, body.strip(), labels, got[0] if got else ""))
+        out.append(Block(kind, body.strip(), labels, _captions(body)))
         pos = stop
     return out + _paragraphs(text[pos:], "latex")
 
