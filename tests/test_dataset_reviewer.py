@@ -128,6 +128,12 @@ def peerread(path: Path) -> Path:
             "RECOMMENDATION": 7,
         },
         {"OTHER_KEYS": "ICLR 2017 conference AnonReviewer3", "comments": "", "IS_META_REVIEW": False},
+        {
+            "OTHER_KEYS": "ICLR 2017 conference AnonReviewer2",
+            "comments": "I keep my score.",
+            "IS_META_REVIEW": False,
+        },
+        {"OTHER_KEYS": "(anonymous)", "comments": R2 + "  ", "IS_META_REVIEW": False, "RECOMMENDATION": 5},
     ]
     data = {"title": "Gated Widgets for Sequence Models", "reviews": reviews + reviews, "id": "42"}
     path.write_text(json.dumps(data), "utf-8")

@@ -4,8 +4,8 @@ OpenReview: a JSON list of notes, `{"notes": [...]}` (the API's reply) or JSON l
 carry `invitation` and string `content` values, v2 notes `invitations` and `{"value": ...}`. The official
 reviews are the notes invited as `.../Official_Review` (else those with a `review` or `rating` field),
 each written as its text fields in order. PeerRead: `{"title": ..., "reviews": [{"comments": ...}]}`; the
-official reviews are those by an AnonReviewer or with a RECOMMENDATION, meta reviews and empty or
-repeated comments left out.
+official reviews are those with a RECOMMENDATION (a reviewer's follow-up comments have none), else
+those by an AnonReviewer; meta reviews and empty or repeated comments are left out.
 """
 
 from __future__ import annotations
@@ -78,12 +78,9 @@ def openreview_reviews(notes: list[Any], where: str) -> Reviews:
 def peerread_reviews(data: dict[str, Any], where: str) -> Reviews:
     revs = [r for r in data.get("reviews") or [] if isinstance(r, dict)]
     usable = [r for r in revs if str(r.get("comments") or "").strip() and not r.get("IS_META_REVIEW")]
-    official = [
-        r
-        for r in usable
-        if "AnonReviewer" in str(r.get("OTHER_KEYS", "")) or r.get("RECOMMENDATION") is not None
-    ]
-    texts = _dedupe([str(r["comments"]).strip() for r in (official or usable)])
+    scored = [r for r in usable if r.get("RECOMMENDATION") is not None]
+    by_reviewer = [r for r in usable if "AnonReviewer" in str(r.get("OTHER_KEYS", ""))]
+    texts = _dedupe([str(r["comments"]).strip() for r in (scored or by_reviewer or usable)])
     if not texts:
         raise InputError(f"{where}: no review with comments in this PeerRead file")
     return Reviews(str(data.get("title") or ""), texts, "peerread")
