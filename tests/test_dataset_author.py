@@ -118,7 +118,7 @@ def latex_tree(root: Path) -> Path:
         "\\documentclass{article}\n\\title{" + TITLE + "}\n\\begin{document}\n\\maketitle\n"
         "\\begin{abstract}\n" + tex(ABSTRACT) + "\n\\end{abstract}\n"
         "\\section{Introduction}\n" + INTRO + " Section~\\ref{sec:abl} studies each part.\n\n"
-        "\\section{Method}\n" + METHOD + "\n\n"
+        "\\section{Method}\n" + METHOD + "\n\\iffalse Secret draft notes on the gate.\n\\fi\n\n"
         "\\section{Experiments}\n" + tex(EXPERIMENTS) + "\n\n\\input{sections/ablation}\n"
         "\\section{Conclusion}\n" + CONCLUSION + "\n\\end{document}\n",
         "utf-8",
@@ -196,7 +196,9 @@ def test_latex_tree_gold_cut_and_provenance(tmp_path: Path, fake: object) -> Non
     assert isinstance(prov, dict)
     assert prov["license"] == "CC-BY-4.0" and prov["version"] == "v2" and prov["method"] == "lm"
     assert len(str(prov["source_text_sha256"])) == 64 and prov["source_kind"] == "latex"
+    assert prov["findings"] == ["hidden-text"]
     paper = (tmp_path / "ds" / "papers" / "gw" / "paper.md").read_text("utf-8")
+    assert "Secret draft notes" not in paper
     for gone in (
         "Ablation study",
         "87.1",

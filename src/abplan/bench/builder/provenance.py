@@ -71,6 +71,8 @@ def provenance(
         "source_text_sha256": paper.content_hash,
         "source_file_sha256": file_sha256(path) if local else None,
         "method": method,
+        # Text hidden from readers is left out of the task's paper, as planners never see it either.
+        "findings": sorted({f.kind for f in paper.findings}) or None,
         "model": model,
         "abplan_version": __version__,
     }
