@@ -75,7 +75,9 @@ def author(
     ] = False,
     offline: OfflineOpt = False,
     cache_dir: CacheOpt = None,
-    base_url: Annotated[str | None, typer.Option("--base-url")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...).")
+    ] = None,
     source_note: NoteOpt = None,
     licence: LicenceOpt = None,
     task_id: IdOpt = None,
@@ -142,7 +144,9 @@ def reviewer(
     model: ModelOpt = None,
     offline: OfflineOpt = False,
     cache_dir: CacheOpt = None,
-    base_url: Annotated[str | None, typer.Option("--base-url")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...).")
+    ] = None,
     source_note: NoteOpt = None,
     licence: LicenceOpt = None,
     task_id: IdOpt = None,
