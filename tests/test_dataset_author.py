@@ -427,3 +427,30 @@ def test_an_uncited_result_paragraph_that_leaks_is_cut_too(tmp_path: Path, fake:
     assert "also cut paragraph P1 in '3 Experiments': it reports a gold ablation" in out
     cut = next((tmp_path / "ds" / "papers").glob("*/paper.md")).read_text("utf-8")
     assert "loses 4.1 points" not in cut and "reaches 91.2% accuracy on the test set" in cut
+
+
+def test_a_key_in_a_rejected_item_never_reaches_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIDGET_API_KEY", "wk-0123456789abcdef")
+    bad = {**ITEMS[1], "name": "Leaky wk-0123456789abcdef", "evidence": "Not in the paper at all."}
+    register_fake("keyed", scripted([ITEMS[0], bad]))  # type: ignore[arg-type]
+    try:
+        res = runner.invoke(
+            app,
+            [
+                "dataset",
+                "author",
+                str(markdown_paper(tmp_path / "p.md")),
+                "-o",
+                str(tmp_path / "ds"),
+                "--model",
+                "fake/keyed",
+            ],
+        )
+    finally:
+        unregister_fake("keyed")
+    assert res.exit_code == 0, res.output
+    assert "wk-0123456789abcdef" not in res.output and "[redacted]" in res.output
+    ex = (tmp_path / "ds" / "exclusions.jsonl").read_text("utf-8")
+    assert "wk-0123456789abcdef" not in ex and "Leaky [redacted]" in ex

@@ -15,6 +15,7 @@ from abplan.config import load_settings
 from abplan.errors import AbplanError, ConfigError, PendingRequests
 from abplan.lm.types import RequestPending
 from abplan.papers import load_paper
+from abplan.redact import redact
 
 dataset_app = typer.Typer(
     help="Build benchmark tasks (AuthorAblation, ReviewerAblation) from papers and reviews.",
@@ -50,7 +51,7 @@ def _n(count: int, word: str) -> str:
 
 
 def _say(msg: str) -> None:
-    err.print(msg, highlight=False, markup=False, soft_wrap=True)
+    err.print(redact(msg), highlight=False, markup=False, soft_wrap=True)
 
 
 def _finish(failures: list[tuple[str, AbplanError]], pending: int, single: bool) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from abplan.errors import InputError
 from abplan.fsutil import atomic_write_text
 from abplan.limits import MAX_ID_BYTES
+from abplan.redact import redact
 
 
 def task_id_for(title: str, content_hash: str) -> str:
@@ -47,6 +48,17 @@ def _write_lines(path: Path, rows: list[dict[str, Any]]) -> None:
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
+def redacted(obj: Any) -> Any:
+    """A model's words, with anything shaped like a key masked, before they reach a file."""
+    if isinstance(obj, str):
+        return redact(obj)
+    if isinstance(obj, list):
+        return [redacted(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: redacted(v) for k, v in obj.items()}
+    return obj
+
+
 def write_task(out: Path, record: dict[str, Any], paper_md: str, exclusions: list[dict[str, Any]]) -> Path:
     """Write one task (its paper first, the task line last) and its exclusions; returns the paper path."""
     tid = str(record["id"])
@@ -55,7 +67,7 @@ def write_task(out: Path, record: dict[str, Any], paper_md: str, exclusions: lis
     ex_path = out / "exclusions.jsonl"
     kept = [r for r in _read_lines(ex_path) if r.get("task_id") != tid]
     if kept or exclusions or ex_path.exists():
-        _write_lines(ex_path, kept + [{"task_id": tid, **e} for e in exclusions])
+        _write_lines(ex_path, kept + [{"task_id": tid, **redacted(e)} for e in exclusions])
     tasks = out / "tasks.jsonl"
     rows = _read_lines(tasks)
     at = next((i for i, r in enumerate(rows) if r.get("id") == tid), None)
