@@ -227,3 +227,19 @@ def test_latex_tables_outside_a_float_are_blocks_with_their_caption() -> None:
     blocks = _latex_blocks(text)
     assert [b.kind for b in blocks] == ["paragraph", "table", "paragraph"]
     assert blocks[1].caption == "Ablation study of the gate." and blocks[1].labels == ("tab:abl",)
+
+
+def test_passages_shown_to_the_model_fit_its_window() -> None:
+    from abplan.bench.builder.locate import author_request
+
+    para = "We vary the width of the widget. " * 300  # ~10,000 characters, cut to 8,000 in the prompt
+    doc = _doc(*[(f"{i} Results", "experiments", [Block("paragraph", para)]) for i in range(12)])
+    cands = find_candidates(doc)
+    assert len(cands) == 12
+    small, n_small = author_request(doc, cands, "ollama/qwen3:8b")  # a 32K window
+    big, n_big = author_request(doc, cands, "openai/gpt-4o")
+    assert n_big == 12 and 0 < n_small < 12
+    assert (
+        small.messages[1][1].count("<passage ") == n_small
+        and f'id="P{n_small + 1}"' not in small.messages[1][1]
+    )

@@ -10,12 +10,14 @@ from abplan.bench.builder.doc import Doc
 from abplan.bench.builder.evidence import quote_in
 from abplan.bench.builder.find import PASSAGE_CHARS, Candidate
 from abplan.lm.client import LMClient
+from abplan.lm.context import CHARS_PER_TOKEN, context_window
 from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import split_reply, to_ablation
 from abplan.schema import Ablation, Evidence
 
 METHOD_CHARS = 12_000
+MAX_TOKENS = 8192
 MAX_PASSAGES = 40
 
 
@@ -28,17 +30,18 @@ class Located:
     responses: list[LMResponse] = field(default_factory=list)
 
 
-def author_request(doc: Doc, cands: list[Candidate], model: str) -> LMRequest:
+def author_request(doc: Doc, cands: list[Candidate], model: str) -> tuple[LMRequest, int]:
+    """The request, and how many candidates it holds (as many as fit the model's window, in order)."""
     method = "\n\n".join(f"{p.heading}\n{p.text}" for p in doc.parts if p.role == "method")
-    passages = [
-        {
-            "id": c.id,
-            "kind": c.kind,
-            "heading": c.heading.replace('"', "'"),
-            "text": c.text if len(c.text) <= PASSAGE_CHARS else c.text[:PASSAGE_CHARS] + "\n[... cut ...]",
-        }
-        for c in cands[:MAX_PASSAGES]
-    ]
+    budget = max(PASSAGE_CHARS, (context_window(model) - MAX_TOKENS - 2000) * CHARS_PER_TOKEN)
+    budget -= min(len(method), METHOD_CHARS) + len(doc.abstract)
+    passages: list[dict[str, str]] = []
+    for c in cands[:MAX_PASSAGES]:
+        text = c.text if len(c.text) <= PASSAGE_CHARS else c.text[:PASSAGE_CHARS] + "\n[... cut ...]"
+        budget -= len(text)
+        if budget < 0 and passages:
+            break
+        passages.append({"id": c.id, "kind": c.kind, "heading": c.heading.replace('"', "'"), "text": text})
     user = prompts.render(
         "dataset_author_user",
         title=doc.title,
@@ -47,14 +50,15 @@ def author_request(doc: Doc, cands: list[Candidate], model: str) -> LMRequest:
         method_truncated=len(method) > METHOD_CHARS,
         passages=passages,
     )
-    return LMRequest.chat(
+    req = LMRequest.chat(
         model,
         prompts.render("dataset_author_system"),
         user,
         temperature=0.0,
-        max_tokens=8192,
+        max_tokens=MAX_TOKENS,
         tag="dataset-author",
     )
+    return req, len(passages)
 
 
 def _read(text: str) -> tuple[list[dict[str, object]], str | None]:
@@ -95,7 +99,7 @@ def verify(
 
 
 async def locate(lm: LMClient, doc: Doc, cands: list[Candidate], model: str, source: str) -> Located:
-    req = author_request(doc, cands, model)
+    req, shown = author_request(doc, cands, model)
     items, _first, responses, problem = await ask_with_repair(
         lm,
         req,
@@ -105,6 +109,8 @@ async def locate(lm: LMClient, doc: Doc, cands: list[Candidate], model: str, sou
     )
     kept, cited, rejected = verify(items, source)
     notes = [f"first reply unreadable ({problem}); repaired"] if problem else []
-    if len(cands) > MAX_PASSAGES:
-        notes.append(f"{len(cands)} candidate passages; the model read the first {MAX_PASSAGES}")
+    if len(cands) > shown:
+        notes.append(
+            f"{len(cands)} candidate passages; the model read the first {shown} (its window, or at most {MAX_PASSAGES})"
+        )
     return Located(kept, cited, rejected, notes, responses)
