@@ -237,7 +237,7 @@ def test_passages_shown_to_the_model_fit_its_window() -> None:
     cands = find_candidates(doc)
     assert len(cands) == 12
     small, n_small = author_request(doc, cands, "ollama/qwen3:8b")  # a 32K window
-    big, n_big = author_request(doc, cands, "openai/gpt-4o")
+    _big, n_big = author_request(doc, cands, "openai/gpt-4o")
     assert n_big == 12 and 0 < n_small < 12
     assert (
         small.messages[1][1].count("<passage ") == n_small
