@@ -346,10 +346,12 @@ def list_judges() -> None:
 
 def _register_subcommands() -> None:
     from abplan.cli_bench import bench_app
+    from abplan.cli_dataset import dataset_app
     from abplan.cli_lm import lm_app
 
     app.add_typer(bench_app, name="bench")
     app.add_typer(lm_app, name="lm")
+    app.add_typer(dataset_app, name="dataset")
 
 
 _register_subcommands()
