@@ -79,4 +79,6 @@ def import_(
 @lm_app.command("pending")
 def pending(cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None) -> None:
     """Count the requests waiting for an answer."""
-    print(len(_cache(cache_dir).pending()))
+    from abplan.cli import handle_errors
+
+    handle_errors(lambda: print(len(_cache(cache_dir).pending())))()
