@@ -18,7 +18,7 @@ _VALUE = r"[^\s\"'`,;{}\[\]()<>]+"
 _SHAPES = re.compile(
     # a header or field that carries a key, with its value (after an optional auth scheme)
     r"(?i)((?:x-api-key|api[_-]?key|x-goog-api-key|authorization|proxy-authorization)[\"'`]?\s*[:=]\s*"
-    r"[\"'`]?(?:(?:bearer|basic|token)\s+)?)" + _VALUE + r"|"
+    r"[\"'`]?(?:(?:bearer|basic|token)\s+)?+)" + _VALUE + r"|"
     # an auth scheme followed by a credential, anywhere
     r"(\bbearer\s+)" + _VALUE + r"|"
     # OpenAI / Anthropic / OpenRouter key shapes: sk-..., sk-proj-..., sk-ant-..., sk-or-v1-...
