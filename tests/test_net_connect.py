@@ -68,7 +68,9 @@ def test_refused_remote_connection_is_still_retried(tmp_path: Path) -> None:
             raise httpx.ConnectError("[Errno 111] Connection refused")
         return httpx.Response(200, json={"choices": [{"message": {"content": "ok"}}]})
 
-    c = LMClient(cache_dir=tmp_path / "c", transport=httpx.MockTransport(handler), api_key="k-123456", backoff=0)
+    c = LMClient(
+        cache_dir=tmp_path / "c", transport=httpx.MockTransport(handler), api_key="k-123456", backoff=0
+    )
     complete(c, LMRequest.chat("openai/gpt-4o", "s", "u"))
     assert len(calls) == 2 and c.stats.retries == 1
 
@@ -95,7 +97,8 @@ def test_cli_ollama_without_server(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     base = f"http://127.0.0.1:{free_port()}/v1"
     t = time.monotonic()
     res = CliRunner().invoke(
-        app, ["plan", str(EXAMPLE), "--model", "ollama/qwen3:8b", "--base-url", base, "-o", str(tmp_path / "p")]
+        app,
+        ["plan", str(EXAMPLE), "--model", "ollama/qwen3:8b", "--base-url", base, "-o", str(tmp_path / "p")],
     )
     elapsed = time.monotonic() - t
     assert res.exit_code == 1, res.output
@@ -115,7 +118,9 @@ def test_retries_are_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) ->
     def handler(request: httpx.Request) -> httpx.Response:
         return replies[next(n)]
 
-    c = LMClient(cache_dir=tmp_path / "c", transport=httpx.MockTransport(handler), api_key="k-123456", backoff=0)
+    c = LMClient(
+        cache_dir=tmp_path / "c", transport=httpx.MockTransport(handler), api_key="k-123456", backoff=0
+    )
     with caplog.at_level(logging.WARNING, logger="abplan"):
         complete(c, LMRequest.chat("openai/gpt-4o", "s", "u"))
     records = [r for r in caplog.records if r.name == "abplan"]
@@ -132,7 +137,16 @@ def test_cli_shows_each_retry_on_stderr(tmp_path: Path, monkeypatch: pytest.Monk
     with FaultServer(rates={"503": 1.0}) as server:
         res = CliRunner().invoke(
             app,
-            ["plan", str(EXAMPLE), "--model", "openai/gpt-4o", "--base-url", server.base_url, "-o", str(tmp_path)],
+            [
+                "plan",
+                str(EXAMPLE),
+                "--model",
+                "openai/gpt-4o",
+                "--base-url",
+                server.base_url,
+                "-o",
+                str(tmp_path),
+            ],
         )
         assert server.requests == 2
     assert res.exit_code == 1

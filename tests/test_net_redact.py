@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from abplan import redact as redact_mod
 from abplan.cli import app
 from abplan.config import load_settings
-from abplan.errors import ConfigError, InputError, LMError
+from abplan.errors import InputError, LMError
 from abplan.lm import LMClient, LMRequest
 from abplan.lm.types import ProviderError
 from abplan.redact import MASK, redact, register_secret
@@ -66,7 +66,13 @@ def test_key_shapes_are_masked(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["sk-abcdefgh12345678", "sk-proj-AbC_dEf-1234567890", "sk-ant-api03-xyzXYZ0123456789", "sk-or-v1-0a1b2c3d4e5f"]
+    "key",
+    [
+        "sk-abcdefgh12345678",
+        "sk-proj-AbC_dEf-1234567890",
+        "sk-ant-api03-xyzXYZ0123456789",
+        "sk-or-v1-0a1b2c3d4e5f",
+    ],
 )
 def test_sk_keys_are_masked_anywhere(key: str) -> None:
     for text in (key, f"bad key {key}.", f"({key})", f"key={key}", f"'{key}'"):
@@ -78,7 +84,9 @@ def test_configured_keys_are_masked_in_every_form(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("MYPROVIDER_API_KEY", odd)
     monkeypatch.setenv("HF_TOKEN", "hf_abcdefghijkl")
     monkeypatch.setenv("SOME_SECRET", "  padded-secret  ")
-    text = f"raw {odd} json {json.dumps(odd)} url {httpx.QueryParams({'k': odd})} hf_abcdefghijkl padded-secret"
+    text = (
+        f"raw {odd} json {json.dumps(odd)} url {httpx.QueryParams({'k': odd})} hf_abcdefghijkl padded-secret"
+    )
     out = redact(text)
     assert "sl" not in out.replace("slash", "")  # every form of the odd key went
     assert "hf_abcdefghijkl" not in out and "padded-secret" not in out
@@ -115,7 +123,9 @@ def test_config_file_keys_are_registered(tmp_path: Path, monkeypatch: pytest.Mon
     cfg.write_text(f'[keys]\nopenai = "{PLAIN_KEY}"\nanthropic = "cfgkey-anthropic-0000"\n')
     cfg.chmod(0o600)
     monkeypatch.setenv("ABPLAN_CONFIG", str(cfg))
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "env-wins-anthropic-1111")  # the env key wins, the file's is masked too
+    monkeypatch.setenv(
+        "ANTHROPIC_API_KEY", "env-wins-anthropic-1111"
+    )  # the env key wins, the file's is masked too
     load_settings()
     assert os.environ["OPENAI_API_KEY"] == PLAIN_KEY
     os.environ.pop("OPENAI_API_KEY")  # masked even once it is no longer in the environment
@@ -144,7 +154,10 @@ def echo_handler(style: str) -> Any:
 def run_client(model: str, key: str, style: str, tmp_path: Path) -> str:
     async def go() -> str:
         c = LMClient(
-            cache_dir=tmp_path / "c", transport=httpx.MockTransport(echo_handler(style)), api_key=key, backoff=0
+            cache_dir=tmp_path / "c",
+            transport=httpx.MockTransport(echo_handler(style)),
+            api_key=key,
+            backoff=0,
         )
         try:
             await c.complete(LMRequest.chat(model, "s", "u"))
@@ -210,7 +223,9 @@ def all_bytes(res: Any) -> bytes:
     return bytes(res.stdout_bytes) + bytes(res.stderr_bytes or b"")
 
 
-@pytest.mark.parametrize(("model", "env"), [("openai/gpt-4o", "OPENAI_API_KEY"), ("anthropic/c", "ANTHROPIC_API_KEY")])
+@pytest.mark.parametrize(
+    ("model", "env"), [("openai/gpt-4o", "OPENAI_API_KEY"), ("anthropic/c", "ANTHROPIC_API_KEY")]
+)
 def test_cli_plan_error_is_clean(
     model: str, env: str, echo_server: EchoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,18 +248,33 @@ def test_cli_key_from_config_file_is_clean(
     monkeypatch.setenv("ABPLAN_CONFIG", str(cfg))
     monkeypatch.setenv("ABPLAN_BASE_URL", echo_server.base_url)
     monkeypatch.setenv("ABPLAN_CACHE_DIR", str(tmp_path / "cache"))
-    res = CliRunner().invoke(app, ["plan", str(EXAMPLE), "--model", "openai/gpt-4o", "-o", str(tmp_path / "p")])
+    res = CliRunner().invoke(
+        app, ["plan", str(EXAMPLE), "--model", "openai/gpt-4o", "-o", str(tmp_path / "p")]
+    )
     assert res.exit_code == 1 and b"HTTP 401" in all_bytes(res)
     assert not leaks(all_bytes(res), PLAIN_KEY)
 
 
-def test_bench_failures_are_clean(echo_server: EchoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bench_failures_are_clean(
+    echo_server: EchoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", PLAIN_KEY)
     monkeypatch.setenv("ABPLAN_BASE_URL", echo_server.base_url)
     monkeypatch.setenv("ABPLAN_CACHE_DIR", str(tmp_path / "cache"))
     ds = make_dataset(tmp_path / "ds", 2)
     run = tmp_path / "run"
-    args = ["bench", "run", "--dataset", str(ds), "--planner", "lm", "--model", "openai/gpt-4o", "--out", str(run)]
+    args = [
+        "bench",
+        "run",
+        "--dataset",
+        str(ds),
+        "--planner",
+        "lm",
+        "--model",
+        "openai/gpt-4o",
+        "--out",
+        str(run),
+    ]
     res = CliRunner().invoke(app, args)
     failures = list((run / "failures").glob("*.json"))
     assert failures and b"HTTP 401" in failures[0].read_bytes()  # the error was recorded

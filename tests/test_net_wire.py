@@ -97,7 +97,12 @@ def test_local_key_is_sent_when_set(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_timeout_is_passed_to_every_phase(tmp_path: Path) -> None:
     rec = Recorder(httpx.Response(200, json=completion()))
     call(rec, LMRequest.chat("ollama/q", "s", "u"), tmp_path, timeout=42.0)
-    assert rec.requests[0].extensions["timeout"] == {"connect": 42.0, "read": 42.0, "write": 42.0, "pool": 42.0}
+    assert rec.requests[0].extensions["timeout"] == {
+        "connect": 42.0,
+        "read": 42.0,
+        "write": 42.0,
+        "pool": 42.0,
+    }
 
 
 def test_timeouts_are_retried_then_reported(tmp_path: Path) -> None:
@@ -130,7 +135,9 @@ def test_structured_output_and_reasoning_bodies(tmp_path: Path) -> None:
         ({"prompt_tokens": 1000, "completion_tokens": 200}, None),
     ],
 )
-def test_openrouter_cost(usage: dict[str, Any], cost: float | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_openrouter_cost(
+    usage: dict[str, Any], cost: float | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-0123456789")
     rec = Recorder(httpx.Response(200, json=completion(usage=usage)))
     resp = call(rec, LMRequest.chat("openrouter/openai/gpt-4o", "s", "u"), tmp_path)
@@ -166,8 +173,16 @@ def test_null_content_and_missing_usage(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("status", "body", "match"),
     [
-        (400, {"error": {"message": "context too long"}}, r"HTTP 400 the provider rejected the request \(context too long\)"),
-        (404, "<html>no such route</html>", r"HTTP 404 model or endpoint not found \(<html>no such route</html>\)"),
+        (
+            400,
+            {"error": {"message": "context too long"}},
+            r"HTTP 400 the provider rejected the request \(context too long\)",
+        ),
+        (
+            404,
+            "<html>no such route</html>",
+            r"HTTP 404 model or endpoint not found \(<html>no such route</html>\)",
+        ),
         (401, {"error": "nope"}, r"HTTP 401 authentication failed: check the API key \(nope\)"),
     ],
 )
@@ -200,7 +215,9 @@ def test_body_is_what_the_openai_sdk_sent(provider: str, req: LMRequest) -> None
 
     async def go() -> None:
         http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-        sdk = openai.AsyncOpenAI(api_key="k", base_url="http://localhost:1/v1", max_retries=0, http_client=http)
+        sdk = openai.AsyncOpenAI(
+            api_key="k", base_url="http://localhost:1/v1", max_retries=0, http_client=http
+        )
         try:
             await sdk.chat.completions.create(**openai_body(req, provider))
         finally:

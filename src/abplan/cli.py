@@ -74,7 +74,8 @@ def handle_errors(fn: F) -> F:
             raise
         except Exception as e:
             if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise fail(f"no space left on the device writing {e.filename or 'a file'}", 2) from None
+                where = f" writing {e.filename}" if e.filename else ""
+                raise fail(f"no space left on the device{where}", 2) from None
             if os.environ.get("ABPLAN_DEBUG"):
                 raise
             raise fail(

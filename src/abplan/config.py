@@ -99,14 +99,15 @@ def _is_number(v: object) -> bool:
 
 
 def _conv(kind: type, name: str, where: str) -> Callable[[object], Any]:
-    """A converter that accepts numbers (and numeric strings from the environment) of the right kind."""
+    """A converter that accepts numbers of the right kind (strings only from the environment)."""
 
     def conv(v: object) -> Any:
-        if isinstance(v, bool) or not isinstance(v, str | int | float):
+        ok = (str, int, float) if where == "environment" else (int, float)
+        if isinstance(v, bool) or not isinstance(v, ok):
             raise ConfigError(f"{where}: {name} must be a number, not {v!r}")
         try:
             got = kind(v)
-        except ValueError as e:
+        except (ValueError, OverflowError) as e:
             raise ConfigError(
                 f"{where}: {name} must be {'an integer' if kind is int else 'a number'}, not {v!r}"
             ) from e

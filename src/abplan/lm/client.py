@@ -46,8 +46,6 @@ def show_warnings_on_stderr() -> None:
             log.setLevel(logging.WARNING)
 
 
-
-
 @dataclass
 class ClientStats:
     requests: int = 0  # HTTP attempts made (including retries)
