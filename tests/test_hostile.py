@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from abplan import load_paper
+from abplan import limits, load_paper
 from abplan.cli import app
 from abplan.errors import InputError
-from abplan import limits
 
 TEX = b"\\documentclass{article}\\title{T}\\begin{document}\\section{Method}We add a gate to the model.\\end{document}"
 

@@ -100,7 +100,7 @@ def _fetch(client: httpx.Client, url: str, dest: Path, aid: str, deadline: float
                 return r.status_code
             size = 0
             with dest.open("wb") as out:
-                for chunk in r.iter_bytes(_CHUNK):
+                for chunk in r.iter_bytes():  # as it arrives (a chunk size would wait to fill it)
                     size += len(chunk)
                     if size > cap:
                         raise InputError(f"arXiv {aid}: download larger than {cap // limits.MIB} MiB")
