@@ -167,3 +167,12 @@ def test_connection_failure_is_one_line(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match=r"arXiv 2401.00005: download failed \(ConnectError\)"):
         download("2401.00005", tmp_path, transport=httpx.MockTransport(handler))
+
+
+def test_cache_dir_that_is_a_file(tmp_path: Path) -> None:
+    from abplan.errors import ConfigError
+
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(ConfigError, match="is not a folder"):
+        download("2401.00006", f, transport=body_transport(TEX))

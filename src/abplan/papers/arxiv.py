@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from abplan import limits
-from abplan.errors import InputError
+from abplan.errors import ConfigError, InputError
 
 ARXIV = "https://arxiv.org"  # ABPLAN_ARXIV_URL overrides it (a mirror, or a local server in tests)
 _NEW = r"\d{4}\.\d{4,5}(?:v\d+)?"
@@ -168,6 +168,10 @@ def download(
     for name in (f"{safe}.tar.gz", f"{safe}.tar", f"{safe}.tex", f"{safe}.pdf"):
         if (folder / name).is_file():
             return folder / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as e:
+        raise ConfigError(f"cache folder {cache_dir} is not a folder (set ABPLAN_CACHE_DIR)") from e
     base = os.environ.get("ABPLAN_ARXIV_URL", ARXIV).rstrip("/")
     headers = {"User-Agent": "abplan (https://pypi.org/project/abplan)"}
     deadline = time.monotonic() + limits.DOWNLOAD_DEADLINE_S
