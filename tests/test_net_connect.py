@@ -154,3 +154,17 @@ def test_cli_shows_each_retry_on_stderr(tmp_path: Path, monkeypatch: pytest.Monk
     retry = [x for x in lines if "retry 1 of 1 in" in x]
     assert len(retry) == 1 and "HTTP 503" in retry[0] and retry[0].startswith("abplan: ")
     assert lines[-1].startswith("abplan: error:") and "after 2 attempts" in lines[-1]
+
+
+def test_other_local_connect_errors_are_retried(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        if len(calls) == 1:
+            raise httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number")
+        return httpx.Response(200, json={"choices": [{"message": {"content": "ok"}}]})
+
+    c = LMClient(cache_dir=tmp_path / "c", transport=httpx.MockTransport(handler), backoff=0)
+    complete(c, LMRequest.chat("ollama/q", "s", "u"))
+    assert len(calls) == 2 and calls[0].startswith("http://localhost:11434/")

@@ -72,6 +72,12 @@ def is_loopback(url: str) -> bool:
     return addr.is_loopback or addr.is_unspecified
 
 
+def _refused(e: httpx.ConnectError) -> bool:
+    """Nothing listens on the port (as opposed to, say, a TLS handshake that failed)."""
+    text = str(e).lower()
+    return "refused" in text or "all connection attempts failed" in text or "errno 111" in text
+
+
 def _detail(body: object) -> str:
     if isinstance(body, dict):
         err = body.get("error", body)
@@ -98,7 +104,7 @@ async def post_json(
         raise ProviderError(f"{model}: request timed out after {timeout:.0f}s", retryable=True) from e
     except httpx.ConnectError as e:
         base = url.rsplit("/", 2)[0] if url.endswith("/chat/completions") else url
-        if is_loopback(url):
+        if is_loopback(url) and _refused(e):
             # A local server that is not up will not come up during our backoff: say so at once.
             hint = SERVE_HINTS.get(provider, "is the server running?")
             raise ProviderError(
