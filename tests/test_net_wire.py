@@ -226,3 +226,23 @@ def test_body_is_what_the_openai_sdk_sent(provider: str, req: LMRequest) -> None
 
     asyncio.run(go())
     assert json.loads(seen[0]) == wire_body(req, provider)
+
+
+def test_oversized_reply_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from abplan import limits
+
+    monkeypatch.setattr(limits, "MAX_LM_REPLY_BYTES", 1 << 20)
+    rec = Recorder(httpx.Response(200, json=completion("x" * (2 << 20))))
+    with pytest.raises(LMError, match="reply larger than 1 MiB"):
+        call(rec, LMRequest.chat("ollama/q", "s", "u"), tmp_path)
+    assert len(rec.requests) == 1
+    ok = Recorder(httpx.Response(200, json=completion("y" * (1 << 19))))
+    assert len(call(ok, LMRequest.chat("ollama/q", "s", "u2"), tmp_path).text) == 1 << 19
+
+
+def test_gzip_encoded_reply_is_decoded(tmp_path: Path) -> None:
+    import gzip
+
+    raw = gzip.compress(json.dumps(completion("zipped")).encode())
+    rec = Recorder(httpx.Response(200, content=raw, headers={"content-encoding": "gzip"}))
+    assert call(rec, LMRequest.chat("ollama/q", "s", "u"), tmp_path).text == "zipped"

@@ -16,4 +16,5 @@ DOWNLOAD_DEADLINE_S = 120.0  # wall clock for one download, trickling servers in
 MAX_DECOMPRESSED_BYTES = 512 * MIB  # a gzipped e-print, streamed
 MAX_IMPORT_LINE_BYTES = 64 * MIB  # one line of an imported batch results file
 MAX_RESPONSE_FILE_BYTES = 16 * MIB  # one hand-written reply file
+MAX_LM_REPLY_BYTES = 64 * MIB  # one HTTP reply from a provider
 MAX_ID_BYTES = 200  # a task id used as a file name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from abplan import limits
 from abplan.lm.types import LMRequest, LMResponse, ProviderError
 from abplan.redact import redact
 
@@ -87,11 +89,11 @@ def _detail(body: object) -> str:
     return str(body or "")
 
 
-def _error_detail(r: httpx.Response) -> str:
+def _error_detail(data: bytes) -> str:
     try:
-        return _detail(r.json())
+        return _detail(json.loads(data))
     except ValueError:
-        return r.text[:2000]
+        return data[:2000].decode("utf-8", "replace")
 
 
 async def post_json(
@@ -99,7 +101,9 @@ async def post_json(
 ) -> Any:
     """POST `body`; the decoded JSON of a 200 reply, or a `ProviderError` that says what went wrong."""
     try:
-        r = await http.post(url, json=body, timeout=timeout)
+        async with http.stream("POST", url, json=body, timeout=timeout) as r:
+            status, headers = r.status_code, r.headers
+            data = await _read_capped(r, model)
     except httpx.TimeoutException as e:
         raise ProviderError(f"{model}: request timed out after {timeout:.0f}s", retryable=True) from e
     except httpx.ConnectError as e:
@@ -113,12 +117,26 @@ async def post_json(
         raise ProviderError(f"{model}: connection failed ({type(e).__name__})", retryable=True) from e
     except httpx.TransportError as e:
         raise ProviderError(f"{model}: connection failed ({type(e).__name__})", retryable=True) from e
-    if r.status_code != 200:
-        raise status_error(model, r.status_code, r.headers, _error_detail(r))
+    if status != 200:
+        raise status_error(model, status, headers, _error_detail(data))
     try:
-        return r.json()
+        return json.loads(data)
     except ValueError as e:  # includes bodies that are not UTF-8
         raise ProviderError(f"{model}: invalid response from the provider (not JSON)", retryable=True) from e
+
+
+async def _read_capped(r: httpx.Response, model: str) -> bytes:
+    """The body, as long as it stays within `limits.MAX_LM_REPLY_BYTES` (a reply is text, not gigabytes)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in r.aiter_bytes():
+        size += len(chunk)
+        if size > limits.MAX_LM_REPLY_BYTES:
+            raise ProviderError(
+                f"{model}: reply larger than {limits.MAX_LM_REPLY_BYTES // limits.MIB} MiB", retryable=False
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _reasoning_model(name: str) -> bool:
