@@ -246,3 +246,24 @@ def test_gzip_encoded_reply_is_decoded(tmp_path: Path) -> None:
     raw = gzip.compress(json.dumps(completion("zipped")).encode())
     rec = Recorder(httpx.Response(200, content=raw, headers={"content-encoding": "gzip"}))
     assert call(rec, LMRequest.chat("ollama/q", "s", "u"), tmp_path).text == "zipped"
+
+
+@pytest.mark.parametrize("model", ["ollama/q", "anthropic/claude-sonnet-4-5"])
+def test_lone_surrogate_in_a_prompt_is_sent_as_valid_json(model: str, tmp_path: Path) -> None:
+    anthropic = {"content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn", "usage": {}}
+    rec = Recorder(httpx.Response(200, json=anthropic if model.startswith("anthropic") else completion("ok")))
+    resp = call(
+        rec, LMRequest.chat(model, "s", "broken text map: \udc9f and é"), tmp_path, api_key="k-123456"
+    )
+    assert resp.text == "ok"
+    r = rec.requests[0]
+    assert r.headers["content-type"] == "application/json"
+    sent = json.loads(r.content)["messages"][-1]["content"]
+    assert sent == "broken text map: \udc9f and é"  # escaped on the wire, the same text once parsed
+    r.content.decode("ascii")
+
+
+def test_ordinary_prompts_are_sent_as_utf8(tmp_path: Path) -> None:
+    rec = Recorder(httpx.Response(200, json=completion("ok")))
+    call(rec, LMRequest.chat("ollama/q", "s", "café ∑"), tmp_path)
+    assert "café ∑".encode() in rec.requests[0].content

@@ -21,6 +21,7 @@ from abplan import limits
 from abplan.lm.types import LMRequest, LMResponse, ProviderError
 from abplan.redact import redact
 
+_JSON = {"content-type": "application/json"}
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529}
 USER_AGENT = "abplan (https://pypi.org/project/abplan)"
 # What to check when nothing listens on a local server's port.
@@ -101,7 +102,7 @@ async def post_json(
 ) -> Any:
     """POST `body`; the decoded JSON of a 200 reply, or a `ProviderError` that says what went wrong."""
     try:
-        async with http.stream("POST", url, json=body, timeout=timeout) as r:
+        async with http.stream("POST", url, content=encode_body(body), headers=_JSON, timeout=timeout) as r:
             status, headers = r.status_code, r.headers
             data = await _read_capped(r, model)
     except httpx.TimeoutException as e:
@@ -123,6 +124,15 @@ async def post_json(
         return json.loads(data)
     except ValueError as e:  # includes bodies that are not UTF-8
         raise ProviderError(f"{model}: invalid response from the provider (not JSON)", retryable=True) from e
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    """UTF-8 JSON; a lone surrogate in a prompt (a PDF's broken text map) is sent as a `\\udXXX` escape
+    instead of failing to encode."""
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
 async def _read_capped(r: httpx.Response, model: str) -> bytes:
