@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the model failed after retries; 2 bad input or configur
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import os
 import sys
@@ -58,41 +59,44 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(fn: F) -> F:
-    """Turn known failures into one line on stderr and the documented exit code."""
+    """Turn known failures into one line on stderr (keys redacted) and the documented exit code.
+
+    Also shows the `abplan` logger's warnings (retries) on stderr, one short line each."""
+    from abplan.lm.client import show_warnings_on_stderr
+    from abplan.redact import redact
+
+    def fail(msg: str, code: int, label: str = "error") -> typer.Exit:
+        line = " ".join(redact(msg).split())
+        err.print(f"[bold red]abplan: {label}:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        return typer.Exit(code)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        show_warnings_on_stderr()
         try:
             return fn(*args, **kwargs)
         except AbplanError as e:
-            err.print(f"[bold red]abplan: error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
+            raise fail(str(e), e.exit_code) from None
         except RequestPending:
-            err.print(
-                "[bold red]abplan: error:[/] LM requests pending (offline mode): run 'abplan lm export'",
-                highlight=False,
-            )
-            raise typer.Exit(3) from None
+            raise fail("LM requests pending (offline mode): run 'abplan lm export'", 3) from None
         except PermissionError as e:
-            err.print(
-                f"[bold red]abplan: error:[/] permission denied: {escape(str(e.filename))}", highlight=False
-            )
-            raise typer.Exit(2) from None
+            raise fail(f"permission denied: {e.filename}", 2) from None
         except KeyboardInterrupt:
             err.print("abplan: interrupted")
             raise typer.Exit(130) from None
         except typer.Exit:
             raise
         except Exception as e:
+            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+                where = f" writing {e.filename}" if e.filename else ""
+                raise fail(f"no space left on the device{where}", 2) from None
             if os.environ.get("ABPLAN_DEBUG"):
                 raise
-            err.print(
-                f"[bold red]abplan: internal error:[/] {escape(type(e).__name__)}: {escape(str(e))} "
-                "(set ABPLAN_DEBUG=1 for the traceback, and please report it)",
-                highlight=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(1) from None
+            raise fail(
+                f"{type(e).__name__}: {e} (set ABPLAN_DEBUG=1 for the traceback, and please report it)",
+                1,
+                "internal error",
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
