@@ -55,12 +55,19 @@ class PdfText:
             self.engines = [self.engine]
 
 
-def quality(text: str) -> float:
-    """Share of tokens that look like words: low for glyph soup or text with the spaces lost."""
+def quality(text: str, sample: int = 4000) -> float:
+    """Share of tokens that look like words: low for glyph soup or text with the spaces lost.
+    Judged on at most `sample` tokens spread evenly over the text."""
     toks = text.split()
     if not toks:
         return 0.0
-    good = sum(1 for t in toks if 1 <= len(t.strip(".,;:()[]\"'")) <= 18 and any(c.isalpha() for c in t))
+    toks = toks[:: max(1, len(toks) // sample)]
+    good = sum(
+        1
+        for t in toks
+        if (len(t) <= 18 and t.isalpha())
+        or (1 <= len(t.strip(".,;:()[]\"'")) <= 18 and any(c.isalpha() for c in t))
+    )
     return good / len(toks)
 
 

@@ -98,7 +98,7 @@ def _why(span: dict[str, Any], order: int, page: Box, fills: list[_Fill], imaged
     return "background-colour" if _same(rgb, bg) else None
 
 
-def _image_covered(page: Any, spans: list[tuple[int, dict[str, Any]]]) -> set[int]:
+def _image_covered(page: Any, lines: list[tuple[int, dict[str, Any]]]) -> set[int]:
     """ids of spans that an image painted later covers, from the page's paint log (boxes only)."""
     import pymupdf
 
@@ -106,19 +106,32 @@ def _image_covered(page: Any, spans: list[tuple[int, dict[str, Any]]]) -> set[in
     if page.rotation:  # the log is taken unrotated; spans are in the rotated page's coordinates
         m = page.rotation_matrix
         log = [(kind, tuple(pymupdf.Rect(b) * m)) for kind, b in log]
-    images = [(i, tuple(b)) for i, (kind, b) in enumerate(log) if kind == "fill-image"]
-    texts = [(i, tuple(b)) for i, (kind, b) in enumerate(log) if kind.endswith("-text")]
     out: set[int] = set()
-    for _, span in spans:
-        box = tuple(span.get("bbox", (0.0, 0.0, 0.0, 0.0)))
-        over = [i for i, b in images if _covered(box, b)]  # type: ignore[arg-type]
-        if not over:
+    for i, (kind, img) in enumerate(log):
+        if kind != "fill-image":
             continue
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        # The last time text was painted at this span's place, as the log has it.
-        last = max((i for i, b in texts if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]), default=None)
-        if last is not None and max(over) > last:
-            out.add(id(span))
+        x0, y0, x1, y1 = img
+        spans = [
+            s
+            for _, line in lines
+            if line["bbox"][0] < x1 and line["bbox"][2] > x0 and line["bbox"][1] < y1 and line["bbox"][3] > y0
+            for s in line["spans"]
+            if _covered(s["bbox"], img)
+        ]
+        if not spans:
+            continue
+        # Text painted over this image's area, in paint order: the last paint at a place is what shows.
+        texts = [
+            (j, b)
+            for j, (k, b) in enumerate(log)
+            if k.endswith("-text") and b[0] < x1 and b[2] > x0 and b[1] < y1 and b[3] > y0
+        ]
+        for span in spans:
+            bx0, by0, bx1, by1 = span["bbox"]
+            cx, cy = (bx0 + bx1) / 2, (by0 + by1) / 2
+            last = max((j for j, b in texts if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]), default=None)
+            if last is not None and last < i:
+                out.add(id(span))
     return out
 
 
@@ -130,6 +143,22 @@ def text_flags() -> int:
     flags = int(pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_MEDIABOX_CLIP)
     lazy = getattr(pymupdf, "TEXT_LAZY_VECTORS", 0)
     return flags | lazy | pymupdf.TEXT_COLLECT_VECTORS if lazy else flags
+
+
+def _plain(span: dict[str, Any], page: Box) -> bool:
+    """The common case, decided fast: filled, opaque, 2 pt or more, on the page, not near-white."""
+    x0, y0, x1, y1 = span["bbox"]
+    c = span["color"]
+    return bool(
+        span["char_flags"] & 48  # filled or stroked
+        and span["alpha"] > MIN_ALPHA
+        and span["size"] >= 2
+        and x1 >= page[0]
+        and x0 <= page[2]
+        and y1 >= page[1]
+        and y0 <= page[3]
+        and (c < 0xEB0000 or (c >> 8) & 255 < 235 or c & 255 < 235)
+    )
 
 
 def scan_page(page: Any, pno: int) -> PageScan:
@@ -149,66 +178,82 @@ def scan_page(page: Any, pno: int) -> PageScan:
             x0, y0, x1, y1 = block["bbox"]
             if x1 - x0 >= 3 and y1 - y0 >= 3:  # rules and dots hide nothing
                 fills.append(_Fill(order, (x0, y0, x1, y1), _rgb(int(block.get("color", 0)))))
-    spans = [(order, s) for order, line in lines for s in line.get("spans", [])]
-    imaged = _image_covered(page, spans) if page.get_images(full=True) else set()
     r = page.rect
     box: Box = (r.x0, r.y0, r.x1, r.y1)
+    imaged: set[int] = set()
+    if page.get_images(full=True):
+        imaged = _image_covered(page, lines)
     whys: dict[int, str] = {}
-    for order, s in spans:
-        why = _why(s, order, box, fills, imaged) if s.get("text", "").strip() else None
-        if why is not None:
-            whys[id(s)] = why
-    _confirm_by_rendering(page, spans, whys)
+    for order, line in lines:
+        lx0, ly0, lx1, ly1 = line["bbox"]
+        near = [f for f in fills if f.box[0] < lx1 and f.box[2] > lx0 and f.box[1] < ly1 and f.box[3] > ly0]
+        for s in line["spans"]:
+            if (not near and id(s) not in imaged and _plain(s, box)) or not s["text"].strip():
+                continue
+            why = _why(s, order, box, near, imaged)
+            if why is not None:
+                whys[id(s)] = why
+    if any(w in _RENDER_CHECKED for w in whys.values()):
+        _confirm_by_rendering(page, [s for _, line in lines for s in line.get("spans", ())], whys)
     return _assemble(pno, lines, whys)
 
 
-def _confirm_by_rendering(page: Any, spans: list[tuple[int, dict[str, Any]]], whys: dict[int, str]) -> None:
+def _confirm_by_rendering(page: Any, spans: list[dict[str, Any]], whys: dict[int, str]) -> None:
     """Keep a rectangle or background finding only where the page renders flat over the span.
 
-    Shape boxes ignore clipping (a figure's clipped white background box spans the text above it), so
-    these candidates, rare on real pages, are checked against a grey rendering of the page at 72 dpi."""
+    Shape boxes ignore clipping (a figure's clipped white background box spans the text above it), and
+    the paint order of a text line that continues past a shape is the line's start; so these candidates,
+    rare on real pages, are checked against a grey rendering, at 72 dpi, of the area they span."""
     import pymupdf
 
-    todo = [s for _, s in spans if whys.get(id(s)) in _RENDER_CHECKED]
-    if not todo:
+    todo = [s for s in spans if whys.get(id(s)) in _RENDER_CHECKED]
+    area = pymupdf.Rect(todo[0]["bbox"])
+    for s in todo[1:]:
+        area |= s["bbox"]
+    area &= page.rect
+    if area.is_empty:
         return
-    pix = page.get_pixmap(colorspace=pymupdf.csGRAY, alpha=False)
-    r, buf, stride, w, h = page.rect, pix.samples, pix.stride, pix.width, pix.height
+    pix = page.get_pixmap(colorspace=pymupdf.csGRAY, alpha=False, clip=area)
+    buf, stride, w, h = pix.samples, pix.stride, pix.width, pix.height
+    ox, oy = pix.x, pix.y  # the pixmap's origin in page pixels (72 dpi: one pixel per point)
     for s in todo:
-        x0, y0, x1, y1 = s.get("bbox", (0.0, 0.0, 0.0, 0.0))
-        a, b = max(0, int(x0 - r.x0) + 1), min(w, int(x1 - r.x0))
-        rows = range(max(0, int(y0 - r.y0) + 1), min(h, int(y1 - r.y0)))
+        x0, y0, x1, y1 = s["bbox"]
+        a, b = max(0, int(x0) + 1 - ox), min(w, int(x1) - ox)
+        rows = range(max(0, int(y0) + 1 - oy), min(h, int(y1) - oy))
         values = b"".join(buf[y * stride + a : y * stride + b] for y in rows) if a < b else b""
         if values and max(values) - min(values) > NEAR:
             del whys[id(s)]  # something is drawn there that a reader sees
 
 
 def _assemble(pno: int, lines: list[tuple[int, dict[str, Any]]], whys: dict[int, str]) -> PageScan:
-    full: list[str] = []
-    seen: list[str] = []
     out = PageScan(text="", full_text="")
-    for _, line in lines:
-        spans = line.get("spans", [])
-        full.append("".join(s.get("text", "") for s in spans) + "\n")
-        kept: list[str] = []
-        gone: dict[str, list[str]] = {}
-        for s in spans:
-            why = whys.get(id(s))
-            if why is None:
-                kept.append(s.get("text", ""))
-            else:
-                gone.setdefault(why, []).append(s.get("text", ""))
-        if "".join(kept).strip() or not gone:
-            text = "".join(kept)
-            seen.append(text + "\n")
-            size = max((s.get("size", 0.0) for s in spans), default=0.0)
-            out.lines.append((size, line.get("bbox", (0, 0, 0, 0))[1], text.strip()))
-        for why, parts in gone.items():
-            hidden = "".join(parts).strip()
-            out.hidden.append(hidden)
-            if len(hidden) >= MIN_REPORT:
-                out.findings.append(_finding(pno, why, hidden))
-    out.text, out.full_text = "".join(seen), "".join(full)
+    full = ["".join(s["text"] for s in line.get("spans", ())) + "\n" for _, line in lines]
+    out.full_text = "".join(full)
+    seen = full
+    if whys:
+        seen = []
+        for (_, line), text in zip(lines, full, strict=True):
+            spans = line.get("spans", ())
+            if not any(id(s) in whys for s in spans):
+                seen.append(text)
+                continue
+            kept = "".join(s["text"] for s in spans if id(s) not in whys)
+            seen.append(kept + "\n" if kept.strip() else "")
+            gone: dict[str, list[str]] = {}
+            for s in spans:
+                if id(s) in whys:
+                    gone.setdefault(whys[id(s)], []).append(s["text"])
+            for why, parts in gone.items():
+                hidden = "".join(parts).strip()
+                out.hidden.append(hidden)
+                if len(hidden) >= MIN_REPORT:
+                    out.findings.append(_finding(pno, why, hidden))
+    out.text = "".join(seen)
+    if pno == 0:  # visible line sizes, for the title guess
+        for (_, line), text in zip(lines, seen, strict=True):
+            if text.strip():
+                size = max((s.get("size", 0.0) for s in line.get("spans", ())), default=0.0)
+                out.lines.append((size, line["bbox"][1], text.strip()))
     return out
 
 
