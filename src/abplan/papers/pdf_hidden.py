@@ -136,11 +136,13 @@ def _image_covered(page: Any, lines: list[tuple[int, dict[str, Any]]]) -> set[in
 
 
 def text_flags() -> int:
-    """Plain-text flags without the media-box clip (text off the page is seen, and reported), plus the
-    filled shapes in paint order where PyMuPDF can collect them without splitting text lines (1.27+)."""
+    """Plain-text flags, plus the filled shapes in paint order where PyMuPDF can collect them without
+    splitting text lines (1.27+). The clip flag stays: it cuts shape boxes to their clip paths (a
+    figure's white background box is larger than the figure); with an infinite text-page rectangle
+    (see scan_page) text off the page is still seen, and reported."""
     import pymupdf
 
-    flags = int(pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_MEDIABOX_CLIP)
+    flags = int(pymupdf.TEXTFLAGS_TEXT)
     lazy = getattr(pymupdf, "TEXT_LAZY_VECTORS", 0)
     return flags | lazy | pymupdf.TEXT_COLLECT_VECTORS if lazy else flags
 
