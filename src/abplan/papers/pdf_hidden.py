@@ -188,7 +188,11 @@ def scan_page(page: Any, pno: int) -> PageScan:
     whys: dict[int, str] = {}
     for order, line in lines:
         lx0, ly0, lx1, ly1 = line["bbox"]
-        near = [f for f in fills if f.box[0] < lx1 and f.box[2] > lx0 and f.box[1] < ly1 and f.box[3] > ly0]
+        near = (
+            [f for f in fills if f.box[0] < lx1 and f.box[2] > lx0 and f.box[1] < ly1 and f.box[3] > ly0]
+            if fills
+            else fills
+        )
         for s in line["spans"]:
             if (not near and id(s) not in imaged and _plain(s, box)) or not s["text"].strip():
                 continue
