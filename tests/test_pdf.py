@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from abplan import load_paper
+from abplan import limits, load_paper
 from abplan.errors import InputError
 from abplan.papers import pdf as pdfmod
 from conftest import PDFS, need_module, need_shared
@@ -114,8 +114,9 @@ def test_hidden_white_and_tiny_text_is_found_and_removed(tmp_path: Path) -> None
 
 
 @pytest.mark.pdf
-def test_500_page_pdf_is_bounded(tmp_path: Path) -> None:
+def test_500_page_pdf_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     need_module("pymupdf", "pdf")
+    monkeypatch.setattr(limits, "MAX_PDF_PAGES", 400)
     page = [("Chapter text with enough words to count as real extractable content on this page.", {})] * 3
     p = text_pdf(
         tmp_path / "long.pdf", [[("A Very Long Thesis Title", {"fontsize": 20}), *page]] + [page] * 499

@@ -76,7 +76,7 @@ def _load_latex_tree(root: Path, source: str, keep_hidden: bool, main: Path | No
 
 
 def _load_pdf(path: Path, keep_hidden: bool) -> Paper:
-    got = pdf.read_pdf_file(path)
+    got = pdf.read_pdf_file(path, keep_hidden)
     title, abstract, sections, text = pdf.parse_pdf_text(got)
     text, findings = scan_text(text, keep_hidden=keep_hidden)
     hidden, removed = got.hidden, got.hidden_chunks

@@ -10,16 +10,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from abplan import limits
 from abplan.errors import InputError
-from abplan.papers.pdf_hidden import pdf_hidden_spans
+from abplan.papers.pdf_hidden import scan_page
 from abplan.papers.sections import dehyphenate, split_plain_sections
+from abplan.redact import redact
 from abplan.schema import Finding
 
-MAX_PAGES = 400
+QUALITY_FLOOR = 0.8  # below this share of word-like tokens pypdf is asked too, and the better text kept
+_MAX_BAD_RUN = 50  # unreadable pages in a row after which reading stops
+_MAX_FINDINGS = 50
 _HEADER_LINE = re.compile(
     r"(?i)^(arxiv:|preprint|published as|under review|proceedings of|journal of|vol\.|volume|"
     r".*\(\d{4}\)$|.*\bconference\b|.*\bworkshop\b|contents lists available|\d+$|page \d+)"
 )
+
+
+class _Damaged(InputError):
+    """PyMuPDF could not read the document: pypdf may still."""
+
+    def __init__(self, name: str, error: Exception) -> None:
+        self.reason = f"PyMuPDF: {redact(str(error))[:160] or type(error).__name__}"
+        super().__init__(f"{name}: damaged PDF that cannot be read ({type(error).__name__})")
 
 
 @dataclass
@@ -31,15 +43,31 @@ class PdfText:
     findings: list[Finding] = field(default_factory=list)
     # Text a reader would not see (PyMuPDF's scan; it applies whichever engine's text is kept).
     hidden: list[Finding] = field(default_factory=list)
+    # Hidden texts still in `pages` that the caller must cut out (pypdf's text only).
     hidden_chunks: list[str] = field(default_factory=list)
+    # The engines that ran, in order ("pymupdf", then "pypdf" when the text's quality was low).
+    engines: list[str] = field(default_factory=list)
+    # Whether the hidden text was already left out of `pages` (PyMuPDF reads span by span).
+    visible_done: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.engines:
+            self.engines = [self.engine]
 
 
-def quality(text: str) -> float:
-    """Share of tokens that look like words: low for glyph soup or text with the spaces lost."""
+def quality(text: str, sample: int = 4000) -> float:
+    """Share of tokens that look like words: low for glyph soup or text with the spaces lost.
+    Judged on at most `sample` tokens spread evenly over the text."""
     toks = text.split()
     if not toks:
         return 0.0
-    good = sum(1 for t in toks if 1 <= len(t.strip(".,;:()[]\"'")) <= 18 and any(c.isalpha() for c in t))
+    toks = toks[:: max(1, len(toks) // sample)]
+    good = sum(
+        1
+        for t in toks
+        if (len(t) <= 18 and t.isalpha())
+        or (1 <= len(t.strip(".,;:()[]\"'")) <= 18 and any(c.isalpha() for c in t))
+    )
     return good / len(toks)
 
 
@@ -56,7 +84,6 @@ def _check_header(data: bytes, name: str) -> None:
 
 def read_pypdf(data: bytes, name: str) -> PdfText:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
@@ -71,7 +98,7 @@ def read_pypdf(data: bytes, name: str) -> PdfText:
         n = len(reader.pages)
         pages = []
         for i, page in enumerate(reader.pages):
-            if i >= MAX_PAGES:
+            if i >= limits.MAX_PDF_PAGES:
                 break
             try:
                 pages.append(page.extract_text() or "")
@@ -81,95 +108,141 @@ def read_pypdf(data: bytes, name: str) -> PdfText:
         meta = reader.metadata
         if meta is not None and meta.title:
             title = str(meta.title)
+        root: Any = reader.trailer["/Root"]
+        claimed = root["/Pages"].get("/Count")
     except InputError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AssertionError, IndexError, OSError) as e:
+    except Exception as e:  # pypdf raises many types (PdfReadError, KeyError, RecursionError...) on damage
         raise InputError(f"{name}: damaged PDF that cannot be read ({type(e).__name__})") from e
-    return PdfText(pages=pages, engine="pypdf", title_hint=title, page_count=n)
+    out = PdfText(pages=pages, engine="pypdf", title_hint=title, page_count=n)
+    if isinstance(claimed, int) and claimed != n:
+        out.findings.append(
+            Finding(kind="damaged", detail=f"the page tree claims {claimed} pages but holds {n}")
+        )
+    return out
 
 
-def read_pymupdf(data: bytes, name: str) -> PdfText:
+def read_pymupdf(data: bytes, name: str, keep_hidden: bool = False) -> PdfText:
     import pymupdf
 
+    pymupdf.TOOLS.mupdf_display_errors(False)  # damage is reported as an InputError or a finding
+    pymupdf.TOOLS.mupdf_display_warnings(False)
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as e:
-        raise InputError(f"{name}: damaged PDF that cannot be read ({type(e).__name__})") from e
+        raise _Damaged(name, e) from e
     with doc:
-        if doc.needs_pass and not doc.authenticate(""):
-            raise InputError(f"{name}: the PDF is encrypted and cannot be read without a password")
-        pages: list[str] = []
-        title = _largest_font_title(doc)
-        meta_title = (doc.metadata or {}).get("title") or ""
-        if plausible_title(meta_title):
-            title = meta_title
-        page: Any
-        for i, page in enumerate(doc):  # type: ignore[arg-type,unused-ignore]
-            if i >= MAX_PAGES:
-                break
-            pages.append(page.get_text())
-        hidden, chunks = pdf_hidden_spans(doc, MAX_PAGES)
-        return PdfText(
-            pages=pages,
-            engine="pymupdf",
-            title_hint=title,
-            page_count=doc.page_count,
-            hidden=hidden,
-            hidden_chunks=chunks,
+        try:
+            if doc.needs_pass and not doc.authenticate(""):
+                raise InputError(f"{name}: the PDF is encrypted and cannot be read without a password")
+            return _read_doc(doc, name, keep_hidden)
+        except InputError:
+            raise
+        except Exception as e:  # MuPDF raises RuntimeError subclasses for broken page trees and objects
+            raise _Damaged(name, e) from e
+
+
+def _read_doc(doc: Any, name: str, keep_hidden: bool) -> PdfText:
+    """Each page read once (text and hidden-text scan in one pass), up to the page limit."""
+    claimed = doc.page_count
+    out = PdfText(pages=[], engine="pymupdf", page_count=claimed)
+    bad = run = 0
+    for pno in range(min(claimed, limits.MAX_PDF_PAGES)):
+        try:
+            page = doc.load_page(pno)
+            scan = scan_page(page, pno)
+        except Exception:  # one broken page should not lose the paper
+            bad, run = bad + 1, run + 1
+            out.pages.append("")
+            if run >= _MAX_BAD_RUN:
+                break  # a page count that the page tree does not hold
+            continue
+        run = 0
+        out.pages.append(scan.full_text if keep_hidden else scan.text)
+        out.hidden.extend(scan.findings)
+        out.hidden_chunks.extend(scan.hidden)
+        if pno == 0:
+            out.title_hint = _largest_font_title(scan.lines, page.rect.height)
+    if bad and bad == len(out.pages):
+        raise _Damaged(name, RuntimeError("no page of the page tree could be loaded"))
+    meta_title = (doc.metadata or {}).get("title") or ""
+    if plausible_title(meta_title):
+        out.title_hint = meta_title
+    if bad:
+        out.findings.append(
+            Finding(kind="damaged", detail=f"{bad} of {len(out.pages)} pages could not be read")
         )
+        out.pages = out.pages[: len(out.pages) - run]  # trailing pages that are not there
+    out.hidden = out.hidden[:_MAX_FINDINGS]
+    if keep_hidden:
+        out.hidden_chunks = []
+    out.visible_done = True
+    return out
 
 
-def _largest_font_title(doc: Any) -> str:
+def _largest_font_title(lines: list[tuple[float, float, str]], height: float) -> str:
     """The largest-font lines in the top half of page 1, skipping journal headers."""
-    if doc.page_count == 0:
-        return ""
-    page = doc[0]
     spans: list[tuple[float, float, str]] = []
     headers: list[str] = []
-    for block in page.get_text("dict").get("blocks", []):
-        for line in block.get("lines", []):
-            text = "".join(s.get("text", "") for s in line.get("spans", [])).strip()
-            if _HEADER_LINE.match(text):
-                headers.append(text)
-                continue
-            if len(text) < 3 or any(text in h for h in headers):
-                continue
-            size = max((s.get("size", 0.0) for s in line.get("spans", [])), default=0.0)
-            y = line.get("bbox", (0, 0, 0, 0))[1]
-            if y < page.rect.height * 0.5:
-                spans.append((size, y, text))
+    for size, y, text in lines:
+        if _HEADER_LINE.match(text):
+            headers.append(text)
+            continue
+        if len(text) < 3 or any(text in h for h in headers):
+            continue
+        if y < height * 0.5:
+            spans.append((size, y, text))
     if not spans:
         return ""
     top = max(s for s, _, _ in spans)
-    lines = [t for s, _, t in sorted(spans, key=lambda x: x[1]) if s >= top - 0.5]
-    return " ".join(lines)[:300]
+    picked = [t for s, _, t in sorted(spans, key=lambda x: x[1]) if s >= top - 0.5]
+    return " ".join(picked)[:300]
 
 
-def extract(data: bytes, name: str) -> PdfText:
+def extract(data: bytes, name: str, keep_hidden: bool = False) -> PdfText:
     _check_header(data, name)
-    best: PdfText | None = None
-    if have_pymupdf():
-        best = read_pymupdf(data, name)
-        if quality("\n".join(best.pages)) < 0.8:
-            alt = read_pypdf(data, name)
-            if quality("\n".join(alt.pages)) > quality("\n".join(best.pages)):
-                alt.title_hint = best.title_hint or alt.title_hint
-                alt.hidden, alt.hidden_chunks = best.hidden, best.hidden_chunks
-                best = alt
-    else:
-        best = read_pypdf(data, name)
+    if len(data) > limits.MAX_PDF_BYTES:
+        raise InputError(f"{name}: the PDF is over {limits.MAX_PDF_BYTES // limits.MIB} MiB")
+    best = _with_pymupdf(data, name, keep_hidden) if have_pymupdf() else read_pypdf(data, name)
     chars = sum(len(p.strip()) for p in best.pages)
     if best.page_count == 0:
         raise InputError(f"{name}: the PDF has no pages")
     if chars < 100 * min(best.page_count, 3) / 3 or chars < 20 * len(best.pages):
         raise InputError(f"{name}: no extractable text (a scanned or image-only PDF needs OCR first)")
-    if best.page_count > MAX_PAGES:
+    if best.page_count > limits.MAX_PDF_PAGES:
         best.findings.append(
             Finding(
-                kind="truncated", detail=f"only the first {MAX_PAGES} of {best.page_count} pages were read"
+                kind="truncated",
+                detail=f"the PDF claims {best.page_count} pages; only the first {limits.MAX_PDF_PAGES} were read",
             )
         )
+    if best.visible_done:
+        best.hidden_chunks = []  # already left out of the page texts
     return best
+
+
+def _with_pymupdf(data: bytes, name: str, keep_hidden: bool) -> PdfText:
+    """PyMuPDF's text, or pypdf's where PyMuPDF cannot read the document or pypdf reads it better."""
+    try:
+        best = read_pymupdf(data, name, keep_hidden)
+    except _Damaged as e:  # e.g. a page tree MuPDF refuses; pypdf walks the tree it holds
+        alt = read_pypdf(data, name)
+        alt.engines = ["pymupdf", "pypdf"]
+        alt.findings.append(
+            Finding(kind="damaged", detail=f"{e.reason}; read with pypdf alone, without the hidden-text scan")
+        )
+        return alt
+    if quality("\n".join(best.pages)) >= QUALITY_FLOOR:
+        return best
+    alt = read_pypdf(data, name)
+    best.engines.append("pypdf")
+    if quality("\n".join(alt.pages)) <= quality("\n".join(best.pages)):
+        return best
+    alt.title_hint = best.title_hint or alt.title_hint
+    alt.hidden, alt.engines, alt.findings = best.hidden, best.engines, best.findings + alt.findings
+    # pypdf's text still holds the hidden spans: they are cut out by text.
+    alt.hidden_chunks = [] if keep_hidden else [c for c in best.hidden_chunks if len(c) >= 4]
+    return alt
 
 
 def plausible_title(t: str) -> bool:
@@ -214,5 +287,11 @@ def parse_pdf_text(pdf: PdfText) -> tuple[str, str, list[Any], str]:
     return title, abstract, sections, text
 
 
-def read_pdf_file(path: Path) -> PdfText:
-    return extract(path.read_bytes(), path.name)
+def read_pdf_file(path: Path, keep_hidden: bool = False) -> PdfText:
+    """Read a PDF file; the pages hold only what a reader sees unless keep_hidden."""
+    size = path.stat().st_size
+    if size > limits.MAX_PDF_BYTES:
+        raise InputError(
+            f"{path.name}: the PDF is over {limits.MAX_PDF_BYTES // limits.MIB} MiB ({size} bytes)"
+        )
+    return extract(path.read_bytes(), path.name, keep_hidden)

@@ -53,6 +53,34 @@ def _heading(line: str, numbered_doc: bool) -> tuple[str, int] | None:
     return s, level
 
 
+_ROMAN = {"I": 1, "V": 5, "X": 10}
+
+
+def _roman(num: str) -> int | None:
+    """The value of a Roman section number like 'IV.', or None if it is not one."""
+    digits = num.rstrip(".")
+    if not digits or any(c not in _ROMAN for c in digits):
+        return None
+    vals = [_ROMAN[c] for c in digits]
+    return sum(-v if i + 1 < len(vals) and v < vals[i + 1] else v for i, v in enumerate(vals))
+
+
+def _in_sequence(heading: str, prev: str, romans: set[int]) -> bool:
+    """A numbered heading does not continue a sentence or a list ('Tong,' then 'X. Pfcnn: ...' is an
+    author list in a reference), and a Roman number follows the one before it (I., II., III. ...; one may be lost)."""
+    if prev.endswith((",", ";", "-", "–", "&")) or prev.lower().endswith((" and", " of", " in", " the")):
+        return False
+    m = _NUMBERED.match(heading)
+    value = _roman(m.group("num")) if m else None
+    if value is None:
+        return True
+    last = max(romans, default=0)
+    if last < value <= last + 2:  # one heading may have been lost in extraction, not more
+        romans.add(value)
+        return True
+    return False
+
+
 def split_plain_sections(text: str) -> list[Section]:
     """Split text into sections at heading-like lines. Text before the first heading is '[front matter]'."""
     sections: list[Section] = []
@@ -61,8 +89,14 @@ def split_plain_sections(text: str) -> list[Section]:
     lines = text.splitlines()
     numbered_doc = sum(1 for ln in lines if _NUMBERED.match(ln.strip())) >= 3
     seen: set[str] = set()
+    romans: set[int] = set()
+    prev = ""
     for line in lines:
         h = _heading(line, numbered_doc)
+        if h is not None and _NUMBERED.match(h[0]) and not _in_sequence(h[0], prev, romans):
+            h = None
+        if line.strip():
+            prev = line.strip()
         if h is not None and not _NUMBERED.match(h[0]):
             key = h[0].lower()
             h = None if key in seen else h
