@@ -1,0 +1,277 @@
+"""Text in LaTeX sources that the typeset paper does not show a reader, as spans of the flattened source.
+
+Techniques: text in the page or box background colour (any xcolor model, aliases), near-zero font
+sizes and scaling, TikZ and `transparent` opacity, invisible render mode, `\\phantom`, false
+conditionals, and macros or environments defined to do any of these (or to drop their argument).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from abplan.papers import latex_colour as col
+from abplan.papers.latex_scope import args, env_end, number, option, points, scope_end
+from abplan.papers.textutil import Span
+
+WHITE: col.RGB = (1.0, 1.0, 1.0)
+TINY_PT = 2.0  # text under this size is unreadable (the PDF scan uses the same bound)
+TINY_SCALE = 0.2
+CLEAR = 0.1  # opacity under this is invisible
+
+_COLOUR_STOP = re.compile(r"\\(?:color|normalcolor)(?![a-zA-Z@])")
+_SIZE_STOP = re.compile(
+    r"\\(?:fontsize|tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge)(?![a-zA-Z@])"
+)
+_MODEL = r"(?:\[\s*([A-Za-z]+)\s*\])?"
+_SPEC = r"\{([^{}]*)\}"
+
+
+@dataclass
+class Macro:
+    """A user macro that hides some of its arguments or, as a switch, what follows it."""
+
+    name: str
+    nargs: int
+    optional: bool  # the first argument is optional ([default] or an `o` argument)
+    hidden_args: dict[int, Span]  # 1-based argument -> how it is hidden
+    switch: Span | None = None
+
+
+@dataclass
+class Context:
+    aliases: dict[str, col.RGB] = field(default_factory=dict)
+    pages: list[tuple[int, col.RGB]] = field(default_factory=list)  # \pagecolor positions
+    backgrounds: list[tuple[int, int, col.RGB | None]] = field(default_factory=list)
+    macros: dict[str, Macro] = field(default_factory=dict)
+    envs: dict[str, Span] = field(default_factory=dict)
+    tikz_styles: set[str] = field(default_factory=set)
+    ifs: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
+
+    def page_at(self, pos: int) -> col.RGB:
+        page = WHITE
+        for p, c in self.pages:
+            if p > pos:
+                break
+            page = c
+        return page
+
+    def background_at(self, pos: int) -> tuple[col.RGB | None, bool]:
+        """The colour behind `pos` (None if unknown) and whether it is the page's."""
+        inner: tuple[int, int, col.RGB | None] | None = None
+        for s, e, c in self.backgrounds:
+            if s <= pos < e and (inner is None or s >= inner[0]):
+                inner = (s, e, c)
+        return (inner[2], False) if inner else (self.page_at(pos), True)
+
+
+def _colour_hides(ctx: Context, rgb: col.RGB | None, pos: int) -> tuple[str, str] | None:
+    """(technique, detail) if text of colour `rgb` at `pos` is the colour behind it."""
+    if rgb is None:
+        return None
+    bg, is_page = ctx.background_at(pos)
+    if bg is None or not col.close(rgb, bg):
+        return None
+    if is_page and not col.close(bg, WHITE):
+        return "latex-page-colour", "LaTeX text in the page colour (\\pagecolor)"
+    if col.close(rgb, WHITE):
+        return "latex-white-text", "LaTeX white text"
+    return "latex-background-colour", "LaTeX text in the colour of the box behind it"
+
+
+def colour_spans(text: str, ctx: Context) -> list[Span]:
+    out: list[Span] = []
+    for m in re.finditer(rf"\\textcolor\s*{_MODEL}\s*{_SPEC}", text):
+        got = args(text, m.end(), 1)
+        why = _colour_hides(ctx, col.colour_of(m.group(1), m.group(2), ctx.aliases), m.start())
+        if got and why:
+            out.append(Span(m.start(), got[0][1] + 1, *why))
+    for m in re.finditer(rf"\\color\s*{_MODEL}\s*{_SPEC}", text):
+        why = _colour_hides(ctx, col.colour_of(m.group(1), m.group(2), ctx.aliases), m.start())
+        if why:
+            out.append(Span(m.start(), scope_end(text, m.end(), _COLOUR_STOP), *why))
+    return out
+
+
+def size_spans(text: str) -> list[Span]:
+    out: list[Span] = []
+    for m in re.finditer(r"\\fontsize\s*\{([^{}]*)\}\s*\{[^{}]*\}", text):
+        size = points(m.group(1))
+        if size is not None and size < TINY_PT:
+            detail = f"LaTeX font size {m.group(1).strip()}"
+            out.append(Span(m.start(), scope_end(text, m.end(), _SIZE_STOP), "latex-tiny-font", detail))
+    for m in re.finditer(r"\\(?:scalefont|relscale)\s*\{([^{}]*)\}", text):
+        f = number(m.group(1))
+        if f is not None and f < TINY_SCALE:
+            out.append(
+                Span(m.start(), scope_end(text, m.end(), _SIZE_STOP), "latex-tiny-font", "LaTeX font scaled")
+            )
+    for m in re.finditer(r"\\scalebox\s*\{([^{}]*)\}\s*(?:\[([^\]]*)\])?", text):
+        fs = [number(x) for x in (m.group(1), m.group(2) or "1")]
+        got = args(text, m.end(), 1)
+        if got and any(f is not None and abs(f) < TINY_SCALE for f in fs):
+            detail = f"LaTeX \\scalebox{{{m.group(1).strip()}}}"
+            out.append(Span(m.start(), got[0][1] + 1, "latex-scalebox", detail))
+    for m in re.finditer(r"\\resizebox\*?\s*\{([^{}]*)\}\s*\{([^{}]*)\}", text):
+        dims = [points(x) for x in (m.group(1), m.group(2)) if x.strip() != "!"]
+        got = args(text, m.end(), 1)
+        if got and any(d is not None and abs(d) < TINY_PT for d in dims):
+            detail = f"LaTeX \\resizebox{{{m.group(1).strip()}}}{{{m.group(2).strip()}}}"
+            out.append(Span(m.start(), got[0][1] + 1, "latex-resizebox", detail))
+    return out
+
+
+def _tikz_hidden(opts: str, styles: set[str]) -> bool:
+    vals: dict[str, float] = {}
+    for m in re.finditer(r"(?:^|,)\s*((?:text |fill |draw )?opacity)\s*=\s*([-\d.]+)", opts):
+        v = number(m.group(2))
+        if v is not None:
+            vals[m.group(1)] = v
+    t = vals.get("text opacity", vals.get("fill opacity", vals.get("opacity")))
+    keys = {k.strip() for k in opts.split(",")}
+    return (t is not None and t < CLEAR) or bool(keys & styles)
+
+
+def opacity_spans(text: str, ctx: Context) -> list[Span]:
+    out: list[Span] = []
+    heads = r"\\begin\s*\{(tikzpicture|scope)\}|\\tikz(?![a-zA-Z@])|\\(?:node|draw|path|fill|filldraw|matrix)(?![a-zA-Z@])|(?<![\\\w])node\b"
+    for m in re.finditer(heads, text):
+        got = option(text, m.end())
+        if not got or not _tikz_hidden(got[0], ctx.tikz_styles):
+            continue
+        opts_end = got[1]
+        if m.group(1):
+            end = env_end(text, m.group(1), opts_end)[1]
+        elif m.group(0).lstrip("\\") == "node":
+            tail = re.match(r"\s*(?:\([^()]*\)\s*)?(?:at\s*\([^()]*\)\s*)?", text[opts_end:])
+            body = args(text, opts_end + (tail.end() if tail else 0), 1)
+            end = body[0][1] + 1 if body else opts_end
+        else:
+            semi = text.find(";", opts_end)
+            end = min(semi + 1 if semi != -1 else len(text), scope_end(text, opts_end))
+        out.append(Span(m.start(), end, "latex-tikz-opacity", "TikZ text at zero opacity"))
+    for m in re.finditer(r"\\transparent\s*\{([^{}]*)\}", text):
+        v = number(m.group(1))
+        if v is not None and v < CLEAR:
+            out.append(
+                Span(m.start(), scope_end(text, m.end()), "latex-transparent", "LaTeX \\transparent text")
+            )
+    for m in re.finditer(r"\\texttransparent\s*\{([^{}]*)\}", text):
+        v, grp = number(m.group(1)), args(text, m.end(), 1)
+        if v is not None and v < CLEAR and grp:
+            out.append(Span(m.start(), grp[0][1] + 1, "latex-transparent", "LaTeX \\texttransparent text"))
+    return out
+
+
+def render_mode_spans(text: str) -> list[Span]:
+    """Invisible text rendering (PDF `3 Tr`) through pdfrender or a literal."""
+    out: list[Span] = []
+    inv = r"TextRenderingMode\s*=\s*(?:3|Invisible)"
+    for m in re.finditer(rf"\\textpdfrender\s*\{{[^{{}}]*{inv}[^{{}}]*\}}", text):
+        got = args(text, m.end(), 1)
+        if got:
+            out.append(Span(m.start(), got[0][1] + 1, "latex-render-mode-3", "LaTeX invisible render mode"))
+    for m in re.finditer(
+        rf"\\pdfrender\s*\{{[^{{}}]*{inv}[^{{}}]*\}}|\\(?:pdfliteral|special)\s*\{{[^{{}}]*\b3\s+Tr\b[^{{}}]*\}}",
+        text,
+    ):
+        out.append(
+            Span(m.start(), scope_end(text, m.end()), "latex-render-mode-3", "LaTeX invisible render mode")
+        )
+    return out
+
+
+def phantom_spans(text: str) -> list[Span]:
+    out: list[Span] = []
+    for m in re.finditer(r"\\(?:phantom|hphantom|vphantom)\s*(?=\{)", text):
+        got = args(text, m.end(), 1)
+        if got and got[0][1] - got[0][0] > 20:
+            out.append(Span(m.start(), got[0][1] + 1, "latex-phantom", "LaTeX \\phantom text"))
+    return out
+
+
+def macro_spans(text: str, ctx: Context) -> list[Span]:
+    """Uses of hiding macros and environments."""
+    out: list[Span] = []
+    for name, mac in ctx.macros.items():
+        for m in re.finditer(re.escape("\\" + name) + r"(?![a-zA-Z@])", text):
+            if mac.switch is not None:
+                s = mac.switch
+                out.append(
+                    Span(m.start(), scope_end(text, m.end()), s.technique, f"{s.detail} (via \\{name})")
+                )
+                continue
+            pos = m.end()
+            numbered: dict[int, tuple[int, int]] = {}
+            opt = option(text, pos) if mac.optional else None
+            if opt is not None:
+                numbered[1] = (text.index("[", pos) + 1, opt[1] - 1)
+                pos = opt[1]
+            first = 2 if mac.optional else 1
+            got = args(text, pos, mac.nargs - (first - 1))
+            if got is None:
+                continue
+            numbered.update(enumerate(got, start=first))
+            for i, how in mac.hidden_args.items():
+                if i in numbered:
+                    a, b = numbered[i]
+                    out.append(Span(a - 1, b + 1, how.technique, f"{how.detail} (via \\{name})"))
+    for name, how in ctx.envs.items():
+        for m in re.finditer(r"\\begin\s*\{" + re.escape(name) + r"\}", text):
+            _s, e = env_end(text, name, m.end())
+            out.append(Span(m.start(), e, how.technique, f"{how.detail} (environment {name})"))
+    return out
+
+
+def conditional_spans(text: str, truth: Callable[[str, int], bool | None]) -> list[Span]:
+    """Branches of \\iffalse / false \\newif conditionals (and \\else of true ones) that TeX skips."""
+    out: list[Span] = []
+    stack: list[tuple[str, int, int, bool | None, tuple[int, int] | None]] = []
+    for m in re.finditer(r"\\(if[a-zA-Z@]*|else|fi)(?![a-zA-Z@])", text):
+        tok = m.group(1)
+        if tok.startswith("if"):
+            before = text[max(0, m.start() - 12) : m.start()]
+            if re.search(r"\\(?:newif|def|let|gdef|edef|csname|expandafter)\s*\{?$|\\newif\s*$", before):
+                continue  # being defined, not tested
+            stack.append((tok, m.start(), m.end(), truth(tok, m.start()), None))
+        elif tok == "else" and stack:
+            name, s, e, t, _ = stack[-1]
+            stack[-1] = (name, s, e, t, (m.start(), m.end()))
+        elif tok == "fi" and stack:
+            name, s, e, t, els = stack.pop()
+            technique = "latex-iffalse" if name == "iffalse" else "latex-false-conditional"
+            detail = f"LaTeX \\{name} block"
+            if t is False:
+                out.append(Span(s, els[1] if els else m.end(), technique, detail))
+                if els:
+                    out.append(Span(m.start(), m.end(), technique, detail))
+            elif t is True and els:
+                out.append(Span(els[0], m.end(), technique, f"LaTeX \\else branch of \\{name}"))
+    return out
+
+
+def primitive_spans(text: str, ctx: Context) -> list[Span]:
+    """Every hiding construct in `text`, given the definitions in `ctx`."""
+    return (
+        colour_spans(text, ctx)
+        + size_spans(text)
+        + opacity_spans(text, ctx)
+        + render_mode_spans(text)
+        + phantom_spans(text)
+        + macro_spans(text, ctx)
+        + conditional_spans(text, lambda name, pos: if_truth(ctx, name, pos))
+    )
+
+
+def if_truth(ctx: Context, name: str, pos: int) -> bool | None:
+    if name == "iffalse":
+        return False
+    if name == "iftrue":
+        return True
+    state: bool | None = None
+    for p, v in ctx.ifs.get(name[2:], []):
+        if p > pos:
+            break
+        state = v
+    return state

@@ -1,0 +1,208 @@
+"""The LaTeX hidden-text scan: read the definitions (colours, page colours, boxes, conditionals, macros,
+environments, TikZ styles), find the hidden spans, report and remove them."""
+
+from __future__ import annotations
+
+import re
+
+from abplan.papers import latex_colour as col
+from abplan.papers.instructions import find_instructions
+from abplan.papers.invisible import scan_characters, smuggled_instructions
+from abplan.papers.latex import braced
+from abplan.papers.latex_hidden import WHITE, Context, Macro, _tikz_hidden, primitive_spans
+from abplan.papers.latex_scope import args, env_end, option, scope_end
+from abplan.papers.textutil import LineIndex, Span, cut, outermost, span_findings
+from abplan.schema import Finding
+
+_NAME = r"(?:\{\s*\\([a-zA-Z@]+)\s*\}|\\([a-zA-Z@]+))"
+_NEWCOMMAND = re.compile(
+    rf"\\(?:(?:re)?newcommand|providecommand|DeclareRobustCommand)\*?\s*{_NAME}\s*(?:\[\s*(\d)\s*\])?\s*(\[)?"
+)
+_DEF = re.compile(r"\\[gex]?def\s*\\([a-zA-Z@]+)\s*((?:#\d)*)\s*(?=\{)")
+_DOCCOMMAND = re.compile(rf"\\(?:New|Renew|Provide|Declare)DocumentCommand\s*{_NAME}\s*\{{([^{{}}]*)\}}")
+_NEWENV = re.compile(r"\\(?:re)?newenvironment\*?\s*\{([^{}]+)\}\s*(?:\[\s*(\d)\s*\])?\s*(\[)?")
+_DOCENV = re.compile(r"\\(?:New|Renew|Provide|Declare)DocumentEnvironment\s*\{([^{}]+)\}\s*\{([^{}]*)\}")
+_ARG = "\ue000{}\ue001"
+_TAIL = "\ue000T\ue001"
+
+
+def _colours(text: str, ctx: Context) -> None:
+    rx = re.compile(
+        r"\\(?:definecolor|providecolor)\s*(?:\[[^\]]*\])?\s*\{([^{}]+)\}\s*\{([^{}]+)\}\s*\{([^{}]*)\}"
+        r"|\\colorlet\s*\{([^{}]+)\}\s*(?:\[([^\]]*)\])?\s*\{([^{}]*)\}"
+        r"|\\(nopagecolor)\b|\\pagecolor\s*(?:\[\s*([A-Za-z]+)\s*\])?\s*\{([^{}]*)\}"
+    )
+    for m in rx.finditer(text):
+        if m.group(1):
+            name, rgb = m.group(1).strip(), col.from_model(m.group(2).split("/")[0], m.group(3).split("/")[0])
+        elif m.group(4):
+            name, rgb = m.group(4).strip(), col.resolve(m.group(6), ctx.aliases)
+        else:
+            page = WHITE if m.group(7) else col.colour_of(m.group(8), m.group(9), ctx.aliases)
+            ctx.pages.append((m.start(), page or WHITE))
+            continue
+        if rgb is None:
+            ctx.aliases.pop(name, None)
+        else:
+            ctx.aliases[name] = rgb
+
+
+def _backgrounds(text: str, ctx: Context) -> None:
+    model = r"(?:\[\s*([A-Za-z]+)\s*\])?"
+    for m in re.finditer(
+        rf"\\colorbox\s*{model}\s*\{{([^{{}}]*)\}}|\\fcolorbox\s*{model}\s*\{{[^{{}}]*\}}\s*\{{([^{{}}]*)\}}",
+        text,
+    ):
+        rgb = col.colour_of(m.group(1) or m.group(3), m.group(2) or m.group(4) or "", ctx.aliases)
+        got = args(text, m.end(), 1)
+        if got:
+            ctx.backgrounds.append((got[0][0], got[0][1], rgb))
+    for m in re.finditer(rf"\\(cellcolor|rowcolor)\s*{model}\s*\{{([^{{}}]*)\}}", text):
+        rgb = col.colour_of(m.group(2), m.group(3), ctx.aliases)
+        stop = re.compile(r"\\\\|&|\\end\b") if m.group(1) == "cellcolor" else re.compile(r"\\\\|\\end\b")
+        nxt = stop.search(text, m.end())
+        ctx.backgrounds.append((m.end(), nxt.start() if nxt else len(text), rgb))
+    for m in re.finditer(
+        r"\\begin\s*\{(tikzpicture|tabular\*?|tabularx|longtable|tcolorbox|mdframed)\}", text
+    ):
+        body_end = env_end(text, m.group(1), m.end())[1]
+        body = text[m.end() : body_end]
+        if m.group(1) in ("tcolorbox", "mdframed"):
+            opt = option(text, m.end())
+            key = re.search(r"(?:colback|backgroundcolor)\s*=\s*([^,\]]+)", opt[0]) if opt else None
+            if key:
+                ctx.backgrounds.append((m.end(), body_end, col.resolve(key.group(1), ctx.aliases)))
+        elif m.group(1) == "tikzpicture" or "\\columncolor" in body:
+            ctx.backgrounds.append((m.end(), body_end, None))  # colours behind the text are unknown
+    for m in re.finditer(r"\\tikz(?![a-zA-Z@])", text):
+        ctx.backgrounds.append((m.end(), scope_end(text, m.end()), None))
+
+
+def _ifs_and_styles(text: str, ctx: Context) -> None:
+    for m in re.finditer(r"\\newif\s*\\if([a-zA-Z@]+)", text):
+        ctx.ifs.setdefault(m.group(1), []).append((m.start(), False))
+    if ctx.ifs:
+        names = "|".join(re.escape(n) for n in ctx.ifs)
+        for m in re.finditer(rf"\\({names})(true|false)(?![a-zA-Z@])", text):
+            ctx.ifs[m.group(1)].append((m.start(), m.group(2) == "true"))
+    for m in re.finditer(r"([\w ]+)/\.style\s*=\s*(?=\{)", text):
+        got = braced(text, m.end())
+        if got and _tikz_hidden(got[0], ctx.tikz_styles):
+            ctx.tikz_styles.add(m.group(1).strip())
+
+
+def _analyse(body: str, nargs: int, ctx: Context) -> tuple[dict[int, Span], Span | None]:
+    """Which arguments a macro body hides, and whether it hides what follows it (a switch)."""
+    synth = re.sub(r"#(\d)", lambda m: _ARG.format(m.group(1)), body) + _TAIL
+    spans = primitive_spans(synth, ctx)
+
+    def hiding(pos: int) -> Span | None:
+        return next((s for s in spans if s.start <= pos < s.end), None)
+
+    hidden: dict[int, Span] = {}
+    for i in range(1, nargs + 1):
+        k = synth.find(_ARG.format(i))
+        how = (
+            Span(0, 0, "latex-discarding-macro", "LaTeX macro that drops its argument")
+            if k == -1
+            else hiding(k)
+        )
+        if how is not None:
+            hidden[i] = how
+    return hidden, hiding(synth.find(_TAIL))
+
+
+def _doc_args(spec: str) -> tuple[int, bool]:
+    kinds = re.findall(r"[+!>]*(?:[mMsSlu]|[oOdDrRgGeEtT](?:\{[^{}]*\}|..)?)", spec)
+    kinds = [k.lstrip("+!>")[:1] for k in kinds if k.lstrip("+!>")[:1] not in ("s", "S", "t", "T")]
+    return len(kinds), bool(kinds) and kinds[0] in ("o", "O", "d", "D")
+
+
+def _after_default(text: str, pos: int) -> int:
+    """The position after a `[default]` argument starting at `pos`."""
+    got = option(text, pos)
+    return got[1] if got else pos + 1
+
+
+def _definitions(text: str, ctx: Context) -> list[tuple[int, int]]:
+    """Read macro and environment definitions in order (each may use earlier ones); their extents."""
+    found: list[tuple[int, str, str, int, bool, list[str]]] = []  # pos, kind, name, nargs, optional, bodies
+    for m in _NEWCOMMAND.finditer(text):
+        pos = _after_default(text, m.end() - 1) if m.group(4) else m.end()
+        if (got := args(text, pos, 1)) is not None:
+            a, b = got[0]
+            found.append(
+                (
+                    m.start(),
+                    "cmd",
+                    m.group(1) or m.group(2),
+                    int(m.group(3) or 0),
+                    bool(m.group(4)),
+                    [text[a:b]],
+                )
+            )
+    for m in _DEF.finditer(text):
+        if (got := args(text, m.end(), 1)) is not None:
+            found.append(
+                (m.start(), "cmd", m.group(1), m.group(2).count("#"), False, [text[got[0][0] : got[0][1]]])
+            )
+    for m in _DOCCOMMAND.finditer(text):
+        n, optional = _doc_args(m.group(3))
+        if (got := args(text, m.end(), 1)) is not None:
+            found.append(
+                (m.start(), "cmd", m.group(1) or m.group(2), n, optional, [text[got[0][0] : got[0][1]]])
+            )
+    for m in _NEWENV.finditer(text):
+        pos = _after_default(text, m.end() - 1) if m.group(3) else m.end()
+        if (got := args(text, pos, 2)) is not None:
+            found.append((m.start(), "env", m.group(1).strip(), 0, False, [text[a:b] for a, b in got]))
+    for m in _DOCENV.finditer(text):
+        if (got := args(text, m.end(), 2)) is not None:
+            found.append((m.start(), "env", m.group(1).strip(), 0, False, [text[a:b] for a, b in got]))
+    extents: list[tuple[int, int]] = []
+    for pos, kind, name, nargs, optional, bodies in sorted(found):
+        extents.append((pos, text.find(bodies[-1], pos) + len(bodies[-1]) + 1))
+        if kind == "cmd":
+            hidden, switch = _analyse(bodies[0], nargs, ctx)
+            if hidden or switch:
+                ctx.macros[name] = Macro(name, nargs, optional, hidden, switch)
+            else:
+                ctx.macros.pop(name, None)
+        else:
+            # \begin{name} opens a group: a switch in the begin code hides the whole body.
+            how = _analyse(bodies[0], 0, ctx)[1]
+            if re.search(r"\\comment(?![a-zA-Z@])", bodies[0]):
+                how = Span(0, 0, "latex-comment-environment", "LaTeX environment defined as a comment")
+            if how is not None:
+                ctx.envs[name] = how
+    for m in re.finditer(r"\\excludecomment\s*\{([^{}]+)\}", text):
+        ctx.envs[m.group(1).strip()] = Span(
+            0, 0, "latex-comment-environment", "LaTeX \\excludecomment environment"
+        )
+    return extents
+
+
+def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]]:
+    """The flattened source the planner sees (hidden spans cut unless `keep_hidden`) and the findings."""
+    ctx = Context()
+    _colours(flat, ctx)
+    _ifs_and_styles(flat, ctx)
+    extents = _definitions(flat, ctx)
+    _backgrounds(flat, ctx)
+    spans = [
+        s
+        for s in primitive_spans(flat, ctx)
+        if not any(a <= s.start < b for a, b in extents) and flat[s.start : s.end].strip()
+    ]
+    char_spans, decoded = scan_characters(flat)
+    outer = outermost(spans + char_spans)
+    findings = span_findings(flat, outer, removed=not keep_hidden)
+    findings += smuggled_instructions(flat, decoded, keep_hidden)
+    end = flat.rfind("\\end{document}")
+    after = LineIndex(flat).line(end) if end != -1 else None
+    for f in find_instructions(flat, hidden=outer if not keep_hidden else ()):
+        if after is not None and f.line is not None and f.line >= after:
+            # Never typeset, never shown to the planner (the body stops at \end{document}).
+            f = f.model_copy(update={"technique": "latex-after-end-document", "removed": True})
+        findings.append(f)
+    return (flat if keep_hidden else cut(flat, outer)), findings
