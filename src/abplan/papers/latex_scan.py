@@ -4,6 +4,7 @@ environments, TikZ styles), find the hidden spans, report and remove them."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from abplan.papers import latex_colour as col
 from abplan.papers.instructions import find_instructions
@@ -85,10 +86,11 @@ def _ifs_and_styles(text: str, ctx: Context) -> None:
         names = "|".join(re.escape(n) for n in ctx.ifs)
         for m in re.finditer(rf"\\({names})(true|false)(?![a-zA-Z@])", text):
             ctx.ifs[m.group(1)].append((m.start(), m.group(2) == "true"))
-    for m in re.finditer(r"([\w ]+)/\.style\s*=\s*(?=\{)", text):
+    for m in re.finditer(r"/\.style\s*=\s*(?=\{)", text):
+        name = re.search(r"[\w ]{1,40}$", text[max(0, m.start() - 40) : m.start()])
         got = braced(text, m.end())
-        if got and _tikz_hidden(got[0], ctx.tikz_styles):
-            ctx.tikz_styles.add(m.group(1).strip())
+        if name and got and _tikz_hidden(got[0], ctx.tikz_styles):
+            ctx.tikz_styles.add(name.group(0).strip())
 
 
 def _analyse(body: str, nargs: int, ctx: Context) -> tuple[dict[int, Span], Span | None]:
@@ -124,62 +126,63 @@ def _after_default(text: str, pos: int) -> int:
     return got[1] if got else pos + 1
 
 
-def _definitions(text: str, ctx: Context) -> list[tuple[int, int]]:
-    """Read macro and environment definitions in order (each may use earlier ones); their extents."""
-    found: list[tuple[int, str, str, int, bool, list[str]]] = []  # pos, kind, name, nargs, optional, bodies
+@dataclass(frozen=True)
+class _Def:
+    start: int
+    end: int
+    kind: str  # "cmd" or "env"
+    name: str
+    nargs: int
+    optional: bool
+    bodies: list[str]
+
+
+def _found_definitions(text: str) -> list[_Def]:
+    out: list[_Def] = []
+
+    def add(m: re.Match[str], pos: int, n_groups: int, kind: str, name: str, nargs: int, opt: bool) -> None:
+        got = args(text, pos, n_groups)
+        if got is not None:
+            out.append(_Def(m.start(), got[-1][1] + 1, kind, name, nargs, opt, [text[a:b] for a, b in got]))
+
     for m in _NEWCOMMAND.finditer(text):
         pos = _after_default(text, m.end() - 1) if m.group(4) else m.end()
-        if (got := args(text, pos, 1)) is not None:
-            a, b = got[0]
-            found.append(
-                (
-                    m.start(),
-                    "cmd",
-                    m.group(1) or m.group(2),
-                    int(m.group(3) or 0),
-                    bool(m.group(4)),
-                    [text[a:b]],
-                )
-            )
+        add(m, pos, 1, "cmd", m.group(1) or m.group(2), int(m.group(3) or 0), bool(m.group(4)))
     for m in _DEF.finditer(text):
-        if (got := args(text, m.end(), 1)) is not None:
-            found.append(
-                (m.start(), "cmd", m.group(1), m.group(2).count("#"), False, [text[got[0][0] : got[0][1]]])
-            )
+        add(m, m.end(), 1, "cmd", m.group(1), m.group(2).count("#"), False)
     for m in _DOCCOMMAND.finditer(text):
         n, optional = _doc_args(m.group(3))
-        if (got := args(text, m.end(), 1)) is not None:
-            found.append(
-                (m.start(), "cmd", m.group(1) or m.group(2), n, optional, [text[got[0][0] : got[0][1]]])
-            )
+        add(m, m.end(), 1, "cmd", m.group(1) or m.group(2), n, optional)
     for m in _NEWENV.finditer(text):
         pos = _after_default(text, m.end() - 1) if m.group(3) else m.end()
-        if (got := args(text, pos, 2)) is not None:
-            found.append((m.start(), "env", m.group(1).strip(), 0, False, [text[a:b] for a, b in got]))
+        add(m, pos, 2, "env", m.group(1).strip(), 0, False)
     for m in _DOCENV.finditer(text):
-        if (got := args(text, m.end(), 2)) is not None:
-            found.append((m.start(), "env", m.group(1).strip(), 0, False, [text[a:b] for a, b in got]))
-    extents: list[tuple[int, int]] = []
-    for pos, kind, name, nargs, optional, bodies in sorted(found):
-        extents.append((pos, text.find(bodies[-1], pos) + len(bodies[-1]) + 1))
-        if kind == "cmd":
-            hidden, switch = _analyse(bodies[0], nargs, ctx)
+        add(m, m.end(), 2, "env", m.group(1).strip(), 0, False)
+    return sorted(out, key=lambda d: d.start)
+
+
+def _definitions(text: str, ctx: Context) -> list[tuple[int, int]]:
+    """Read macro and environment definitions in order (each may use earlier ones); their extents."""
+    defs = _found_definitions(text)
+    for d in defs:
+        if d.kind == "cmd":
+            hidden, switch = _analyse(d.bodies[0], d.nargs, ctx)
             if hidden or switch:
-                ctx.macros[name] = Macro(name, nargs, optional, hidden, switch)
+                ctx.macros[d.name] = Macro(d.name, d.nargs, d.optional, hidden, switch)
             else:
-                ctx.macros.pop(name, None)
-        else:
-            # \begin{name} opens a group: a switch in the begin code hides the whole body.
-            how = _analyse(bodies[0], 0, ctx)[1]
-            if re.search(r"\\comment(?![a-zA-Z@])", bodies[0]):
-                how = Span(0, 0, "latex-comment-environment", "LaTeX environment defined as a comment")
-            if how is not None:
-                ctx.envs[name] = how
+                ctx.macros.pop(d.name, None)
+            continue
+        # \begin{name} opens a group: a switch in the begin code hides the whole body.
+        how = _analyse(d.bodies[0], 0, ctx)[1]
+        if re.search(r"\\comment(?![a-zA-Z@])", d.bodies[0]):
+            how = Span(0, 0, "latex-comment-environment", "LaTeX environment defined as a comment")
+        if how is not None:
+            ctx.envs[d.name] = how
     for m in re.finditer(r"\\excludecomment\s*\{([^{}]+)\}", text):
         ctx.envs[m.group(1).strip()] = Span(
             0, 0, "latex-comment-environment", "LaTeX \\excludecomment environment"
         )
-    return extents
+    return [(d.start, d.end) for d in defs]
 
 
 def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]]:
@@ -192,7 +195,8 @@ def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]
     spans = [
         s
         for s in primitive_spans(flat, ctx)
-        if not any(a <= s.start < b for a, b in extents) and flat[s.start : s.end].strip()
+        if not any(a <= s.start < b for a, b in extents)
+        and re.sub(r"\\(?:else|fi)(?![a-zA-Z@])", "", flat[s.start : s.end]).strip()
     ]
     char_spans, decoded = scan_characters(flat)
     outer = outermost(spans + char_spans)
