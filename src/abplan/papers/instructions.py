@@ -100,7 +100,7 @@ _STANDALONE = _rx(
     rf"|as an? {_AI}[,;]? (?:\w+ ){{0,3}}?you\b"
     rf"|if you are (?:an? |the )?{_AI}\b"
     rf"|(?:note|message|instructions?|hint|attention|reminder|memo) (?:to|for) (?:all |any )?(?:the )?{_AI}\b ?(?::|—|--)"
-    rf"|you are (?:now )?(?:an? |the )(?:helpful |expert |friendly )?{_AI}\b"
+    rf"|you are (?:now )?(?:an? |the )(?:helpful |expert |friendly |harmless |lenient |kind )?(?:{_AI}|reviewer)\b"
     r")"
     r"|<\|(?:im_start|im_end|system|endoftext)\|>|<<SYS>>|\[/?INST\]"
 )
