@@ -242,3 +242,23 @@ def test_unknown_colours_are_not_guessed() -> None:
 def test_dimensions(dim: str, pt: float) -> None:
     got = points(dim)
     assert got is not None and abs(got - pt) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\\ink secret " * 20000,
+        "{\\color{white} secret} " * 20000,
+        "\\hide{secret} " * 20000,
+        "\\color{white} secret \\color{black} shown " * 10000,
+        "\\transparent{0} secret " * 20000,
+    ],
+)
+def test_many_hiding_commands_are_cut_in_linear_time(body: str) -> None:
+    # Each switch stops at the next one: scanning to the end of the document every time would take minutes.
+    pre = "\\newcommand{\\ink}{\\color{white}}\\newcommand{\\hide}[1]{\\textcolor{white}{#1}}"
+    out, findings = scan_latex(
+        "\\documentclass{article}" + pre + "\\begin{document}" + body + "\\end{document}"
+    )
+    assert "secret" not in out and out.count("shown") == body.count("shown")
+    assert len(findings) == 21 and findings[-1].detail.endswith("more of these")

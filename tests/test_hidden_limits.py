@@ -74,10 +74,29 @@ def _deep_tree(root: Path, depth: int) -> Path:
     return root
 
 
+def _remove_chain(root: Path, depth: int) -> None:
+    """Remove the tree bottom-up without recursion (shutil.rmtree, and pytest's clean-up, would overflow)."""
+    here = os.getcwd()
+    os.chdir(root / "/".join(["d"] * depth))
+    try:
+        for f in os.listdir("."):
+            os.unlink(f)
+        for _ in range(depth):
+            os.chdir("..")
+            os.rmdir("d")
+    finally:
+        os.chdir(here)
+
+
 def test_deeply_nested_folder_is_read_not_a_recursion_error(tmp_path: Path) -> None:
-    root = _deep_tree(tmp_path / "tree", 1100)  # deeper than Python's default recursion limit
-    paper = load_paper(root)
+    depth = 1100  # deeper than Python's default recursion limit
+    root = _deep_tree(tmp_path / "tree", depth)
+    try:
+        paper = load_paper(root)
+    finally:
+        _remove_chain(root, depth)
     assert "Deep down we add a gate." in paper.text
+    assert not (root / "d").exists()
 
 
 def test_folder_with_too_many_files_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,6 +24,8 @@ _COLOUR_STOP = re.compile(r"\\(?:color|normalcolor)(?![a-zA-Z@])")
 _SIZE_STOP = re.compile(
     r"\\(?:fontsize|tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge)(?![a-zA-Z@])"
 )
+# A switch stops at the next use of the same command (which starts its own span): linear, not quadratic.
+_SAME = re.compile(r"\\(?:transparent|pdfrender|pdfliteral|special)(?![a-zA-Z@])")
 _MODEL = r"(?:\[\s*([A-Za-z]+)\s*\])?"
 _SPEC = r"\{([^{}]*)\}"
 
@@ -155,7 +157,12 @@ def opacity_spans(text: str, ctx: Context) -> list[Span]:
         v = number(m.group(1))
         if v is not None and v < CLEAR:
             out.append(
-                Span(m.start(), scope_end(text, m.end()), "latex-transparent", "LaTeX \\transparent text")
+                Span(
+                    m.start(),
+                    scope_end(text, m.end(), _SAME),
+                    "latex-transparent",
+                    "LaTeX \\transparent text",
+                )
             )
     for m in re.finditer(r"\\texttransparent\s*\{([^{}]*)\}", text):
         v, grp = number(m.group(1)), args(text, m.end(), 1)
@@ -177,7 +184,12 @@ def render_mode_spans(text: str) -> list[Span]:
         text,
     ):
         out.append(
-            Span(m.start(), scope_end(text, m.end()), "latex-render-mode-3", "LaTeX invisible render mode")
+            Span(
+                m.start(),
+                scope_end(text, m.end(), _SAME),
+                "latex-render-mode-3",
+                "LaTeX invisible render mode",
+            )
         )
     return out
 
@@ -191,32 +203,39 @@ def phantom_spans(text: str) -> list[Span]:
     return out
 
 
+def _macro_use(text: str, m: re.Match[str], mac: Macro) -> list[Span]:
+    """What one use of a hiding macro hides: what follows a switch, or its hidden arguments."""
+    name = mac.name
+    if mac.switch is not None:
+        s = mac.switch
+        # Up to the end of the group, or the next use (which starts its own span): linear, not quadratic.
+        stop = re.compile(re.escape("\\" + name) + r"(?![a-zA-Z@])")
+        return [Span(m.start(), scope_end(text, m.end(), stop), s.technique, f"{s.detail} (via \\{name})")]
+    pos = m.end()
+    numbered: dict[int, tuple[int, int]] = {}
+    opt = option(text, pos) if mac.optional else None
+    if opt is not None:
+        numbered[1] = (text.index("[", pos) + 1, opt[1] - 1)
+        pos = opt[1]
+    first = 2 if mac.optional else 1
+    got = args(text, pos, mac.nargs - (first - 1))
+    if got is None:
+        return []
+    numbered.update(enumerate(got, start=first))
+    return [
+        Span(numbered[i][0] - 1, numbered[i][1] + 1, how.technique, f"{how.detail} (via \\{name})")
+        for i, how in mac.hidden_args.items()
+        if i in numbered
+    ]
+
+
 def macro_spans(text: str, ctx: Context) -> list[Span]:
-    """Uses of hiding macros and environments."""
+    """Uses of hiding macros and environments (one pass for all macros)."""
     out: list[Span] = []
-    for name, mac in ctx.macros.items():
-        for m in re.finditer(re.escape("\\" + name) + r"(?![a-zA-Z@])", text):
-            if mac.switch is not None:
-                s = mac.switch
-                out.append(
-                    Span(m.start(), scope_end(text, m.end()), s.technique, f"{s.detail} (via \\{name})")
-                )
-                continue
-            pos = m.end()
-            numbered: dict[int, tuple[int, int]] = {}
-            opt = option(text, pos) if mac.optional else None
-            if opt is not None:
-                numbered[1] = (text.index("[", pos) + 1, opt[1] - 1)
-                pos = opt[1]
-            first = 2 if mac.optional else 1
-            got = args(text, pos, mac.nargs - (first - 1))
-            if got is None:
-                continue
-            numbered.update(enumerate(got, start=first))
-            for i, how in mac.hidden_args.items():
-                if i in numbered:
-                    a, b = numbered[i]
-                    out.append(Span(a - 1, b + 1, how.technique, f"{how.detail} (via \\{name})"))
+    if ctx.macros:
+        names = "|".join(re.escape(n) for n in sorted(ctx.macros, key=len, reverse=True))
+        for m in re.finditer(rf"\\({names})(?![a-zA-Z@])", text):
+            out += _macro_use(text, m, ctx.macros[m.group(1)])
     for name, how in ctx.envs.items():
         for m in re.finditer(r"\\begin\s*\{" + re.escape(name) + r"\}", text):
             _s, e = env_end(text, name, m.end())
