@@ -29,6 +29,11 @@ MARKDOWN = [
     ("html-hidden-element", 'We add a gate. <span style="font-size:0">{p}</span> More.'),
     ("html-hidden-element", 'We add a gate. <span style="color:red;font-size: 0px;">{p}</span> More.'),
     ("html-hidden-element", 'We add a gate. <p style="opacity:0">{p}</p> More.'),
+    ("html-hidden-element", 'We add a gate. <span style="font-size: 1px">{p}</span> More.'),
+    ("html-hidden-element", 'We add a gate. <span style="font-size:0.01em">{p}</span> More.'),
+    ("html-white-text", 'We add a gate. <span style="color: #ffffff">{p}</span> More.'),
+    ("html-white-text", 'We add a gate. <font color="white">{p}</font> More.'),
+    ("html-white-text", 'We add a gate. <span style="color:rgb(255, 255, 255)">{p}</span> More.'),
     ("html-hidden-element", "We add a gate. <div hidden>{p}</div> More."),
     (
         "html-hidden-element",
@@ -66,6 +71,24 @@ def test_markup_in_code_fences_is_visible(tmp_path: Path, fenced: str) -> None:
     p.write_text("# Gates\n\n## Method\n\nHow to write it:\n\n" + fenced + "\n")
     paper = load_paper(p)
     assert fenced in paper.text and not [f for f in paper.findings if f.kind == "hidden-text"]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<span style="font-size: 12px">KEEP</span>',
+        '<span style="font-size:0.9em">KEEP</span>',
+        '<span style="color:white;background:black">KEEP</span>',
+        '<span style="border-color: white">KEEP</span>',
+        '<span aria-hidden="true">KEEP</span>',
+        '<span class="hidden-note">KEEP</span>',
+    ],
+)
+def test_visible_html_is_kept(tmp_path: Path, html: str) -> None:
+    p = tmp_path / "p.md"
+    p.write_text("# Gates\n\n## Method\n\nWe add a gate. " + html + "\n")
+    paper = load_paper(p)
+    assert "KEEP" in paper.text and not paper.findings
 
 
 def test_plain_text_shows_html_comments(tmp_path: Path) -> None:

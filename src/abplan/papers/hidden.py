@@ -21,8 +21,15 @@ __all__ = ["excerpt", "find_instructions", "scan_characters", "scan_latex", "sca
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 _RAW_ELEMENT = re.compile(r"<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|$)", re.S | re.I)
 _HIDING_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0*(?:\.\d+)?(?:px|pt|em|rem|%)?\s*(?:[;\"']|$)"
+    r"display\s*:\s*none|visibility\s*:\s*hidden"
+    r"|font-size\s*:\s*(?:0+(?:\.\d+)?|\.\d+|1(?:\.\d+)?)\s*(?:px|pt)\b"
+    r"|font-size\s*:\s*0*(?:\.0\d*)?\s*(?:em|rem|%)?\s*(?:[;\"']|$)"
     r"|opacity\s*:\s*0*(?:\.0\d*)?\s*(?:[;\"']|$)|(?:height|width|max-height)\s*:\s*0(?:px)?\s*[;\"']",
+    re.I,
+)
+# White text, unless the element sets its own background.
+_WHITE_TEXT = re.compile(
+    r"(?<![-\w])color\s*[:=]\s*[\"']?\s*(?:white|#f{3}\b|#f{6}\b|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*[,)])",
     re.I,
 )
 _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)\b([^<>]*)>")
@@ -59,10 +66,13 @@ def scan_markup(text: str) -> list[Span]:
     for m in _OPEN_TAG.finditer(text):
         attrs = m.group(2)
         hiding = _HIDING_STYLE.search(attrs) if "style" in attrs.lower() else None
-        if hiding or re.search(r"(?:^|\s)hidden(?:\s|=|/|$)|type\s*=\s*[\"']?hidden", attrs, re.I):
-            why = hiding.group(0).rstrip(";\"' ") if hiding else "hidden attribute"
+        white = None if hiding or "background" in attrs.lower() else _WHITE_TEXT.search(attrs)
+        technique = "html-white-text" if white else "html-hidden-element"
+        if hiding or white or re.search(r"(?:^|\s)hidden(?:\s|=|/|$)|type\s*=\s*[\"']?hidden", attrs, re.I):
+            found = hiding or white
+            why = found.group(0).rstrip(";\"' ") if found else "hidden attribute"
             end = m.end() if attrs.rstrip().endswith("/") else _element_end(text, m.group(1), m.end())
-            spans.append(Span(m.start(), end, "html-hidden-element", f"<{m.group(1)}> with {why}"))
+            spans.append(Span(m.start(), end, technique, f"<{m.group(1)}> with {why}"))
     for m in _REF_COMMENT.finditer(text):
         spans.append(Span(m.start(), m.end(), "markdown-comment", "Markdown link-reference comment"))
     return [s for s in spans if not in_code(s.start)]
