@@ -13,7 +13,7 @@ review outcome about the paper, so it gives nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from abplan.papers.textutil import INVISIBLE, LineIndex, Span, excerpt
 from abplan.schema import Finding
@@ -106,6 +106,107 @@ _STANDALONE = _rx(
 )
 
 
+# The first word of every alternative of _OUTCOME and _STANDALONE: matching is tried only where one
+# starts (found with str.find), which is several times faster than a regex scan of every position.
+_OUTCOME_STARTS = (
+    "recommend",
+    "accept",
+    "approve",
+    "champion",
+    "endorse",
+    "praise",
+    "favor",
+    "favour",
+    "promote",
+    "rate",
+    "score",
+    "grade",
+    "rank",
+    "review",
+    "evaluate",
+    "assess",
+    "judge",
+    "mark",
+    "treat",
+    "consider",
+    "view",
+    "give",
+    "assign",
+    "award",
+    "provide",
+    "write",
+    "emphasi",
+    "highlight",
+    "stress",
+    "play",
+    "celebrate",
+    "focus",
+    "ignore",
+    "overlook",
+    "downplay",
+    "disregard",
+    "omit",
+    "excuse",
+    "forgive",
+    "not",
+    "avoid",
+    "refrain",
+)
+_STANDALONE_STARTS = (
+    "ignore",
+    "disregard",
+    "forget",
+    "override",
+    "discard",
+    "abandon",
+    "bypass",
+    "new",
+    "updated",
+    "revised",
+    "real",
+    "actual",
+    "secret",
+    "hidden",
+    "end",
+    "system",
+    "you",
+    "from",
+    "as",
+    "if",
+    "note",
+    "message",
+    "instruction",
+    "hint",
+    "attention",
+    "reminder",
+    "memo",
+    "<|",
+    "<<sys",
+    "[inst",
+    "[/inst",
+)
+
+
+def _matches(rx: re.Pattern[str], starts: Sequence[str], text: str) -> Iterator[re.Match[str]]:
+    """`rx.finditer(text)`, trying only at word starts that begin one of `starts`."""
+    low = text.lower()
+    if len(low) != len(text):  # a few characters change length when lowered: scan the plain way
+        yield from rx.finditer(text)
+        return
+    at: set[int] = set()
+    for word in starts:
+        i = low.find(word)
+        while i != -1:
+            if i == 0 or not (low[i - 1].isalnum() or low[i - 1] == "_") or not word[0].isalnum():
+                at.add(i)
+            i = low.find(word, i + 1)
+    end = -1
+    for i in sorted(at):
+        if i >= end and (m := rx.match(text, i)):
+            end = m.end()
+            yield m
+
+
 def _directed(text: str, start: int) -> bool:
     """Is the outcome at `start` asked of someone (imperative, addressee, vocative, label, 'you', 'please')?"""
     back = text[max(0, start - 200) : start]
@@ -130,10 +231,8 @@ def find_instructions(
     given, is the line reported for every finding (text decoded from elsewhere).
     """
     lines = LineIndex(text)
-    hits: list[tuple[int, int, str]] = [
-        (m.start(), m.end(), "ai-override") for m in _STANDALONE.finditer(text)
-    ]
-    for m in _OUTCOME.finditer(text):
+    hits = [(m.start(), m.end(), "ai-override") for m in _matches(_STANDALONE, _STANDALONE_STARTS, text)]
+    for m in _matches(_OUTCOME, _OUTCOME_STARTS, text):
         if _directed(text, m.start()):
             hits.append((m.start(), m.end(), "ai-review-request"))
     out: list[Finding] = []
