@@ -33,8 +33,9 @@ def report(name: str, files: int, chars: int, findings: list[str], seconds: floa
 
 
 def main() -> None:
-    papers = sorted((SHARED / "data" / "dev-bench").glob("*/papers/*/paper.md")) + [
-        ROOT / "examples" / "pixelcnnpp.md"
+    papers = [
+        *sorted((SHARED / "data" / "dev-bench").glob("*/papers/*/paper.md")),
+        ROOT / "examples" / "pixelcnnpp.md",
     ]
     t, chars, found = time.perf_counter(), 0, []
     for p in papers:
