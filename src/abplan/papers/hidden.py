@@ -3,7 +3,7 @@
 Findings are reported in the plan, each with its technique and line. Hidden text is removed from what
 the planner sees unless `keep_hidden` is set; visible instructions stay (they are part of the paper)
 but are flagged, and prompts always pass paper text as delimited data that the model is told never
-to obey. LaTeX has its own scanner (`latex_hidden.scan_latex`), re-exported here.
+to obey. LaTeX has its own scanner (`latex_scan.scan_latex`), re-exported here.
 """
 
 from __future__ import annotations
