@@ -87,6 +87,8 @@ CASES = [
     ("latex-false-conditional", r"\newif\ifshow", r"\ifshow {p} \fi"),
     ("latex-false-conditional", r"\newif\ifshow\showtrue\showfalse", r"\ifshow {p} \else shown \fi"),
     ("latex-false-conditional", "", r"\iftrue shown \else {p} \fi"),
+    ("latex-iffalse", "", r"\iffalse {p} \ifthenelse{\boolean{x}}{a}{b} \ifbool{y}{c}{d} \fi"),
+    ("latex-iffalse", "", r"\iffalse {p} \ifx\a\b inner \else other \fi \fi"),
 ]
 
 

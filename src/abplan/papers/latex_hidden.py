@@ -26,6 +26,32 @@ _SIZE_STOP = re.compile(
 )
 # A switch stops at the next use of the same command (which starts its own span): linear, not quadratic.
 _SAME = re.compile(r"\\(?:transparent|pdfrender|pdfliteral|special)(?![a-zA-Z@])")
+_IF_MACROS = frozenset(
+    [
+        "ifthenelse",
+        "ifstrequal",
+        "ifstrempty",
+        "ifdefstring",
+        "ifbool",
+        "iftoggle",
+        "ifnumcomp",
+        "ifdimcomp",
+        "ifdef",
+        "ifundef",
+        "ifcsdef",
+        "ifcsundef",
+        "ifdefempty",
+        "ifblank",
+        "ifdefmacro",
+        "ifnumequal",
+        "ifnumgreater",
+        "ifnumless",
+        "ifboolexpr",
+        "ifcsvoid",
+        "ifdefvoid",
+        "ifmtarg",
+    ]
+)
 _MODEL = r"(?:\[\s*([A-Za-z]+)\s*\])?"
 _SPEC = r"\{([^{}]*)\}"
 
@@ -253,6 +279,8 @@ def conditional_spans(text: str, truth: Callable[[str, int], bool | None]) -> li
             before = text[max(0, m.start() - 12) : m.start()]
             if re.search(r"\\(?:newif|def|let|gdef|edef|csname|expandafter)\s*\{?$|\\newif\s*$", before):
                 continue  # being defined, not tested
+            if tok in _IF_MACROS or re.match(r"\s*\{", text[m.end() : m.end() + 20]):
+                continue  # \ifthenelse{..}{..}{..} and etoolbox tests take arguments and have no \fi
             stack.append((tok, m.start(), m.end(), truth(tok, m.start()), None))
         elif tok == "else" and stack:
             name, s, e, t, _ = stack[-1]
