@@ -32,6 +32,7 @@ MARKDOWN = [
     ("html-hidden-element", 'We add a gate. <span style="font-size: 1px">{p}</span> More.'),
     ("html-hidden-element", 'We add a gate. <span style="font-size:0.01em">{p}</span> More.'),
     ("html-white-text", 'We add a gate. <span style="color: #ffffff">{p}</span> More.'),
+    ("html-hidden-element", 'We add a gate. <div style="position:absolute; left:-9999px">{p}</div> More.'),
     ("html-white-text", 'We add a gate. <font color="white">{p}</font> More.'),
     ("html-white-text", 'We add a gate. <span style="color:rgb(255, 255, 255)">{p}</span> More.'),
     ("html-hidden-element", "We add a gate. <div hidden>{p}</div> More."),

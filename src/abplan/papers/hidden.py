@@ -24,7 +24,8 @@ _HIDING_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden"
     r"|font-size\s*:\s*(?:0+(?:\.\d+)?|\.\d+|1(?:\.\d+)?)\s*(?:px|pt)\b"
     r"|font-size\s*:\s*0*(?:\.0\d*)?\s*(?:em|rem|%)?\s*(?:[;\"']|$)"
-    r"|opacity\s*:\s*0*(?:\.0\d*)?\s*(?:[;\"']|$)|(?:height|width|max-height)\s*:\s*0(?:px)?\s*[;\"']",
+    r"|opacity\s*:\s*0*(?:\.0\d*)?\s*(?:[;\"']|$)|(?:height|width|max-height)\s*:\s*0(?:px)?\s*[;\"']"
+    r"|(?:left|top|text-indent|margin-left)\s*:\s*-\d{4,}(?:\.\d+)?(?:px|pt)|clip\s*:\s*rect\(\s*0",
     re.I,
 )
 # White text, unless the element sets its own background.

@@ -19,6 +19,7 @@ WHITE: col.RGB = (1.0, 1.0, 1.0)
 TINY_PT = 2.0  # text under this size is unreadable (the PDF scan uses the same bound)
 TINY_SCALE = 0.2
 CLEAR = 0.1  # opacity under this is invisible
+OFF_PAGE_PT = 800.0  # a raise larger than a page
 
 _COLOUR_STOP = re.compile(r"\\(?:color|normalcolor)(?![a-zA-Z@])")
 _SIZE_STOP = re.compile(
@@ -76,6 +77,13 @@ class Context:
     envs: dict[str, Span] = field(default_factory=dict)
     tikz_styles: set[str] = field(default_factory=set)
     ifs: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
+    words: dict[str, str] = field(default_factory=dict)  # argument-free macros whose body is one word
+
+    def colour(self, model: str | None, spec: str) -> col.RGB | None:
+        spec = spec.strip()
+        if spec.startswith("\\") and spec[1:] in self.words:
+            spec = self.words[spec[1:]]  # \newcommand{\bg}{white} ... \color{\bg}
+        return col.colour_of(model, spec, self.aliases)
 
     def page_at(self, pos: int) -> col.RGB:
         page = WHITE
@@ -112,11 +120,11 @@ def colour_spans(text: str, ctx: Context) -> list[Span]:
     out: list[Span] = []
     for m in re.finditer(rf"\\textcolor\s*{_MODEL}\s*{_SPEC}", text):
         got = args(text, m.end(), 1)
-        why = _colour_hides(ctx, col.colour_of(m.group(1), m.group(2), ctx.aliases), m.start())
+        why = _colour_hides(ctx, ctx.colour(m.group(1), m.group(2)), m.start())
         if got and why:
             out.append(Span(m.start(), got[0][1] + 1, *why))
     for m in re.finditer(rf"\\color\s*{_MODEL}\s*{_SPEC}", text):
-        why = _colour_hides(ctx, col.colour_of(m.group(1), m.group(2), ctx.aliases), m.start())
+        why = _colour_hides(ctx, ctx.colour(m.group(1), m.group(2)), m.start())
         if why:
             out.append(Span(m.start(), scope_end(text, m.end(), _COLOUR_STOP), *why))
     return out
@@ -201,6 +209,12 @@ def render_mode_spans(text: str) -> list[Span]:
     """Invisible text rendering (PDF `3 Tr`) through pdfrender or a literal."""
     out: list[Span] = []
     inv = r"TextRenderingMode\s*=\s*(?:3|Invisible)"
+    white = (
+        r"\b1(?:\.0*)?\s+(?:1(?:\.0*)?\s+1(?:\.0*)?\s+rg|g)\b|color\s+push\s+(?:rgb\s+1\s+1\s+1|gray\s+1)\b"
+    )
+    for m in re.finditer(rf"\\(?:pdfliteral|special)\s*\{{[^{{}}]*(?:{white})[^{{}}]*\}}", text):
+        end = scope_end(text, m.end(), _SAME)
+        out.append(Span(m.start(), end, "latex-white-text", "LaTeX white text through a PDF literal"))
     for m in re.finditer(rf"\\textpdfrender\s*\{{[^{{}}]*{inv}[^{{}}]*\}}", text):
         got = args(text, m.end(), 1)
         if got:
@@ -221,7 +235,14 @@ def render_mode_spans(text: str) -> list[Span]:
 
 
 def phantom_spans(text: str) -> list[Span]:
+    """\\phantom text (only long runs: short ones align formulas), and boxes raised off the page."""
     out: list[Span] = []
+    for m in re.finditer(r"\\raisebox\s*\{([^{}]*)\}\s*(?:\[[^\]]*\]\s*){0,2}", text):
+        d, got = points(m.group(1)), args(text, m.end(), 1)
+        if d is not None and abs(d) > OFF_PAGE_PT and got:
+            out.append(
+                Span(m.start(), got[0][1] + 1, "latex-off-page", f"LaTeX \\raisebox{{{m.group(1).strip()}}}")
+            )
     for m in re.finditer(r"\\(?:phantom|hphantom|vphantom)\s*(?=\{)", text):
         got = args(text, m.end(), 1)
         if got and got[0][1] - got[0][0] > 20:

@@ -171,6 +171,8 @@ def _definitions(text: str, ctx: Context) -> list[tuple[int, int]]:
                 ctx.macros[d.name] = Macro(d.name, d.nargs, d.optional, hidden, switch)
             else:
                 ctx.macros.pop(d.name, None)
+            if d.nargs == 0 and re.fullmatch(r"\s*[\w!.-]+\s*", d.bodies[0]):
+                ctx.words[d.name] = d.bodies[0].strip()
             continue
         # \begin{name} opens a group: a switch in the begin code hides the whole body.
         how = _analyse(d.bodies[0], 0, ctx)[1]
