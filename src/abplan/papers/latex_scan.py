@@ -4,12 +4,14 @@ environments, TikZ styles), find the hidden spans, report and remove them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from abplan.papers import latex_colour as col
 from abplan.papers.instructions import find_instructions
 from abplan.papers.invisible import scan_characters, smuggled_instructions
 from abplan.papers.latex import braced
+from abplan.papers.latex_alias import aliases, canonical, mapped
 from abplan.papers.latex_hidden import WHITE, Context, Macro, _tikz_hidden, primitive_spans
 from abplan.papers.latex_scope import args, env_end, option, scope_end
 from abplan.papers.textutil import LineIndex, Span, cut, outermost, span_findings
@@ -187,19 +189,20 @@ def _definitions(text: str, ctx: Context) -> list[tuple[int, int]]:
     return [(d.start, d.end) for d in defs]
 
 
+def latex_spans(text: str, back: Callable[[int], int]) -> tuple[list[Span], Callable[[int], int]]:
+    """The hidden spans of `text` (outside definitions), and `back` passed through for mapping them."""
+    ctx = Context()
+    _colours(text, ctx)
+    _ifs_and_styles(text, ctx)
+    extents = _definitions(text, ctx)
+    _backgrounds(text, ctx)
+    return [s for s in primitive_spans(text, ctx) if not any(a <= s.start < b for a, b in extents)], back
+
+
 def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]]:
     """The flattened source the planner sees (hidden spans cut unless `keep_hidden`) and the findings."""
-    ctx = Context()
-    _colours(flat, ctx)
-    _ifs_and_styles(flat, ctx)
-    extents = _definitions(flat, ctx)
-    _backgrounds(flat, ctx)
-    spans = [
-        s
-        for s in primitive_spans(flat, ctx)
-        if not any(a <= s.start < b for a, b in extents)
-        and re.sub(r"\\(?:else|fi)(?![a-zA-Z@])", "", flat[s.start : s.end]).strip()
-    ]
+    spans = mapped(*latex_spans(*canonical(flat, aliases(flat))))
+    spans = [s for s in spans if re.sub(r"\\(?:else|fi)(?![a-zA-Z@])", "", flat[s.start : s.end]).strip()]
     char_spans, decoded = scan_characters(flat)
     outer = outermost(spans + char_spans)
     findings = span_findings(flat, outer, removed=not keep_hidden)
