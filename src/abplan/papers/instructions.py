@@ -187,6 +187,16 @@ _STANDALONE_STARTS = (
 )
 
 
+# Letters that look like Latin ones (Cyrillic, Greek, fullwidth), read as those when matching phrases.
+_LOOKALIKES = str.maketrans(
+    {
+        **dict(zip("аеорсухіјѕԁһӏԛԝАВЕКМНОРСТХІЈЅ", "aeopcyxijsdhlqwABEKMHOPCTXIJS", strict=True)),
+        **dict(zip("οαεικνρτυχΑΒΕΗΙΚΜΝΟΡΤΧΥΖ", "oaeikvptuxABEHIKMNOPTXYZ", strict=True)),
+        **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
+    }
+)
+
+
 def _matches(rx: re.Pattern[str], starts: Sequence[str], text: str) -> Iterator[re.Match[str]]:
     """`rx.finditer(text)`, trying only at word starts that begin one of `starts`."""
     low = text.lower()
@@ -231,9 +241,10 @@ def find_instructions(
     given, is the line reported for every finding (text decoded from elsewhere).
     """
     lines = LineIndex(text)
-    hits = [(m.start(), m.end(), "ai-override") for m in _matches(_STANDALONE, _STANDALONE_STARTS, text)]
-    for m in _matches(_OUTCOME, _OUTCOME_STARTS, text):
-        if _directed(text, m.start()):
+    plain = text if text.isascii() else text.translate(_LOOKALIKES)  # same length: positions hold
+    hits = [(m.start(), m.end(), "ai-override") for m in _matches(_STANDALONE, _STANDALONE_STARTS, plain)]
+    for m in _matches(_OUTCOME, _OUTCOME_STARTS, plain):
+        if _directed(plain, m.start()):
             hits.append((m.start(), m.end(), "ai-review-request"))
     out: list[Finding] = []
     seen_lines: set[int] = set()
