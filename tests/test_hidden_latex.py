@@ -274,3 +274,12 @@ def test_many_hiding_commands_are_cut_in_linear_time(body: str) -> None:
     )
     assert "secret" not in out and out.count("shown") == body.count("shown")
     assert len(findings) == 21 and findings[-1].detail.endswith("more of these")
+
+
+def test_white_text_in_thousands_of_coloured_cells_is_kept_quickly() -> None:
+    # One background lookup per colour command, by bisection: a linear scan per lookup took ~10 s here.
+    row = "\\cellcolor{black}\\textcolor{white}{x} & \\colorbox{blue}{\\color{white} y}\\\\ "
+    flat = "\\documentclass{article}\\begin{document}\\begin{tabular}{cc}" + row * 5000
+    out, findings = scan_latex(flat + "\\end{tabular}\\textcolor{white}{gone}\\end{document}")
+    assert out.count("{x}") == 5000 and "gone" not in out
+    assert [f.technique for f in findings] == ["latex-white-text"]

@@ -7,6 +7,8 @@ conditionals, and macros or environments defined to do any of these (or to drop 
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +80,7 @@ class Context:
     tikz_styles: set[str] = field(default_factory=set)
     ifs: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
     words: dict[str, str] = field(default_factory=dict)  # argument-free macros whose body is one word
+    _index: tuple[int, list[int], list[int]] | None = None  # background lookup, rebuilt when they change
 
     def colour(self, model: str | None, spec: str) -> col.RGB | None:
         spec = spec.strip()
@@ -95,11 +98,35 @@ class Context:
 
     def background_at(self, pos: int) -> tuple[col.RGB | None, bool]:
         """The colour behind `pos` (None if unknown) and whether it is the page's."""
-        inner: tuple[int, int, col.RGB | None] | None = None
-        for s, e, c in self.backgrounds:
-            if s <= pos < e and (inner is None or s >= inner[0]):
-                inner = (s, e, c)
-        return (inner[2], False) if inner else (self.page_at(pos), True)
+        if self._index is None or self._index[0] != len(self.backgrounds):
+            self._index = (len(self.backgrounds), *innermost(self.backgrounds))
+        _n, starts, which = self._index
+        j = bisect.bisect_right(starts, pos) - 1
+        if j < 0 or which[j] < 0:
+            return self.page_at(pos), True
+        return self.backgrounds[which[j]][2], False
+
+
+def innermost(regions: list[tuple[int, int, col.RGB | None]]) -> tuple[list[int], list[int]]:
+    """Breakpoints and, from each, the index of the innermost (latest-starting) region there, or -1.
+
+    A sweep with a heap, O(n log n): a table of thousands of coloured cells stays fast."""
+    points = sorted({r[0] for r in regions} | {r[1] for r in regions})
+    order = sorted(range(len(regions)), key=lambda i: regions[i][0])
+    heap: list[tuple[int, int, int]] = []
+    starts: list[int] = []
+    which: list[int] = []
+    k = 0
+    for p in points:
+        while k < len(order) and regions[order[k]][0] <= p:
+            i = order[k]
+            heapq.heappush(heap, (-regions[i][0], -i, regions[i][1]))
+            k += 1
+        while heap and heap[0][2] <= p:
+            heapq.heappop(heap)
+        starts.append(p)
+        which.append(-heap[0][1] if heap else -1)
+    return starts, which
 
 
 def _colour_hides(ctx: Context, rgb: col.RGB | None, pos: int) -> tuple[str, str] | None:
