@@ -264,6 +264,9 @@ def test_dimensions(dim: str, pt: float) -> None:
         "\\hide{secret} " * 20000,
         "\\color{white} secret \\color{black} shown " * 10000,
         "\\transparent{0} secret " * 20000,
+        "\\pagecolor{black}{\\color{black} secret}" * 10000,
+        "\\tikz\\draw[opacity=0] (0,0) node {secret} " * 5000,
+        "\\tikz\\node[opacity=0] (a) at (0,0) {secret};" * 5000,
     ],
 )
 def test_many_hiding_commands_are_cut_in_linear_time(body: str) -> None:

@@ -8,6 +8,7 @@ to obey. LaTeX has its own scanner (`latex_scan.scan_latex`), re-exported here.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from abplan.papers.instructions import find_instructions
@@ -54,8 +55,11 @@ def scan_markup(text: str) -> list[Span]:
     """Markdown/HTML constructs a renderer does not show (outside fenced code)."""
     fenced = [(m.start(), m.end()) for m in re.finditer(r"(?ms)^[ \t]*(```|~~~).*?(?:^[ \t]*\1|\Z)", text)]
 
+    starts = [a for a, _b in fenced]
+
     def in_code(pos: int) -> bool:
-        return any(a <= pos < b for a, b in fenced)
+        j = bisect.bisect_right(starts, pos) - 1
+        return j >= 0 and pos < fenced[j][1]
 
     spans: list[Span] = []
     for m in _HTML_COMMENT.finditer(text):

@@ -55,6 +55,12 @@ _IF_MACROS = frozenset(
         "ifmtarg",
     ]
 )
+_TIKZ_HEAD = re.compile(
+    r"\\begin\s*\{(tikzpicture|scope)\}|\\tikz(?![a-zA-Z@])|\\(?:node|draw|path|fill|filldraw|matrix)(?![a-zA-Z@])"
+    r"|(?<![\\\w])node\b"
+)
+_PATH_START = re.compile(r"\\(?:tikz|node|draw|path|fill|filldraw|matrix|end)(?![a-zA-Z@])")
+_NODE_TAIL = re.compile(r"\s*(?:\([^()]*\)\s*)?(?:at\s*\([^()]*\)\s*)?")
 _MODEL = r"(?:\[\s*([A-Za-z]+)\s*\])?"
 _SPEC = r"\{([^{}]*)\}"
 
@@ -80,7 +86,8 @@ class Context:
     tikz_styles: set[str] = field(default_factory=set)
     ifs: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
     words: dict[str, str] = field(default_factory=dict)  # argument-free macros whose body is one word
-    _index: tuple[int, list[int], list[int]] | None = None  # background lookup, rebuilt when they change
+    _index: tuple[int, list[int], list[int]] | None = None
+    _page_starts: list[int] = field(default_factory=list)  # background lookup, rebuilt when they change
 
     def colour(self, model: str | None, spec: str) -> col.RGB | None:
         spec = spec.strip()
@@ -89,12 +96,11 @@ class Context:
         return col.colour_of(model, spec, self.aliases)
 
     def page_at(self, pos: int) -> col.RGB:
-        page = WHITE
-        for p, c in self.pages:
-            if p > pos:
-                break
-            page = c
-        return page
+        """The page colour in effect at `pos` (the last \\pagecolor before it; pages are in text order)."""
+        if len(self._page_starts) != len(self.pages):
+            self._page_starts = [p for p, _c in self.pages]
+        j = bisect.bisect_right(self._page_starts, pos) - 1
+        return self.pages[j][1] if j >= 0 else WHITE
 
     def background_at(self, pos: int) -> tuple[col.RGB | None, bool]:
         """The colour behind `pos` (None if unknown) and whether it is the page's."""
@@ -198,8 +204,7 @@ def _tikz_hidden(opts: str, styles: set[str]) -> bool:
 
 def opacity_spans(text: str, ctx: Context) -> list[Span]:
     out: list[Span] = []
-    heads = r"\\begin\s*\{(tikzpicture|scope)\}|\\tikz(?![a-zA-Z@])|\\(?:node|draw|path|fill|filldraw|matrix)(?![a-zA-Z@])|(?<![\\\w])node\b"
-    for m in re.finditer(heads, text):
+    for m in _TIKZ_HEAD.finditer(text):
         got = option(text, m.end())
         if not got or not _tikz_hidden(got[0], ctx.tikz_styles):
             continue
@@ -207,12 +212,15 @@ def opacity_spans(text: str, ctx: Context) -> list[Span]:
         if m.group(1):
             end = env_end(text, m.group(1), opts_end)[1]
         elif m.group(0).lstrip("\\") == "node":
-            tail = re.match(r"\s*(?:\([^()]*\)\s*)?(?:at\s*\([^()]*\)\s*)?", text[opts_end:])
-            body = args(text, opts_end + (tail.end() if tail else 0), 1)
+            tail = _NODE_TAIL.match(text, opts_end)
+            body = args(text, tail.end() if tail else opts_end, 1)
             end = body[0][1] + 1 if body else opts_end
         else:
-            semi = text.find(";", opts_end)
-            end = min(semi + 1 if semi != -1 else len(text), scope_end(text, opts_end))
+            # To the end of the path (its ';'), never past the next path command: linear on hostile input.
+            nxt = _PATH_START.search(text, opts_end)
+            bound = nxt.start() if nxt else len(text)
+            semi = text.find(";", opts_end, bound)
+            end = scope_end(text, opts_end, limit=semi + 1 if semi != -1 else bound)
         out.append(Span(m.start(), end, "latex-tikz-opacity", "TikZ text at zero opacity"))
     for m in re.finditer(r"\\transparent\s*\{([^{}]*)\}", text):
         v = number(m.group(1))

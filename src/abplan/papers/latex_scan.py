@@ -3,6 +3,7 @@ environments, TikZ styles), find the hidden spans, report and remove them."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,8 +78,9 @@ def _backgrounds(text: str, ctx: Context) -> None:
                 ctx.backgrounds.append((m.end(), body_end, col.resolve(key.group(1), ctx.aliases)))
         elif m.group(1) == "tikzpicture" or "\\columncolor" in body:
             ctx.backgrounds.append((m.end(), body_end, None))  # colours behind the text are unknown
-    for m in re.finditer(r"\\tikz(?![a-zA-Z@])", text):
-        ctx.backgrounds.append((m.end(), scope_end(text, m.end()), None))
+    tikz = re.compile(r"\\tikz(?![a-zA-Z@])")
+    for m in tikz.finditer(text):
+        ctx.backgrounds.append((m.end(), scope_end(text, m.end(), tikz), None))
 
 
 def _ifs_and_styles(text: str, ctx: Context) -> None:
@@ -194,9 +196,25 @@ def latex_spans(text: str, back: Callable[[int], int]) -> tuple[list[Span], Call
     ctx = Context()
     _colours(text, ctx)
     _ifs_and_styles(text, ctx)
-    extents = _definitions(text, ctx)
+    extents = _merged(_definitions(text, ctx))
     _backgrounds(text, ctx)
-    return [s for s in primitive_spans(text, ctx) if not any(a <= s.start < b for a, b in extents)], back
+    return [s for s in primitive_spans(text, ctx) if not _inside(extents, s.start)], back
+
+
+def _inside(extents: list[tuple[int, int]], pos: int) -> bool:
+    """Is `pos` inside one of the definition extents (disjoint, sorted: see `_merged`)?"""
+    j = bisect.bisect_right(extents, (pos, 1 << 62)) - 1
+    return j >= 0 and pos < extents[j][1]
+
+
+def _merged(extents: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(extents):
+        if out and a < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]]:

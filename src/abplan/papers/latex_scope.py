@@ -35,11 +35,12 @@ PT_PER = {
 _DIM = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*\\?(pt|bp|px|mm|cm|in|pc|dd|cc|sp|em|ex|mu|[a-z]+)?\s*$")
 
 
-def scope_end(text: str, pos: int, stop: re.Pattern[str] | None = None) -> int:
-    """The end of the group or environment that contains `pos` (or of the text), or an earlier `stop`
-    match at the same level (e.g. the next `\\color`, which replaces the current one)."""
+def scope_end(text: str, pos: int, stop: re.Pattern[str] | None = None, limit: int | None = None) -> int:
+    """The end of the group or environment that contains `pos` (or of the text, or `limit`), or an earlier
+    `stop` match at the same level (e.g. the next `\\color`, which replaces the current one)."""
     depth = 0
-    for m in _TOKEN.finditer(text, pos):
+    end = len(text) if limit is None else limit
+    for m in _TOKEN.finditer(text, pos, end):
         tok = m.group(0)
         if depth == 0 and stop is not None and stop.match(tok):
             return m.start()
@@ -49,7 +50,7 @@ def scope_end(text: str, pos: int, stop: re.Pattern[str] | None = None) -> int:
             depth -= 1
             if depth < 0:
                 return m.start()
-    return len(text)
+    return end
 
 
 def env_end(text: str, name: str, pos: int) -> tuple[int, int]:
