@@ -61,11 +61,16 @@ def _backgrounds(text: str, ctx: Context) -> None:
         got = args(text, m.end(), 1)
         if got:
             ctx.backgrounds.append((got[0][0], got[0][1], rgb))
-    for m in re.finditer(rf"\\(cellcolor|rowcolor)\s*{model}\s*\{{([^{{}}]*)\}}", text):
+    cells = re.compile(r"\\(cellcolor|rowcolor)\s*" + model + r"\s*\{([^{}]*)\}")
+    if cells.search(text):
+        # Where a cell ends (& or \\\\ or \\end) and where a row ends, found once for every cell.
+        cell_ends = [m.start() for m in re.finditer(r"\\\\|&|\\end\b", text)]
+        row_ends = [m.start() for m in re.finditer(r"\\\\|\\end\b", text)]
+    for m in cells.finditer(text):
         rgb = col.colour_of(m.group(2), m.group(3), ctx.aliases)
-        stop = re.compile(r"\\\\|&|\\end\b") if m.group(1) == "cellcolor" else re.compile(r"\\\\|\\end\b")
-        nxt = stop.search(text, m.end())
-        ctx.backgrounds.append((m.end(), nxt.start() if nxt else len(text), rgb))
+        ends = cell_ends if m.group(1) == "cellcolor" else row_ends
+        j = bisect.bisect_left(ends, m.end())
+        ctx.backgrounds.append((m.end(), ends[j] if j < len(ends) else len(text), rgb))
     for m in re.finditer(
         r"\\begin\s*\{(tikzpicture|tabular\*?|tabularx|longtable|tcolorbox|mdframed)\}", text
     ):
@@ -217,10 +222,17 @@ def _merged(extents: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def _empty(text: str, s: Span) -> bool:
+    """Nothing but white space and \\else/\\fi tokens (only short spans are looked at)."""
+    return (
+        s.end - s.start < 64 and not re.sub(r"\\(?:else|fi)(?![a-zA-Z@])", "", text[s.start : s.end]).strip()
+    )
+
+
 def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]]:
     """The flattened source the planner sees (hidden spans cut unless `keep_hidden`) and the findings."""
     spans = mapped(*latex_spans(*canonical(flat, aliases(flat))))
-    spans = [s for s in spans if re.sub(r"\\(?:else|fi)(?![a-zA-Z@])", "", flat[s.start : s.end]).strip()]
+    spans = [s for s in spans if not _empty(flat, s)]
     char_spans, decoded = scan_characters(flat)
     outer = outermost(spans + char_spans)
     findings = span_findings(flat, outer, removed=not keep_hidden)

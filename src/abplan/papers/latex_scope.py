@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from functools import lru_cache
 
 from abplan.papers.latex import braced
 
@@ -54,14 +56,29 @@ def scope_end(text: str, pos: int, stop: re.Pattern[str] | None = None, limit: i
 
 
 def env_end(text: str, name: str, pos: int) -> tuple[int, int]:
-    """(start, end) of the `\\end{name}` matching a `\\begin{name}` that ended at `pos`."""
+    """(start, end) of the `\\end{name}` matching the last `\\begin{name}` ending at or before `pos`
+    (the end of the text if it is never closed)."""
+    ends, matches = _env_matches(text, name)
+    j = bisect.bisect_right(ends, pos) - 1
+    return matches[j] if j >= 0 else (len(text), len(text))
+
+
+@lru_cache(maxsize=64)
+def _env_matches(text: str, name: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """Every `\\begin{name}` (by where it ends) with its matching `\\end{name}`: one pass, so that many
+    unclosed environments cost linear time, not a scan to the end of the text each."""
     rx = re.compile(r"\\(begin|end)\s*\{" + re.escape(name) + r"\}")
-    depth = 1
-    for m in rx.finditer(text, pos):
-        depth += 1 if m.group(1) == "begin" else -1
-        if depth == 0:
-            return m.start(), m.end()
-    return len(text), len(text)
+    ends: list[int] = []
+    matches: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for m in rx.finditer(text):
+        if m.group(1) == "begin":
+            stack.append(len(ends))
+            ends.append(m.end())
+            matches.append((len(text), len(text)))
+        elif stack:
+            matches[stack.pop()] = (m.start(), m.end())
+    return ends, matches
 
 
 def args(text: str, pos: int, n: int) -> list[tuple[int, int]] | None:
