@@ -282,7 +282,7 @@ def test_many_hiding_commands_are_cut_in_linear_time(body: str) -> None:
     )
     assert "secret" not in out and out.count("shown") == body.count("shown")
     # One finding each (capped at 20 and a count), or one for unclosed environments nested in each other.
-    assert len(findings) == 21 and findings[-1].detail.endswith("more of these") or len(findings) == 1
+    assert (len(findings) == 21 and findings[-1].detail.endswith("more of these")) or len(findings) == 1
 
 
 def test_white_text_in_thousands_of_coloured_cells_is_kept_quickly() -> None:
