@@ -14,7 +14,7 @@ from abplan.papers.invisible import scan_characters, smuggled_instructions
 from abplan.papers.latex import braced
 from abplan.papers.latex_alias import aliases, canonical, mapped
 from abplan.papers.latex_hidden import WHITE, Context, Macro, _tikz_hidden, primitive_spans
-from abplan.papers.latex_scope import args, env_end, option, scope_end
+from abplan.papers.latex_scope import args, env_end, forget, option, scope_end
 from abplan.papers.textutil import LineIndex, Span, cut, outermost, span_findings
 from abplan.schema import Finding
 
@@ -231,7 +231,10 @@ def _empty(text: str, s: Span) -> bool:
 
 def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]]:
     """The flattened source the planner sees (hidden spans cut unless `keep_hidden`) and the findings."""
-    spans = mapped(*latex_spans(*canonical(flat, aliases(flat))))
+    try:
+        spans = mapped(*latex_spans(*canonical(flat, aliases(flat))))
+    finally:
+        forget()
     spans = [s for s in spans if not _empty(flat, s)]
     char_spans, decoded = scan_characters(flat)
     outer = outermost(spans + char_spans)

@@ -63,7 +63,7 @@ def env_end(text: str, name: str, pos: int) -> tuple[int, int]:
     return matches[j] if j >= 0 else (len(text), len(text))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def _env_matches(text: str, name: str) -> tuple[list[int], list[tuple[int, int]]]:
     """Every `\\begin{name}` (by where it ends) with its matching `\\end{name}`: one pass, so that many
     unclosed environments cost linear time, not a scan to the end of the text each."""
@@ -79,6 +79,11 @@ def _env_matches(text: str, name: str) -> tuple[list[int], list[tuple[int, int]]
         elif stack:
             matches[stack.pop()] = (m.start(), m.end())
     return ends, matches
+
+
+def forget() -> None:
+    """Drop the cached environment matches (they hold the scanned text)."""
+    _env_matches.cache_clear()
 
 
 def args(text: str, pos: int, n: int) -> list[tuple[int, int]] | None:
