@@ -45,6 +45,7 @@ CASES = [
     ("latex-background-colour", "", r"\colorbox{blue}{\textcolor{blue}{{p}}}"),
     ("latex-page-colour", r"\pagecolor{black}\color{white}", r"{\color{black} {p}}"),
     ("latex-page-colour", r"\definecolor{night}{RGB}{10,10,10}\pagecolor{night}", r"\textcolor{black}{{p}}"),
+    ("latex-page-colour", r"\setbeamercolor{background canvas}{bg=black}", r"\textcolor{black}{{p}}"),
     ("latex-discarding-macro", r"\newcommand{\gone}[1]{}", r"\gone{{p}}"),
     ("latex-discarding-macro", r"\newcommand{\note}[2][x]{#1}", r"\note[shown]{{p}}"),
     ("latex-comment-environment", r"\excludecomment{aside}", r"\begin{aside}{p}\end{aside}"),
@@ -145,6 +146,8 @@ VISIBLE = [
     r"\ifdefined\foo KEEP\fi \ifx\a\b KEEP\fi",
     r"\pagecolor{black}\textcolor{white}{KEEP}",
     r"\tikz[baseline] \node {KEEP};",
+    r"\lstset{backgroundcolor=\color{white}, rulecolor=\color[gray]{1}} KEEP",
+    r"\setbeamercolor{background canvas}{bg=black} {\color{white} KEEP}",
     r"\begin{tikzpicture}\node[opacity=0.8]{KEEP};\end{tikzpicture}",
     r"\todo{KEEP} \method{} $\R$ \textcolor{mygreen}{KEEP}",
 ]

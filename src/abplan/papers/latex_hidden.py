@@ -157,6 +157,8 @@ def colour_spans(text: str, ctx: Context) -> list[Span]:
         if got and why:
             out.append(Span(m.start(), got[0][1] + 1, *why))
     for m in re.finditer(rf"\\color\s*{_MODEL}\s*{_SPEC}", text):
+        if re.search(r"=\s*$", text[max(0, m.start() - 8) : m.start()]):
+            continue  # a key's value (`backgroundcolor=\color{white}` in listings, tcolorbox): no text
         why = _colour_hides(ctx, ctx.colour(m.group(1), m.group(2)), m.start())
         if why:
             out.append(Span(m.start(), scope_end(text, m.end(), _COLOUR_STOP), *why))

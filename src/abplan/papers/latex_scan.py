@@ -35,12 +35,16 @@ def _colours(text: str, ctx: Context) -> None:
         r"\\(?:definecolor|providecolor)\s*(?:\[[^\]]*\])?\s*\{([^{}]+)\}\s*\{([^{}]+)\}\s*\{([^{}]*)\}"
         r"|\\colorlet\s*\{([^{}]+)\}\s*(?:\[([^\]]*)\])?\s*\{([^{}]*)\}"
         r"|\\(nopagecolor)\b|\\pagecolor\s*(?:\[\s*([A-Za-z]+)\s*\])?\s*\{([^{}]*)\}"
+        r"|\\setbeamercolor\*?\s*\{\s*background canvas\s*\}\s*\{[^{}]*\bbg\s*=\s*([^,{}]+)"
     )
     for m in rx.finditer(text):
         if m.group(1):
             name, rgb = m.group(1).strip(), col.from_model(m.group(2).split("/")[0], m.group(3).split("/")[0])
         elif m.group(4):
             name, rgb = m.group(4).strip(), col.resolve(m.group(6), ctx.aliases)
+        elif m.group(10):  # a beamer slide background is the page
+            ctx.pages.append((m.start(), col.resolve(m.group(10), ctx.aliases) or WHITE))
+            continue
         else:
             page = WHITE if m.group(7) else col.colour_of(m.group(8), m.group(9), ctx.aliases)
             ctx.pages.append((m.start(), page or WHITE))
