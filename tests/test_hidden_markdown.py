@@ -153,3 +153,18 @@ def test_findings_per_technique_are_capped(tmp_path: Path) -> None:
     comments = [f for f in paper.findings if f.technique == "html-comment"]
     assert len(comments) == 21 and comments[-1].detail == "30 more of these"
     assert "c49" not in paper.text and "word49" in paper.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<div hidden> secret " * 10000,
+        '<span style="display:none"> secret </span> shown ' * 10000,
+        "<!-- secret " * 10000,
+        "<script> secret " * 10000,
+    ],
+)
+def test_many_hidden_elements_are_cut_in_linear_time(body: str) -> None:
+    # An element inside a hidden one is never searched for its end: 10,000 unclosed ones take no time.
+    out, findings = scan_text("# T\n\nWe add a gate.\n" + body, markup=True)
+    assert "secret" not in out and out.count("shown") == body.count("shown") and findings

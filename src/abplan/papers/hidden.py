@@ -68,8 +68,11 @@ def scan_markup(text: str) -> list[Span]:
         spans.append(
             Span(m.start(), m.end(), f"html-{m.group(1).lower()}", f"<{m.group(1).lower()}> content")
         )
+    covered = 0  # elements inside a hidden one are hidden with it: never search for their ends
     for m in _OPEN_TAG.finditer(text):
         attrs = m.group(2)
+        if m.start() < covered:
+            continue
         hiding = _HIDING_STYLE.search(attrs) if "style" in attrs.lower() else None
         white = None if hiding or "background" in attrs.lower() else _WHITE_TEXT.search(attrs)
         technique = "html-white-text" if white else "html-hidden-element"
@@ -78,6 +81,7 @@ def scan_markup(text: str) -> list[Span]:
             why = found.group(0).rstrip(";\"' ") if found else "hidden attribute"
             end = m.end() if attrs.rstrip().endswith("/") else _element_end(text, m.group(1), m.end())
             spans.append(Span(m.start(), end, technique, f"<{m.group(1)}> with {why}"))
+            covered = end
     for m in _REF_COMMENT.finditer(text):
         spans.append(Span(m.start(), m.end(), "markdown-comment", "Markdown link-reference comment"))
     return [s for s in spans if not in_code(s.start)]
