@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from abplan import load_paper
+from abplan import limits, load_paper
 from abplan.cli import app
 from abplan.errors import InputError
-from abplan.papers import archive
 
 TEX = b"\\documentclass{article}\\title{T}\\begin{document}\\section{Method}We add a gate to the model.\\end{document}"
 
@@ -68,7 +67,7 @@ def test_links_inside_the_tree_are_skipped(tmp_path: Path) -> None:
 
 
 def test_zip_bomb_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 20 * 2**20)
+    monkeypatch.setattr(limits, "MAX_ARCHIVE_TOTAL_BYTES", 20 * 2**20)
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("main.tex", TEX)

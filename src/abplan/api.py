@@ -20,6 +20,54 @@ def resolve_planner(name: str, model: str | None) -> str:
     return name
 
 
+LM_REPLY_TOKENS = 2000  # a discussion and up to k ablations, as AblationBench's LM-Planner replies
+
+
+def estimate(
+    paper: Paper,
+    planner: str,
+    opts: PlanOptions,
+    prices: dict[str, tuple[float, float]] | None = None,
+) -> dict[str, Any]:
+    """What planning `paper` would spend, before spending anything: calls, tokens and USD (`cost_usd`
+    None when the model has no known price), per stage, with notes. Offline planners spend nothing."""
+    impl = get_planner(planner)
+    if not impl.needs_model:
+        return {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "stages": [], "notes": []}
+    if not opts.model:
+        raise ConfigError(f"the {planner} planner needs a model: --model provider/name or ABPLAN_MODEL")
+    if planner == "staged":
+        from abplan.planners.staged import dry_run
+
+        return dry_run(paper, opts, prices)
+    if planner == "consensus":
+        from abplan.planners.consensus import dry_run as consensus_dry_run
+
+        return consensus_dry_run(paper, opts, prices)
+    if planner != "lm":
+        raise ConfigError(f"--dry-run has no estimate for the {planner} planner")
+    from abplan.lm.context import estimate_tokens
+    from abplan.lm.pricing import cost_of, price_of
+    from abplan.planners.lm_planner import planner_request
+
+    req, notes = planner_request(paper, opts, opts.model)
+    tin = estimate_tokens("".join(m for _, m in req.messages))
+    known = price_of(opts.model, prices) is not None
+    if not known:
+        notes.append(f"no price known for {opts.model}: add it under [prices] in the config file")
+    notes.append("one more call if no ablation can be read from the reply (the repair request)")
+    return {
+        "calls": 1,
+        "input_tokens": tin,
+        "output_tokens": LM_REPLY_TOKENS,
+        "cost_usd": cost_of(opts.model, tin, LM_REPLY_TOKENS, prices) if known else None,
+        "stages": [
+            {"stage": "plan", "calls": 1, "input_tokens_each": tin, "output_tokens_each": LM_REPLY_TOKENS}
+        ],
+        "notes": notes,
+    }
+
+
 def make_client(settings: Settings, *, offline: bool = False, **overrides: Any) -> LMClient:
     return LMClient(
         cache_dir=settings.cache_dir,

@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the model failed after retries; 2 bad input or configur
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import os
 import sys
@@ -15,19 +16,30 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
 from abplan import __version__
-from abplan.api import aplan_paper, make_client, resolve_planner
+from abplan.api import aplan_paper, estimate, make_client, resolve_planner
+from abplan.cli_help import TidyGroup
+from abplan.cli_plan import (
+    check_numbers,
+    check_out_dir,
+    files_options,
+    print_estimate,
+    print_plan,
+    staged_options,
+    wrote_line,
+)
 from abplan.config import load_settings
 from abplan.errors import AbplanError, ConfigError, InputError, PendingRequests
 from abplan.lm.types import RequestPending
 from abplan.papers import load_paper
-from abplan.planners.base import get_planner, planner_names
-from abplan.render import parse_formats, slug, write_plan
+from abplan.planners import planner_summary
+from abplan.planners.base import PlanOptions, get_planner, planner_names
+from abplan.render import parse_formats, plan_stem, write_plan
+from abplan.render.safe import SafeConsole, terminal_safe
 from abplan.schema import MODES, Plan
 
 app = typer.Typer(
@@ -36,49 +48,55 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=TidyGroup,
 )
-out = Console()
-err = Console(stderr=True)
+# Every print of paper, file-name or model text goes through these: escape sequences are stripped,
+# and lines are not wrapped when the output is not a terminal.
+out = SafeConsole()
+err = SafeConsole(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(fn: F) -> F:
-    """Turn known failures into one line on stderr and the documented exit code."""
+    """Turn known failures into one line on stderr (keys redacted) and the documented exit code.
+
+    Also shows the `abplan` logger's warnings (retries) on stderr, one short line each."""
+    from abplan.lm.client import show_warnings_on_stderr
+    from abplan.redact import redact
+
+    def fail(msg: str, code: int, label: str = "error") -> typer.Exit:
+        line = " ".join(redact(msg).split())
+        err.print(f"[bold red]abplan: {label}:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        return typer.Exit(code)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        show_warnings_on_stderr()
         try:
             return fn(*args, **kwargs)
         except AbplanError as e:
-            err.print(f"[bold red]abplan: error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
+            raise fail(str(e), e.exit_code) from None
         except RequestPending:
-            err.print(
-                "[bold red]abplan: error:[/] LM requests pending (offline mode): run 'abplan lm export'",
-                highlight=False,
-            )
-            raise typer.Exit(3) from None
+            raise fail("LM requests pending (offline mode): run 'abplan lm export'", 3) from None
         except PermissionError as e:
-            err.print(
-                f"[bold red]abplan: error:[/] permission denied: {escape(str(e.filename))}", highlight=False
-            )
-            raise typer.Exit(2) from None
+            raise fail(f"permission denied: {e.filename}", 2) from None
         except KeyboardInterrupt:
             err.print("abplan: interrupted")
             raise typer.Exit(130) from None
         except typer.Exit:
             raise
         except Exception as e:
+            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+                where = f" writing {e.filename}" if e.filename else ""
+                raise fail(f"no space left on the device{where}", 2) from None
             if os.environ.get("ABPLAN_DEBUG"):
                 raise
-            err.print(
-                f"[bold red]abplan: internal error:[/] {escape(type(e).__name__)}: {escape(str(e))} "
-                "(set ABPLAN_DEBUG=1 for the traceback, and please report it)",
-                highlight=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(1) from None
+            raise fail(
+                f"{type(e).__name__}: {e} (set ABPLAN_DEBUG=1 for the traceback, and please report it)",
+                1,
+                "internal error",
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -98,78 +116,71 @@ def root(
     """abplan: ablation plans for AI papers."""
 
 
-def print_plan(plan: Plan) -> None:
-    for f in plan.findings:
-        err.print(f"[yellow]warning:[/] {f.kind}: {escape(f.detail)}", highlight=False)
-    out.print(
-        Panel(
-            Text(plan.reasoning_trace.strip()),
-            title="Reasoning Trace",
-            border_style="blue",
-            title_align="left",
-        )
-    )
-    body = Text()
-    for i, a in enumerate(plan.ablations, 1):
-        body.append(f"{i}. {a.name}\n", style="bold")
-        body.append(f"   Ablated part: {a.ablated_part}\n   Action: ")
-        body.append(a.action, style="bold magenta")
-        body.append("\n")
-        if a.replacement:
-            body.append(f"   Replacement: {'; '.join(a.replacement)}\n")
-        body.append(f"   Metrics: {', '.join(a.metrics)}\n")
-        if a.support is not None:
-            body.append(f"   Support: {a.support}\n")
-    colour = "magenta" if plan.mode == "author" else "green"
-    out.print(
-        Panel(
-            body,
-            title=f"Ablation Plan ({plan.mode} mode, {plan.planner}/{plan.model})",
-            border_style=colour,
-            title_align="left",
-        )
-    )
-
-
 @app.command()
 @handle_errors
 def plan(
     source: Annotated[
         str,
         typer.Argument(
-            help="A PDF, .tex, LaTeX folder, .tar.gz/.zip of sources, .md, .txt, or an arXiv id/URL."
+            metavar="PAPER",
+            help="A PDF, .tex, LaTeX folder, .tar.gz/.zip of sources, .md, .txt, or an arXiv id/URL.",
         ),
     ],
     mode: Annotated[
         str,
         typer.Option(
-            "--mode", "-m", help="author: ablations to run; reviewer: ablations missing from a full paper."
+            "--mode",
+            "-m",
+            metavar="MODE",
+            help="author: ablations to run; reviewer: ablations missing from a full paper.",
         ),
     ] = "author",
     model: Annotated[
         list[str] | None,
         typer.Option(
             "--model",
+            metavar="MODEL",
             help="provider/model, e.g. openai/gpt-4o, anthropic/claude-sonnet-4-5, ollama/qwen3:8b; "
             "repeat to spread the staged planner's samples over several models.",
         ),
     ] = None,
     planner: Annotated[
         str,
-        typer.Option("--planner", "-p", help="auto (lm with a model, else offline), lm, staged or offline."),
+        typer.Option(
+            "--planner",
+            "-p",
+            metavar="NAME",
+            help="auto (lm with a model, else offline), lm, staged, offline or files (see 'abplan planners').",
+        ),
     ] = "auto",
     k: Annotated[
-        int | None, typer.Option("-k", help="Maximum number of ablations (default 5 author, 2 reviewer).")
+        int | None,
+        typer.Option(
+            "--top-k", "-k", metavar="N", help="Maximum number of ablations (default 5 author, 2 reviewer)."
+        ),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="Comma-separated: md, html, jsonl, json.")
+        str, typer.Option("--format", "-f", metavar="FORMATS", help="Comma-separated: md, html, jsonl, json.")
     ] = "md,html",
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the plan files.")] = Path("plans"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Folder for the plan files.")
+    ] = Path("plans"),
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Overwrite a plan of the same name (else a -2, -3 ... name is used)."),
+    ] = False,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...).")
+        str | None,
+        typer.Option(
+            "--base-url", metavar="URL", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...)."
+        ),
     ] = None,
     temperature: Annotated[
-        float | None, typer.Option("--temperature", help="Sampling temperature (default 0).")
+        float | None, typer.Option("--temperature", metavar="T", help="Sampling temperature (default 0).")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", metavar="SECONDS", help="Per LM request (default 300, or ABPLAN_TIMEOUT)."),
     ] = None,
     offline: Annotated[
         bool,
@@ -178,29 +189,51 @@ def plan(
         ),
     ] = False,
     cache_dir: Annotated[
-        Path | None, typer.Option("--cache-dir", help="Where LM responses and downloads are cached.")
+        Path | None,
+        typer.Option("--cache-dir", metavar="DIR", help="Where LM responses and downloads are cached."),
     ] = None,
     keep_hidden_text: Annotated[
         bool, typer.Option("--keep-hidden-text", help="Let the planner see text hidden from human readers.")
     ] = False,
     samples: Annotated[
-        int | None, typer.Option("--samples", help="staged: independent candidate plans (default 5).")
+        int | None,
+        typer.Option("--samples", metavar="N", help="staged: independent candidate plans (default 5)."),
     ] = None,
     min_support: Annotated[
         int | None,
-        typer.Option("--min-support", help="staged: samples that must propose an experiment to keep it."),
+        typer.Option(
+            "--min-support", metavar="N", help="staged: samples that must propose an experiment to keep it."
+        ),
     ] = None,
     length: Annotated[
-        str, typer.Option("--length", help="staged: support (cut by support, k at most) or fixed (always k).")
+        str,
+        typer.Option(
+            "--length",
+            metavar="RULE",
+            help="staged: support (cut by support, k at most) or fixed (always k).",
+        ),
     ] = "support",
     max_cost: Annotated[
-        float | None, typer.Option("--max-cost", help="staged: spend at most this many USD on the paper.")
+        float | None,
+        typer.Option("--max-cost", metavar="USD", help="staged: spend at most this many USD on the paper."),
     ] = None,
     context_window: Annotated[
-        int | None, typer.Option("--context-window", help="Override the model's context window (tokens).")
+        int | None,
+        typer.Option("--context-window", metavar="TOKENS", help="Override the model's context window."),
+    ] = None,
+    plans: Annotated[
+        Path | None,
+        typer.Option(
+            "--plans",
+            metavar="PATH",
+            help="files: a plan (.json, .jsonl) or a folder of <paper id>.json/.jsonl plans to re-render.",
+        ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="staged: print calls, tokens and cost, spend nothing.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the LM calls, tokens and cost planning would take; spend nothing."
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the plan.")] = False,
 ) -> None:
@@ -208,11 +241,19 @@ def plan(
     if mode not in MODES:
         raise ConfigError(f"--mode must be 'author' or 'reviewer', not {mode!r}")
     formats = parse_formats(fmt)
-    if length not in ("support", "fixed"):
-        raise ConfigError(f"--length must be 'support' or 'fixed', not {length!r}")
-    settings = load_settings(model=model[0] if model else None, base_url=base_url, cache_dir=cache_dir)
+    check_numbers(k, temperature, timeout)
+    check_out_dir(out_dir)
+    extra = staged_options(model, samples, min_support, length, max_cost, context_window)
+    settings = load_settings(
+        model=model[0] if model else None, base_url=base_url, cache_dir=cache_dir, timeout=timeout
+    )
+    if settings.timeout <= 0:
+        raise ConfigError(f"timeout must be a positive number of seconds, not {settings.timeout:g}")
     name = resolve_planner(planner, settings.model)
-    get_planner(name)  # an unknown name fails here, with a near-miss suggestion
+    impl = get_planner(name)  # an unknown name fails here, with a near-miss suggestion
+    extra |= files_options(name, plans)
+    if impl.needs_model and not settings.model:
+        raise ConfigError(f"the {name} planner needs a model: --model provider/name or ABPLAN_MODEL")
     if planner == "auto" and name == "offline":
         err.print(
             "note: no model configured, so the offline planner is used; plan with an LM via --model provider/name or ABPLAN_MODEL",
@@ -220,38 +261,25 @@ def plan(
         )
     with err.status("reading the paper…"):
         paper = load_paper(source, cache_dir=settings.cache_dir, keep_hidden_text=keep_hidden_text)
-    extra = staged_options(model, samples, min_support, length, max_cost, context_window)
+    used_model = settings.model if impl.needs_model else None
     if dry_run:
-        from abplan.planners.base import PlanOptions
-        from abplan.planners.staged import dry_run as estimate
-
-        est = estimate(paper, PlanOptions(mode=mode, k=k, model=settings.model, extra=extra))  # type: ignore[arg-type]
-        for row in est["stages"]:
-            out.print(
-                f"{row['stage']:<12} {row['calls']} calls × ~{row['input_tokens_each']:,} input + ~{row['output_tokens_each']:,} output tokens",
-                highlight=False,
-            )
-        out.print(
-            f"total: {est['calls']} calls, ~{est['input_tokens']:,} input and ~{est['output_tokens']:,} output tokens, ~${est['cost_usd']:.4f}",
-            highlight=False,
-        )
-        for note in est["notes"]:
-            out.print(f"note: {note}", highlight=False, markup=False)
+        opts = PlanOptions(mode=mode, k=k, model=used_model, extra=extra)  # type: ignore[arg-type]
+        print_estimate(out, estimate(paper, name, opts, settings.prices), name, used_model)
         return
 
     async def run() -> Plan:
-        client = make_client(settings, offline=offline) if name != "offline" else None
+        client = make_client(settings, offline=offline) if impl.needs_model else None
         try:
             return await aplan_paper(
                 paper,
-                mode=mode,
+                mode=mode,  # type: ignore[arg-type]
                 planner=name,
                 model=settings.model,
                 k=k,
                 temperature=temperature,
                 lm=client,
                 settings=settings,
-                **extra,  # type: ignore[arg-type]
+                **extra,
             )
         except RequestPending as e:
             raise PendingRequests(len(client.pending_keys) if client else 1) from e
@@ -259,47 +287,14 @@ def plan(
             if client is not None:
                 await client.aclose()
 
-    with err.status(
-        f"planning with {name}{'/' + settings.model if settings.model and name != 'offline' else ''}…"
-    ):
+    with err.status(Text(terminal_safe(f"planning with {name}{'/' + used_model if used_model else ''}…"))):
         result = asyncio.run(run())
-    paths = write_plan(result, out_dir, formats, stem=slug(paper.title, 80))
+    stem = plan_stem(paper.title, mode, name, used_model)
+    paths = write_plan(result, out_dir, formats, stem=stem, force=force)
     if not quiet:
-        print_plan(result)
-    u = result.usage
-    cost = (
-        f", {u.calls} LM calls ({u.cached_calls} cached), {u.input_tokens + u.output_tokens} tokens, ${u.cost_usd:.4f}"
-        if u.calls or u.cached_calls
-        else ""
-    )
-    err.print(
-        f"wrote {', '.join(str(p) for p in paths)}{cost}", highlight=False, soft_wrap=True, markup=False
-    )
-
-
-def staged_options(
-    models: list[str] | None,
-    samples: int | None,
-    min_support: int | None,
-    length: str,
-    max_cost: float | None,
-    context_window: int | None,
-) -> dict[str, Any]:
-    """Planner options from flags (the staged planner reads them; the others ignore what they do not use)."""
-    extra: dict[str, Any] = {"length": length}
-    if models and len(models) > 1:
-        extra["models"] = list(models)
-    for key, value in (
-        ("samples", samples),
-        ("min_support", min_support),
-        ("max_cost", max_cost),
-        ("context_window", context_window),
-    ):
-        if value is not None:
-            if isinstance(value, int | float) and value < (0 if key == "max_cost" else 1):
-                raise ConfigError(f"--{key.replace('_', '-')} must be positive")
-            extra[key] = value
-    return extra
+        print_plan(out, err, result)
+    wanted = out_dir / f"{stem}{paths[0].suffix}"
+    err.print(wrote_line(paths, wanted, result.usage), highlight=False, markup=False)
 
 
 @app.command("read")
@@ -339,9 +334,11 @@ def read(
 
 @app.command("planners")
 def list_planners() -> None:
-    """List the registered planners."""
-    for n in planner_names():
-        out.print(n)
+    """List the registered planners, one a line: its name and what it does."""
+    names = planner_names()
+    width = max(map(len, names))
+    for n in names:
+        out.print(f"{n:<{width}}  {planner_summary(n)}", highlight=False, markup=False)
 
 
 @app.command("judges")
@@ -355,10 +352,12 @@ def list_judges() -> None:
 
 def _register_subcommands() -> None:
     from abplan.cli_bench import bench_app
+    from abplan.cli_dataset import dataset_app
     from abplan.cli_lm import lm_app
 
     app.add_typer(bench_app, name="bench")
     app.add_typer(lm_app, name="lm")
+    app.add_typer(dataset_app, name="dataset")
 
 
 _register_subcommands()
@@ -375,4 +374,4 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-__all__ = ["InputError", "app", "main"]
+__all__ = ["InputError", "app", "main", "staged_options"]

@@ -16,10 +16,11 @@ from abplan.bench.runner import RunConfig, Runner, RunState
 from abplan.bench.tasks import load_dataset
 from abplan.config import load_settings
 from abplan.errors import ConfigError
+from abplan.render.safe import SafeConsole
 
 bench_app = typer.Typer(help="Run, judge and score planners the AblationBench way.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+out: Console = SafeConsole()  # strips escape sequences from what it prints
+err: Console = SafeConsole(stderr=True)
 
 
 def _run(

@@ -6,15 +6,18 @@ in the environment; a `[keys]` table is honoured only when the file is readable 
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from abplan.errors import ConfigError
 from abplan.papers import default_cache_dir
+from abplan.redact import register_secret
 
 KEY_ENVS = {
     "openai": "OPENAI_API_KEY",
@@ -55,16 +58,73 @@ def _read_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid TOML ({e})") from e
+    except IsADirectoryError as e:
+        raise ConfigError(f"{path}: is a folder, not a config file") from e
     keys = data.get("keys")
+    if keys is None:
+        return data
+    if not isinstance(keys, dict):
+        raise ConfigError(f'{path}: [keys] must be a table of provider = "key"')
     if keys:
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(f"{path} holds API keys but others can read it: chmod 600 {path}")
-        for provider, value in keys.items():
-            env = KEY_ENVS.get(provider)
-            if env and not os.environ.get(env):
-                os.environ[env] = str(value)
+    for provider, value in keys.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: [keys] {provider} must be a string")
+        register_secret(value)  # masked in every message, whether or not the environment wins
+        env = KEY_ENVS.get(provider)
+        if env and not os.environ.get(env):
+            os.environ[env] = value
     return data
+
+
+def _prices(raw: object, path: Path | None) -> dict[str, tuple[float, float]]:
+    bad = ConfigError(f"{path}: [prices] entries must be [input, output] USD per million tokens")
+    if not isinstance(raw, dict):
+        raise bad
+    out: dict[str, tuple[float, float]] = {}
+    for model, v in raw.items():
+        pair = [v.get("input"), v.get("output")] if isinstance(v, dict) else v
+        if not isinstance(pair, list) or len(pair) != 2 or not all(_is_number(x) for x in pair):
+            raise ConfigError(f"{path}: [prices] {model!r} must be [input, output] USD per million tokens")
+        if min(pair) < 0 or not all(math.isfinite(x) for x in pair):
+            raise bad
+        out[str(model)] = (float(pair[0]), float(pair[1]))
+    return out
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _conv(kind: type, name: str, where: str) -> Callable[[object], Any]:
+    """A converter that accepts numbers of the right kind (strings only from the environment)."""
+
+    def conv(v: object) -> Any:
+        ok = (str, int, float) if where == "environment" else (int, float)
+        if isinstance(v, bool) or not isinstance(v, ok):
+            raise ConfigError(f"{where}: {name} must be a number, not {v!r}")
+        try:
+            got = kind(v)
+        except (ValueError, OverflowError) as e:
+            raise ConfigError(
+                f"{where}: {name} must be {'an integer' if kind is int else 'a number'}, not {v!r}"
+            ) from e
+        if kind is int and isinstance(v, float) and v != got:
+            raise ConfigError(f"{where}: {name} must be an integer, not {v!r}")
+        return got
+
+    return conv
+
+
+def _string(name: str, where: str) -> Callable[[object], Any]:
+    def conv(v: object) -> Any:
+        if not isinstance(v, str):
+            raise ConfigError(f"{where}: {name} must be a string, not {v!r}")
+        return v
+
+    return conv
 
 
 def load_settings(**flags: Any) -> Settings:
@@ -72,35 +132,34 @@ def load_settings(**flags: Any) -> Settings:
     file = _read_file(path) if path else {}
     s = Settings(config_file=path)
 
-    def pick(name: str, env: str | None, conv: Any = str) -> Any:
+    def pick(name: str, env: str | None, kind: type | None = None) -> Any:
         if flags.get(name) is not None:
             return flags[name]
         if env and os.environ.get(env):
-            try:
-                return conv(os.environ[env])
-            except ValueError as e:
-                raise ConfigError(f"{env}={os.environ[env]!r} is not a valid value") from e
+            return (_conv(kind, env, "environment") if kind else _string(env, "environment"))(os.environ[env])
         if name in file:
-            return conv(file[name])
+            return (_conv(kind, name, str(path)) if kind else _string(name, str(path)))(file[name])
         return getattr(s, name)
 
     s.model = pick("model", "ABPLAN_MODEL")
     s.base_url = pick("base_url", "ABPLAN_BASE_URL")
-    cache = pick("cache_dir", "ABPLAN_CACHE_DIR", lambda v: Path(v).expanduser())
-    s.cache_dir = Path(cache)
+    s.cache_dir = Path(pick("cache_dir", "ABPLAN_CACHE_DIR")).expanduser()
     s.concurrency = int(pick("concurrency", "ABPLAN_CONCURRENCY", int))
     rpm = pick("rpm", "ABPLAN_RPM", float)
     s.rpm = float(rpm) if rpm is not None else None
     s.timeout = float(pick("timeout", "ABPLAN_TIMEOUT", float))
     s.max_retries = int(pick("max_retries", "ABPLAN_MAX_RETRIES", int))
-    prices = file.get("prices", {})
-    try:
-        s.prices = {
-            k: (float(v[0]), float(v[1])) if isinstance(v, list) else (float(v["input"]), float(v["output"]))
-            for k, v in prices.items()
-        }
-    except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise ConfigError(f"{path}: [prices] entries must be [input, output] USD per million tokens") from e
+    s.prices = _prices(file.get("prices", {}), path)
+    _check(s)
+    return s
+
+
+def _check(s: Settings) -> None:
     if s.concurrency < 1:
         raise ConfigError("concurrency must be at least 1")
-    return s
+    if not (math.isfinite(s.timeout) and s.timeout > 0):
+        raise ConfigError(f"timeout must be a positive number of seconds, not {s.timeout}")
+    if s.rpm is not None and not (math.isfinite(s.rpm) and s.rpm > 0):
+        raise ConfigError(f"rpm must be a positive number of requests per minute, not {s.rpm}")
+    if s.max_retries < 0:
+        raise ConfigError(f"max_retries must be 0 or more, not {s.max_retries}")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from abplan.redact import redact
+
 
 class AbplanError(Exception):
-    """Base class: the message is shown to the user as a single line."""
+    """Base class: the message is shown to the user as a single line, with any key in it redacted."""
 
     exit_code = 1
+
+    def __init__(self, message: Any = "", *args: Any) -> None:
+        super().__init__(redact(str(message)), *args)
 
 
 class InputError(AbplanError):
@@ -16,6 +23,12 @@ class InputError(AbplanError):
 
 
 class ConfigError(AbplanError):
+    exit_code = 2
+
+
+class ResourceError(AbplanError):
+    """The machine ran out of something abplan needs: disk space for the cache or the output."""
+
     exit_code = 2
 
 

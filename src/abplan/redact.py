@@ -1,19 +1,28 @@
 """Secrets never leave abplan: every message and file it writes passes through `redact`.
 
-Configured key values are replaced wherever they occur, and so are strings shaped like keys
-(`Bearer …`, `sk-…`, `x-api-key: …`), whatever a provider echoes back.
+Configured key values are replaced wherever they occur (also JSON-escaped or URL-encoded, as an echoing
+provider may quote them), and so are strings shaped like keys (`Bearer …`, `sk-…`, `x-api-key: …`,
+`Authorization: …`), whatever a provider echoes back.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from urllib.parse import quote
 
 _KEY_ENV_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET")
+MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
+_VALUE = r"[^\s\"'`,;{}\[\]()<>]+"
 _SHAPES = re.compile(
-    r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"
-    r"|\b(sk-[A-Za-z0-9_-]{8,})"
-    r"|((?:x-api-key|api[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{6,}"
+    # a header or field that carries a key, with its value (after an optional auth scheme)
+    r"(?i)((?:x-api-key|api[_-]?key|x-goog-api-key|authorization|proxy-authorization)[\"'`]?\s*[:=]\s*"
+    r"[\"'`]?(?:(?:bearer|basic|token)\s+)?+)" + _VALUE + r"|"
+    # an auth scheme followed by a credential, anywhere
+    r"(\bbearer\s+)" + _VALUE + r"|"
+    # OpenAI / Anthropic / OpenRouter key shapes: sk-..., sk-proj-..., sk-ant-..., sk-or-v1-...
+    r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{8,}"
 )
 _extra: set[str] = set()
 
@@ -22,25 +31,35 @@ MASK = "[redacted]"
 
 def register_secret(value: str | None) -> None:
     """Remember a key that did not come from the environment (a config file's `[keys]`, a flag)."""
-    if value and len(value) >= 6:
-        _extra.add(value)
+    if value:
+        value = value.strip()
+        if len(value) >= MIN_SECRET_LEN:
+            _extra.add(value)
+
+
+def _variants(secret: str) -> set[str]:
+    """The forms a key takes when quoted back: as is, JSON-escaped, URL-encoded."""
+    return {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote(secret)}
 
 
 def _secrets() -> list[str]:
-    found = set(_extra)
+    found: set[str] = set()
+    for value in _extra:
+        found |= _variants(value)
     for name, value in os.environ.items():
-        if name.endswith(_KEY_ENV_SUFFIXES) and value and len(value) >= 6:
-            found.add(value)
+        value = value.strip()
+        if name.upper().endswith(_KEY_ENV_SUFFIXES) and len(value) >= MIN_SECRET_LEN:
+            found |= _variants(value)
     return sorted(found, key=len, reverse=True)
 
 
+def _mask(m: re.Match[str]) -> str:
+    return (m.group(1) or m.group(2) or "") + MASK
+
+
 def redact(text: str) -> str:
+    """`text` with every configured key and every key-shaped string replaced by `[redacted]`."""
     for secret in _secrets():
         if secret in text:
             text = text.replace(secret, MASK)
-
-    def _mask(m: re.Match[str]) -> str:
-        prefix = m.group(1) or m.group(3) or ""
-        return prefix + MASK
-
     return _SHAPES.sub(_mask, text)

@@ -1,5 +1,7 @@
 """Batch mode: pending requests out as OpenAI or Anthropic batch JSONL; their result files back into the cache.
 
+(`prompt_files.py` exports the same requests as readable files for answering by hand.)
+
 `custom_id` is the cache key, so an imported answer lands exactly where the rerun will look for it.
 OpenAI's Batch API and `vllm run-batch` read the OpenAI format; Anthropic's Message Batches read theirs.
 """
@@ -9,12 +11,15 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from abplan.errors import InputError
+from abplan.limits import MAX_IMPORT_LINE_BYTES, MIB
 from abplan.lm.cache import ResponseCache
+from abplan.lm.context import estimate_tokens
 from abplan.lm.pricing import cost_of
 from abplan.lm.providers import anthropic_params, openai_body
 from abplan.lm.types import LMRequest, LMResponse
@@ -47,9 +52,12 @@ class ImportSummary:
     failed: int = 0
     unknown: int = 0
     already: int = 0
+    estimated: int = 0  # answers whose token counts the result file did not give
 
     def line(self) -> str:
         parts = [f"imported {self.imported} answers"]
+        if self.estimated:
+            parts.append(f"{self.estimated} without token counts (estimated as characters / 4)")
         if self.already:
             parts.append(f"{self.already} already cached")
         if self.failed:
@@ -59,35 +67,122 @@ class ImportSummary:
         return ", ".join(parts)
 
 
-def _openai_result(rec: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    resp = rec.get("response") or {}
-    if rec.get("error") or resp.get("status_code", 200) != 200:
+class BadRecord(Exception):
+    """A result line whose fields have the wrong types; the message names the field."""
+
+
+def _obj(value: Any, where: str, required: bool = False) -> dict[str, Any]:
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise BadRecord(f"{where} is not an object")
+    return value
+
+
+def _str(value: Any, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRecord(f"{where} is not a string")
+    return value
+
+
+def _count(usage: dict[str, Any], name: str) -> int | None:
+    """A token count: a non-negative integer, or None when absent."""
+    v = usage.get(name)
+    if v is None:
         return None
-    body = resp.get("body") or {}
-    choice = (body.get("choices") or [{}])[0]
-    usage = body.get("usage") or {}
-    return str((choice.get("message") or {}).get("content") or ""), {
-        "finish_reason": choice.get("finish_reason") or "stop",
-        "input_tokens": int(usage.get("prompt_tokens", 0)),
-        "output_tokens": int(usage.get("completion_tokens", 0)),
-        "model": body.get("model", ""),
-    }
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise BadRecord(f"usage.{name} is not an integer")
+    if v < 0:
+        raise BadRecord(f"usage.{name} is negative")
+    return v
 
 
-def _anthropic_result(rec: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    result = rec.get("result") or {}
+@dataclass(frozen=True)
+class Result:
+    text: str
+    finish_reason: str
+    input_tokens: int | None
+    output_tokens: int | None
+    model: str
+
+
+def _openai_result(rec: dict[str, Any]) -> Result | None:
+    resp = _obj(rec.get("response"), "response")
+    status = resp.get("status_code", 200)
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise BadRecord("response.status_code is not an integer")
+    if rec.get("error") or status != 200 or resp.get("body") is None:
+        return None  # a failed request: left pending
+    body = _obj(resp.get("body"), "response.body", required=True)
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise BadRecord("response.body.choices is not a non-empty list")
+    choice = _obj(choices[0], "choices[0]", required=True)
+    message = _obj(choice.get("message"), "choices[0].message", required=True)
+    usage = _obj(body.get("usage"), "usage")
+    return Result(
+        text=_str(message.get("content"), "choices[0].message.content"),
+        finish_reason=_str(choice.get("finish_reason"), "choices[0].finish_reason") or "stop",
+        input_tokens=_count(usage, "prompt_tokens"),
+        output_tokens=_count(usage, "completion_tokens"),
+        model=_str(body.get("model"), "response.body.model"),
+    )
+
+
+def _anthropic_result(rec: dict[str, Any]) -> Result | None:
+    result = _obj(rec.get("result"), "result")
     if result.get("type") != "succeeded":
         return None
-    msg = result.get("message") or {}
-    text = "".join(b.get("text", "") for b in msg.get("content", []) if b.get("type") == "text")
-    usage = msg.get("usage") or {}
-    stop = {"max_tokens": "length"}.get(str(msg.get("stop_reason")), "stop")
-    return text, {
-        "finish_reason": stop,
-        "input_tokens": int(usage.get("input_tokens", 0)),
-        "output_tokens": int(usage.get("output_tokens", 0)),
-        "model": msg.get("model", ""),
-    }
+    msg = _obj(result.get("message"), "result.message", required=True)
+    content = msg.get("content")
+    if not isinstance(content, list):
+        raise BadRecord("result.message.content is not a list")
+    texts = []
+    for i, block in enumerate(content):
+        b = _obj(block, f"content[{i}]", required=True)
+        if b.get("type") == "text":
+            texts.append(_str(b.get("text"), f"content[{i}].text"))
+    usage = _obj(msg.get("usage"), "usage")
+    stop = _str(msg.get("stop_reason"), "result.message.stop_reason")
+    return Result(
+        text="".join(texts),
+        finish_reason="length" if stop == "max_tokens" else "stop",
+        input_tokens=_count(usage, "input_tokens"),
+        output_tokens=_count(usage, "output_tokens"),
+        model=_str(msg.get("model"), "result.message.model"),
+    )
+
+
+def read_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered text lines, read one at a time; none may exceed MAX_IMPORT_LINE_BYTES."""
+    cap = MAX_IMPORT_LINE_BYTES
+    with path.open("rb") as fh:
+        for n, raw in enumerate(iter(lambda: fh.readline(cap + 1), b""), 1):
+            if len(raw) > cap and not raw.endswith(b"\n"):
+                raise InputError(f"{path.name} line {n}: longer than the {cap // MIB} MiB a line may have")
+            try:
+                yield n, raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InputError(f"{path.name} line {n}: not UTF-8 text (a binary file?)") from e
+
+
+def _parse_line(name: str, n: int, line: str) -> tuple[str, Result | None]:
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{name} line {n}: not valid JSON ({e.msg})") from e
+    if not isinstance(rec, dict) or not isinstance(rec.get("custom_id"), str):
+        raise InputError(f"{name} line {n}: no custom_id")
+    try:
+        if "response" in rec or "error" in rec:
+            return rec["custom_id"], _openai_result(rec)
+        if "result" in rec:
+            return rec["custom_id"], _anthropic_result(rec)
+    except BadRecord as e:
+        raise InputError(f"{name} line {n}: {e}") from e
+    raise InputError(f"{name} line {n}: neither an OpenAI nor an Anthropic batch result")
 
 
 def import_results(
@@ -96,29 +191,24 @@ def import_results(
     price_factor: float = 1.0,
     prices: dict[str, tuple[float, float]] | None = None,
 ) -> ImportSummary:
-    """Validate a batch result file (OpenAI or Anthropic format) and fill the cache."""
+    """Validate a whole batch result file (OpenAI or Anthropic format), then fill the cache.
+
+    The file is streamed line by line and checked to the end before anything is cached, so a bad
+    line leaves the cache as it was.
+    """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    if not price_factor >= 0:
+        raise InputError(f"--price-factor must be 0 or more, not {price_factor}")
     summary = ImportSummary()
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+    ready: dict[str, tuple[dict[str, Any], LMResponse]] = {}
+    for n, line in read_lines(path):
         if not line.strip():
             continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path.name} line {n}: not valid JSON ({e.msg})") from e
-        if not isinstance(rec, dict) or not isinstance(rec.get("custom_id"), str):
-            raise InputError(f"{path.name} line {n}: no custom_id")
-        if "response" in rec or "error" in rec:
-            got = _openai_result(rec)
-        elif "result" in rec:
-            got = _anthropic_result(rec)
-        else:
-            raise InputError(f"{path.name} line {n}: neither an OpenAI nor an Anthropic batch result")
-        key = rec["custom_id"]
+        key, got = _parse_line(path.name, n, line)
         request = cache.pending_request(key)
-        if request is None:
-            if cache.get(key) is not None:
+        if request is None or key in ready:
+            if key in ready or cache.get(key) is not None:
                 summary.already += 1
             else:
                 summary.unknown += 1
@@ -126,8 +216,33 @@ def import_results(
         if got is None:
             summary.failed += 1
             continue
-        text, meta = got
-        cost = cost_of(request["model"], meta["input_tokens"], meta["output_tokens"], prices) * price_factor
-        cache.put_raw(key, request, LMResponse(text=text, cost_usd=cost, **meta))
-        summary.imported += 1
+        ready[key] = (request, _response(request, got, price_factor, prices, summary))
+    for key, (request, resp) in ready.items():
+        cache.put_raw(key, request, resp)
+    summary.imported = len(ready)
     return summary
+
+
+def _response(
+    request: dict[str, Any],
+    got: Result,
+    price_factor: float,
+    prices: dict[str, tuple[float, float]] | None,
+    summary: ImportSummary,
+) -> LMResponse:
+    tokens_in, tokens_out = got.input_tokens, got.output_tokens
+    if tokens_in is None or tokens_out is None:
+        summary.estimated += 1
+        messages = request.get("messages") or []
+        prompt = "".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
+        tokens_in = estimate_tokens(prompt) if tokens_in is None else tokens_in
+        tokens_out = estimate_tokens(got.text) if tokens_out is None else tokens_out
+    cost = max(0.0, cost_of(request["model"], tokens_in, tokens_out, prices)) * price_factor
+    return LMResponse(
+        text=got.text,
+        finish_reason=got.finish_reason,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        cost_usd=cost,
+        model=got.model,
+    )

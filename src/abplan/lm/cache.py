@@ -1,7 +1,9 @@
 """On-disk response cache (SQLite, WAL): answered requests and pending ones (for batch mode).
 
 SQLite gives atomic commits and safe concurrent writers across processes; a killed run never
-leaves a half-written entry.
+leaves a half-written entry, and neither does a full disk (the transaction is rolled back).
+A cache that cannot be used (not a database, a folder that is a file, a full disk) is a one-line
+`ConfigError`/`ResourceError`, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from abplan.errors import ConfigError, ResourceError
 from abplan.lm.types import LMRequest, LMResponse
 
 _SCHEMA = """
@@ -23,8 +28,17 @@ CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, model TEXT, request TE
 class ResponseCache:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as e:
+            raise ConfigError(f"cache folder {path.parent} is not a folder (set ABPLAN_CACHE_DIR)") from e
+        if path.is_dir():
+            raise ConfigError(f"LM cache {path} is a folder, not a database file")
+        with self._guard():
+            self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+            self._init_schema()
+
+    def _init_schema(self) -> None:
         # Two processes creating the same new database race on the switch to WAL, and SQLite does not
         # wait on its busy handler there: retry for a while instead of failing.
         deadline = time.monotonic() + 60
@@ -33,11 +47,31 @@ class ResponseCache:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.executescript(_SCHEMA)
-                break
+                return
             except sqlite3.OperationalError as e:
                 if ("locked" not in str(e) and "busy" not in str(e)) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """SQLite's failures as one-line errors that say what to do."""
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            msg = str(e)
+            if "full" in msg:
+                raise ResourceError(f"no space left on the device writing the LM cache {self.path}") from e
+            if isinstance(e, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg):
+                raise ConfigError(f"LM cache {self.path} is locked by another process ({msg})") from e
+            raise ConfigError(
+                f"LM cache {self.path} is unusable ({msg}): move it aside or set ABPLAN_CACHE_DIR"
+            ) from e
+        except (ValueError, TypeError, KeyError) as e:  # a row that is not our JSON
+            raise ConfigError(
+                f"LM cache {self.path} holds an unreadable entry ({type(e).__name__}): "
+                "move it aside or set ABPLAN_CACHE_DIR"
+            ) from e
 
     @classmethod
     def in_dir(cls, cache_dir: Path) -> ResponseCache:
@@ -47,45 +81,49 @@ class ResponseCache:
         self._db.close()
 
     def get(self, key: str) -> LMResponse | None:
-        row = self._db.execute("SELECT response FROM responses WHERE key=?", (key,)).fetchone()
-        return LMResponse.from_json(json.loads(row[0]), cached=True, key=key) if row else None
+        with self._guard():
+            row = self._db.execute("SELECT response FROM responses WHERE key=?", (key,)).fetchone()
+            return LMResponse.from_json(json.loads(row[0]), cached=True, key=key) if row else None
 
     def put(self, req: LMRequest, resp: LMResponse) -> None:
         self.put_raw(req.key, req.to_json(), resp)
 
     def put_raw(self, key: str, request: dict[str, Any], response: LMResponse) -> None:
-        with self._db:
+        # ensure_ascii (the default) keeps even a lone surrogate storable: it is written as an escape.
+        row = (key, request["model"], json.dumps(request), json.dumps(response.to_json()), time.time())
+        with self._guard(), self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
-                "INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?)",
-                (key, request["model"], json.dumps(request), json.dumps(response.to_json()), time.time()),
-            )
+            self._db.execute("INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?)", row)
             self._db.execute("DELETE FROM pending WHERE key=?", (key,))
 
     def evict(self, keys: list[str]) -> int:
         """Forget responses that proved unusable, so the next run asks again."""
-        with self._db:
+        with self._guard(), self._db:
             self._db.execute("BEGIN IMMEDIATE")
             n = sum(self._db.execute("DELETE FROM responses WHERE key=?", (k,)).rowcount for k in keys)
         return n
 
     def add_pending(self, req: LMRequest) -> None:
-        self._db.execute(
-            "INSERT OR IGNORE INTO pending VALUES (?,?,?,?)",
-            (req.key, req.model, json.dumps(req.to_json()), time.time()),
-        )
+        with self._guard():
+            self._db.execute(
+                "INSERT OR IGNORE INTO pending VALUES (?,?,?,?)",
+                (req.key, req.model, json.dumps(req.to_json()), time.time()),
+            )
 
     def pending(self) -> list[tuple[str, dict[str, Any]]]:
-        rows = self._db.execute("SELECT key, request FROM pending ORDER BY created, key").fetchall()
-        return [(k, json.loads(r)) for k, r in rows]
+        with self._guard():
+            rows = self._db.execute("SELECT key, request FROM pending ORDER BY created, key").fetchall()
+            return [(k, json.loads(r)) for k, r in rows]
 
     def pending_request(self, key: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT request FROM pending WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        with self._guard():
+            row = self._db.execute("SELECT request FROM pending WHERE key=?", (key,)).fetchone()
+            return json.loads(row[0]) if row else None
 
     def clear_pending(self) -> int:
-        cur = self._db.execute("DELETE FROM pending")
-        return cur.rowcount
+        with self._guard():
+            return int(self._db.execute("DELETE FROM pending").rowcount)
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        with self._guard():
+            return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,10 +16,34 @@ from abplan.errors import LMError
 from abplan.lm.cache import ResponseCache
 from abplan.lm.pricing import cost_of
 from abplan.lm.providers import Provider, make_provider
-from abplan.lm.types import LMRequest, LMResponse, ProviderError, RequestPending
+from abplan.lm.types import LMRequest, LMResponse, ProviderError, RequestPending, clean_text
 from abplan.schema import Usage
 
 MAX_TOKENS_CAP = 32768
+log = logging.getLogger("abplan")
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time (the CLI's, or a test runner's capture)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
+def show_warnings_on_stderr() -> None:
+    """Show the `abplan` logger's warnings (each retry) as one short line on stderr. Idempotent."""
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        h = _StderrHandler()
+        h.setFormatter(logging.Formatter("abplan: %(message)s"))
+        h.setLevel(logging.WARNING)
+        log.addHandler(h)
+        if log.level == logging.NOTSET or log.level > logging.WARNING:
+            log.setLevel(logging.WARNING)
 
 
 @dataclass
@@ -188,7 +214,7 @@ class LMClient:
                             resp,
                             cost_usd=cost_of(req.model, resp.input_tokens, resp.output_tokens, self.prices),
                         )
-                    return replace(resp, key=req.key, cached=False)
+                    return replace(resp, text=clean_text(resp.text), key=req.key, cached=False)
             if not err.retryable or attempt >= self.max_retries:
                 tries = f" after {attempt + 1} attempts" if attempt else ""
                 raise LMError(f"{err}{tries}") from err
@@ -197,6 +223,7 @@ class LMClient:
             delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
             if err.retry_after is not None:
                 delay = min(max(delay, err.retry_after), 120.0)
+            log.warning("%s; retry %d of %d in %.1fs", err, attempt, self.max_retries, delay)
             await asyncio.sleep(delay)
 
 

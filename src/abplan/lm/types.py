@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from abplan.fsutil import canonical_json
+from abplan.redact import redact
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,9 @@ class LMRequest:
 
     @property
     def key(self) -> str:
-        return hashlib.sha256(canonical_json(self.to_json()).encode("utf-8")).hexdigest()
+        # surrogatepass: a lone surrogate (from a reply quoted back in a repair request) still has a key;
+        # valid text hashes exactly as before.
+        return hashlib.sha256(canonical_json(self.to_json()).encode("utf-8", "surrogatepass")).hexdigest()
 
     @property
     def provider(self) -> str:
@@ -94,7 +98,7 @@ class LMResponse:
     @staticmethod
     def from_json(d: dict[str, Any], *, cached: bool = False, key: str = "") -> LMResponse:
         return LMResponse(
-            text=str(d.get("text", "")),
+            text=clean_text(str(d.get("text", ""))),
             finish_reason=str(d.get("finish_reason", "stop")),
             input_tokens=int(d.get("input_tokens", 0)),
             output_tokens=int(d.get("output_tokens", 0)),
@@ -103,6 +107,14 @@ class LMResponse:
             cached=cached,
             key=key,
         )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Lone surrogates (no UTF-8 file or database can hold them) become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class RequestPending(Exception):
@@ -119,7 +131,7 @@ class ProviderError(Exception):
     def __init__(
         self, message: str, *, retryable: bool, status: int | None = None, retry_after: float | None = None
     ) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after

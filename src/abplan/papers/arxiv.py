@@ -1,16 +1,26 @@
-"""arXiv ids and URLs: download the e-print (tarball, gzipped .tex or PDF), fall back to the PDF; cache on disk."""
+"""arXiv ids and URLs: download the e-print (tarball, gzipped .tex or PDF), fall back to the PDF; cache on disk.
+
+Downloads are streamed to a temporary file beside the cache entry with a size cap and a wall-clock
+deadline (`abplan.limits`), so neither a huge body nor a trickling server holds a run; a gzipped e-print is
+decompressed as a stream with a cap too. Nothing over a cap is kept, and a cache entry appears only whole.
+"""
 
 from __future__ import annotations
 
 import gzip
 import os
 import re
+import tempfile
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from abplan.errors import InputError
-from abplan.fsutil import atomic_write_bytes
+from abplan import limits
+from abplan.errors import ConfigError, InputError
 
 ARXIV = "https://arxiv.org"  # ABPLAN_ARXIV_URL overrides it (a mirror, or a local server in tests)
 _NEW = r"\d{4}\.\d{4,5}(?:v\d+)?"
@@ -20,6 +30,8 @@ _URL = re.compile(
     rf"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|e-print|html)/({_NEW}|{_OLD})(?:\.pdf)?/?$",
     re.IGNORECASE,
 )
+_CHUNK = 1 << 16
+SNIFF_BYTES = 200_000  # how much of a file `sniff` looks at (and decompresses, at most)
 
 
 def parse_arxiv_id(source: str) -> str | None:
@@ -36,14 +48,23 @@ def parse_arxiv_id(source: str) -> str | None:
     return aid.lower()
 
 
+def _gunzip_head(data: bytes) -> bytes | None:
+    """At most `SNIFF_BYTES` of what a gzip stream starting with `data` expands to; None if it is not gzip."""
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, SNIFF_BYTES)
+    except zlib.error:
+        return None
+
+
 def sniff(data: bytes) -> str:
-    """'tar', 'gzip-tar', 'gzip-tex', 'pdf', 'tex' or 'unknown'."""
+    """'tar', 'gzip-tar', 'gzip-tex', 'gzip-pdf', 'pdf', 'tex' or 'unknown', from the first bytes of a file
+    (never decompressing more than `SNIFF_BYTES`)."""
+    data = data[:SNIFF_BYTES]
     if data[:5] == b"%PDF-":
         return "pdf"
     if data[:2] == b"\x1f\x8b":
-        try:
-            inner = gzip.decompress(data)
-        except (OSError, EOFError):
+        inner = _gunzip_head(data)
+        if not inner:
             return "unknown"
         if len(inner) > 262 and inner[257:262] == b"ustar":
             return "gzip-tar"
@@ -52,9 +73,90 @@ def sniff(data: bytes) -> str:
         return "gzip-tex"
     if len(data) > 262 and data[257:262] == b"ustar":
         return "tar"
-    if b"\\documentclass" in data[:200_000] or b"\\begin{document}" in data:
+    if b"\\documentclass" in data or b"\\begin{document}" in data:
         return "tex"
     return "unknown"
+
+
+@contextmanager
+def _temp_in(folder: Path) -> Iterator[Path]:
+    """A temporary file in `folder`, removed on the way out unless it was renamed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".download.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _fetch(client: httpx.Client, url: str, dest: Path, aid: str, deadline: float, cap: int) -> int:
+    """GET `url` into `dest` within the size cap and the deadline; the HTTP status (the body only on 200)."""
+    remaining = deadline - time.monotonic()
+    timeout = max(0.1, min(client.timeout.read or remaining, remaining))  # no wait outlives the deadline
+    try:
+        with client.stream("GET", url, timeout=timeout) as r:
+            if r.status_code != 200:
+                return r.status_code
+            size = 0
+            with dest.open("wb") as out:
+                for chunk in r.iter_bytes():  # as it arrives (a chunk size would wait to fill it)
+                    size += len(chunk)
+                    if size > cap:
+                        raise InputError(f"arXiv {aid}: download larger than {cap // limits.MIB} MiB")
+                    if time.monotonic() > deadline:
+                        raise _too_slow(aid)
+                    out.write(chunk)
+            return 200
+    except httpx.TimeoutException as e:
+        if time.monotonic() >= deadline - 0.1:
+            raise _too_slow(aid) from e
+        raise InputError(f"arXiv {aid}: download timed out ({type(e).__name__})") from e
+    except httpx.HTTPError as e:
+        raise InputError(f"arXiv {aid}: download failed ({type(e).__name__})") from e
+
+
+def _too_slow(aid: str) -> InputError:
+    return InputError(f"arXiv {aid}: download did not finish within {limits.DOWNLOAD_DEADLINE_S:.0f}s")
+
+
+def _gunzip(src: Path, dest: Path, aid: str, cap: int) -> None:
+    """Decompress `src` into `dest` as a stream, stopping as soon as the output passes `cap`."""
+    size = 0
+    try:
+        with gzip.open(src, "rb") as inp, dest.open("wb") as out:
+            while chunk := inp.read(_CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise InputError(f"arXiv {aid}: the e-print expands past {cap // limits.MIB} MiB")
+                out.write(chunk)
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputError(f"arXiv {aid}: corrupt gzip e-print ({type(e).__name__})") from e
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(SNIFF_BYTES)
+
+
+def _store_eprint(tmp: Path, folder: Path, safe: str, aid: str) -> Path | None:
+    """Move a downloaded e-print into the cache under the name its kind calls for; None if unusable."""
+    kind = sniff(_head(tmp))
+    plain = {"gzip-tar": ".tar.gz", "tar": ".tar", "pdf": ".pdf", "tex": ".tex"}.get(kind)
+    if plain:
+        os.replace(tmp, folder / f"{safe}{plain}")
+        return folder / f"{safe}{plain}"
+    if kind in ("gzip-tex", "gzip-pdf"):
+        is_pdf = kind == "gzip-pdf"
+        cap = min(
+            limits.MAX_DECOMPRESSED_BYTES, limits.MAX_PDF_BYTES if is_pdf else limits.MAX_TEXT_INPUT_BYTES
+        )
+        target = folder / f"{safe}{'.pdf' if is_pdf else '.tex'}"
+        with _temp_in(folder) as inner:
+            _gunzip(tmp, inner, aid, cap)
+            os.replace(inner, target)
+        return target
+    return None
 
 
 def download(
@@ -66,42 +168,28 @@ def download(
     for name in (f"{safe}.tar.gz", f"{safe}.tar", f"{safe}.tex", f"{safe}.pdf"):
         if (folder / name).is_file():
             return folder / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as e:
+        raise ConfigError(f"cache folder {cache_dir} is not a folder (set ABPLAN_CACHE_DIR)") from e
     base = os.environ.get("ABPLAN_ARXIV_URL", ARXIV).rstrip("/")
     headers = {"User-Agent": "abplan (https://pypi.org/project/abplan)"}
+    deadline = time.monotonic() + limits.DOWNLOAD_DEADLINE_S
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=True, headers=headers) as client:
-        try:
-            r = client.get(f"{base}/e-print/{aid}")
-        except httpx.HTTPError as e:
-            raise InputError(f"arXiv {aid}: download failed ({type(e).__name__})") from e
-        if r.status_code == 404:
-            raise InputError(f"arXiv {aid}: no such paper (404)")
-        if r.status_code == 200:
-            kind = sniff(r.content)
-            target = {
-                "gzip-tar": f"{safe}.tar.gz",
-                "tar": f"{safe}.tar",
-                "pdf": f"{safe}.pdf",
-            }.get(kind)
-            if target:
-                atomic_write_bytes(folder / target, r.content)
-                return folder / target
-            if kind in ("gzip-tex", "gzip-pdf"):
-                inner = gzip.decompress(r.content)
-                target = f"{safe}.pdf" if kind == "gzip-pdf" else f"{safe}.tex"
-                atomic_write_bytes(folder / target, inner)
-                return folder / target
-            if kind == "tex":
-                atomic_write_bytes(folder / f"{safe}.tex", r.content)
-                return folder / f"{safe}.tex"
-        try:
-            r = client.get(f"{base}/pdf/{aid}")
-        except httpx.HTTPError as e:
-            raise InputError(f"arXiv {aid}: download failed ({type(e).__name__})") from e
-        if r.status_code == 404:
-            raise InputError(f"arXiv {aid}: no such paper (404)")
-        if r.status_code != 200 or sniff(r.content) != "pdf":
-            raise InputError(
-                f"arXiv {aid}: neither source nor PDF could be downloaded (HTTP {r.status_code})"
-            )
-        atomic_write_bytes(folder / f"{safe}.pdf", r.content)
-        return folder / f"{safe}.pdf"
+        with _temp_in(folder) as tmp:
+            status = _fetch(client, f"{base}/e-print/{aid}", tmp, aid, deadline, limits.MAX_DOWNLOAD_BYTES)
+            if status == 404:
+                raise InputError(f"arXiv {aid}: no such paper (404)")
+            if status == 200:
+                got = _store_eprint(tmp, folder, safe, aid)
+                if got is not None:
+                    return got
+        with _temp_in(folder) as tmp:
+            cap = min(limits.MAX_DOWNLOAD_BYTES, limits.MAX_PDF_BYTES)
+            status = _fetch(client, f"{base}/pdf/{aid}", tmp, aid, deadline, cap)
+            if status == 404:
+                raise InputError(f"arXiv {aid}: no such paper (404)")
+            if status != 200 or sniff(_head(tmp)) != "pdf":
+                raise InputError(f"arXiv {aid}: neither source nor PDF could be downloaded (HTTP {status})")
+            os.replace(tmp, folder / f"{safe}.pdf")
+            return folder / f"{safe}.pdf"

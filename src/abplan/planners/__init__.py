@@ -1,5 +1,30 @@
-"""Planners, registered by name: `lm` (AblationBench's LM-Planner), `staged`, `offline`."""
+"""Planners, registered by name: `lm` (AblationBench's LM-Planner), `consensus`, `staged`, `offline`, `files`."""
 
 from abplan.planners.base import Planner, PlanOptions, get_planner, planner_names, register_planner
 
-__all__ = ["PlanOptions", "Planner", "get_planner", "planner_names", "register_planner"]
+SUMMARIES = {
+    "consensus": "N LM-Planner samples, grouped by one call, cut by how many agree: N+1 calls; needs --model",
+    "files": "re-read existing plans, no LM: --plans DIR (<id>.json or <id>.jsonl) or --plans FILE",
+    "lm": "AblationBench's LM-Planner: one chain-of-thought call (+1 repair if unreadable); needs --model",
+    "offline": "rules over the text: no LM, deterministic; the default with no model",
+    "staged": "read, N proposals, consolidation by support, cut, grounding: 1+N+1 calls; needs --model",
+}
+
+
+def planner_summary(name: str) -> str:
+    """One line on what a planner does (a registered planner's docstring when it is not built in)."""
+    if name in SUMMARIES:
+        return SUMMARIES[name]
+    doc = (type(get_planner(name)).__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+__all__ = [
+    "SUMMARIES",
+    "PlanOptions",
+    "Planner",
+    "get_planner",
+    "planner_names",
+    "planner_summary",
+    "register_planner",
+]

@@ -63,7 +63,7 @@ def get_planner(name: str) -> Planner:
 
 
 def _load_builtin() -> None:
-    from abplan.planners import files, lm_planner, offline, staged  # noqa: F401  (registers them)
+    from abplan.planners import consensus, files, lm_planner, offline, staged  # noqa: F401  (registers them)
 
 
 def usage_of(responses: list[LMResponse]) -> Usage:

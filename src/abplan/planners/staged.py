@@ -27,11 +27,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from abplan import prompts
-from abplan.errors import LMError
+from abplan.errors import ConfigError, LMError
 from abplan.grounding import best_sentence, quote_in_text
 from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, estimate_tokens, fit_paper
-from abplan.lm.pricing import cost_of
+from abplan.lm.pricing import cost_of, price_of
 from abplan.lm.repair import repair_request
 from abplan.lm.types import LMRequest, LMResponse, RequestPending
 from abplan.parsing import json_objects, split_reply, strip_thinking
@@ -100,6 +100,16 @@ class Group:
         for m in self.members:
             best[m.sample] = min(best.get(m.sample, m.rank), m.rank)
         return sum(best.values()) / len(best)
+
+
+def positive_option(extra: dict[str, Any], key: str, default: int) -> int:
+    """An integer option of at least 1 (0 once silently meant the default)."""
+    value = extra.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{key} must be a whole number of at least 1, not {value!r}")
+    return value
 
 
 def default_min_support(n: int) -> int:
@@ -346,8 +356,8 @@ class StagedPlanner:
             raise LMError("the staged planner needs a model (--model provider/name)")
         x = opts.extra
         models: list[str] = list(x.get("models") or [opts.model])
-        n = int(x.get("samples") or 5)
-        min_support = int(x.get("min_support") or default_min_support(n))
+        n = positive_option(x, "samples", 5)
+        min_support = positive_option(x, "min_support", default_min_support(n))
         length = str(x.get("length") or "support")
         k = opts.top_k
         window = context_window(models[0], x.get("context_window"))
@@ -535,10 +545,16 @@ def estimate_cost(reqs: list[LMRequest], out_tokens: int) -> float:
     return sum(cost_of(r.model, estimate_tokens("".join(c for _, c in r.messages)), out_tokens) for r in reqs)
 
 
-def dry_run(paper: Paper, opts: PlanOptions) -> dict[str, Any]:
-    """Calls, tokens and cost the staged planner would spend on `paper`, before spending anything."""
-    models: list[str] = list(opts.extra.get("models") or [opts.model or "openai/gpt-4o"])
-    n = int(opts.extra.get("samples") or 5)
+def dry_run(
+    paper: Paper, opts: PlanOptions, prices: dict[str, tuple[float, float]] | None = None
+) -> dict[str, Any]:
+    """Calls, tokens and cost the staged planner would spend on `paper`, before spending anything:
+    1 read + N proposals + 1 consolidation (none for a single sample). `cost_usd` is None when a
+    model has no known price."""
+    if not opts.model:
+        raise ConfigError("the staged planner needs a model: --model provider/name or ABPLAN_MODEL")
+    models: list[str] = list(opts.extra.get("models") or [opts.model])
+    n = positive_option(opts.extra, "samples", 5)
     window = context_window(models[0], opts.extra.get("context_window"))
     fitted, notes = fit_paper(paper, max(2000, window - 12_000))
     src = paper_source(fitted)
@@ -550,11 +566,15 @@ def dry_run(paper: Paper, opts: PlanOptions) -> dict[str, Any]:
         ("propose", n, estimate_tokens("".join(m for _, m in p[0].messages)), 1500),
         ("consolidate", 1 if n > 1 else 0, c_in, 800),
     ]
-    cost = 0.0
+    cost: float | None = 0.0
     for stage, calls, tin, tout in rows:
         for i in range(calls):
             model = models[i % len(models)] if stage == "propose" else models[0]
-            cost += cost_of(model, tin, tout)
+            if price_of(model, prices) is None:
+                cost = None
+                notes.append(f"no price known for {model}: add it under [prices] in the config file")
+            elif cost is not None:
+                cost += cost_of(model, tin, tout, prices)
     return {
         "calls": sum(r[1] for r in rows),
         "input_tokens": sum(r[1] * r[2] for r in rows),
@@ -563,5 +583,5 @@ def dry_run(paper: Paper, opts: PlanOptions) -> dict[str, Any]:
         "stages": [
             {"stage": s, "calls": c, "input_tokens_each": i, "output_tokens_each": o} for s, c, i, o in rows
         ],
-        "notes": notes,
+        "notes": list(dict.fromkeys(notes)),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from abplan.schema import Ablation, Plan
@@ -54,19 +55,34 @@ def title_line(plan: Plan, paper_slug: str | None = None) -> str:
     return f"{plan.planner}/{plan.model}/{paper_slug or slug(plan.paper_title)}"
 
 
+def esc(text: str) -> str:
+    """Paper or LM text as Markdown that shows it and never runs it: Markdown viewers render raw HTML
+    (`<script>`, `<img onerror>`), so `&`, `<` and `>` become entities, which every viewer shows as is."""
+    return html.escape(text, quote=False)
+
+
+def esc_line(text: str) -> str:
+    """`esc` for one-line fields: a newline inside a name or quote cannot start a new plan field."""
+    return esc(" ".join(text.split()))
+
+
 def ablation_md(a: Ablation) -> str:
-    lines = [f"### {a.name}", f"- **Ablated Part**: {a.ablated_part}", f"- **Action**: {a.action}"]
+    lines = [
+        f"### {esc_line(a.name)}",
+        f"- **Ablated Part**: {esc_line(a.ablated_part)}",
+        f"- **Action**: {esc_line(a.action)}",
+    ]
     if a.replacement:
         lines.append("- **Replacement**: ")
-        lines += [f"  - {r}" for r in a.replacement]
-    lines.append(f"- **Metrics**: {', '.join(a.metrics)}")
+        lines += [f"  - {esc_line(r)}" for r in a.replacement]
+    lines.append(f"- **Metrics**: {esc_line(', '.join(a.metrics))}")
     if a.support is not None:
         lines.append(f"- **Support**: {a.support}")
     if a.rationale:
-        lines.append(f"- **Rationale**: {a.rationale}")
+        lines.append(f"- **Rationale**: {esc_line(a.rationale)}")
     for ev in a.evidence:
-        where = f" ({ev.section})" if ev.section else ""
-        lines.append(f"- **Evidence**{where}: \u201c{ev.quote}\u201d")
+        where = f" ({esc_line(ev.section)})" if ev.section else ""
+        lines.append(f"- **Evidence**{where}: \u201c{esc_line(ev.quote)}\u201d")
     return "\n".join(lines)
 
 
@@ -81,11 +97,11 @@ def warnings_of(plan: Plan) -> list[str]:
 
 
 def render_markdown(plan: Plan, paper_slug: str | None = None) -> str:
-    parts = [STYLE, "", f"# {title_line(plan, paper_slug)}", ""]
+    parts = [STYLE, "", f"# {esc_line(title_line(plan, paper_slug))}", ""]
     warns = warnings_of(plan)
     if warns:
-        parts += [BOX.format(**WARN), "", *[f"- {w}" for w in warns], "</div>", ""]
-    parts += [BOX.format(**REASONING), "", plan.reasoning_trace.strip(), "</div>", ""]
+        parts += [BOX.format(**WARN), "", *[f"- {esc_line(w)}" for w in warns], "</div>", ""]
+    parts += [BOX.format(**REASONING), "", esc(plan.reasoning_trace.strip()), "</div>", ""]
     parts += [BOX.format(**PLAN_COLORS[plan.mode]), ""]
     for a in plan.ablations:
         parts += [ablation_md(a), ""]
@@ -101,14 +117,14 @@ def _box(text: str, title: str) -> str | None:
 def read_markdown_plan(text: str) -> tuple[str, str, list[dict[str, object]]]:
     """(title line, reasoning trace, ablations as AblationBench dicts) from a plan in the seed layout."""
     m = re.search(r"^# (.+)$", text, re.M)
-    title = m.group(1).strip() if m else ""
-    reasoning = _box(text, "Reasoning Trace") or ""
+    title = html.unescape(m.group(1).strip()) if m else ""
+    reasoning = html.unescape(_box(text, "Reasoning Trace") or "")
     plan_box = _box(text, "Ablation Plan") or ""
     items: list[dict[str, object]] = []
     for block in re.split(r"^### ", plan_box, flags=re.M)[1:]:
         lines = block.splitlines()
         item: dict[str, object] = {
-            "name": lines[0].strip(),
+            "name": html.unescape(lines[0].strip()),
             "ablated_part": "",
             "action": "",
             "replacement": None,
@@ -118,13 +134,13 @@ def read_markdown_plan(text: str) -> tuple[str, str, list[dict[str, object]]]:
         in_rep = False
         for ln in lines[1:]:
             if ln.startswith("  - ") and in_rep:
-                reps.append(ln[4:].strip())
+                reps.append(html.unescape(ln[4:].strip()))
                 continue
             in_rep = False
             fm = re.match(r"- \*\*(.+?)\*\*(?: \([^)]*\))?:\s?(.*)$", ln)
             if not fm:
                 continue
-            key, val = fm.group(1), fm.group(2).strip()
+            key, val = fm.group(1), html.unescape(fm.group(2).strip())
             if key == "Ablated Part":
                 item["ablated_part"] = val
             elif key == "Action":

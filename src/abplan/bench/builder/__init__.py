@@ -1,0 +1,1 @@
+"""Build benchmark tasks from papers and reviews (`abplan dataset`)."""

@@ -1,0 +1,170 @@
+"""Cut the gold ablations out of a paper: their sections, tables and figures, the paragraphs their
+evidence comes from, and the sentences of the abstract, introduction and conclusion that announce them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from abplan.bench.builder.doc import Block, Doc, Part, refs_in, sentence_spans
+from abplan.bench.builder.evidence import quote_in, squash
+from abplan.bench.builder.find import Candidate
+from abplan.bench.builder.leak import announces, sentence_leak
+from abplan.schema import Ablation, Evidence
+
+ANNOUNCING = ("abstract", "intro", "conclusion")
+
+
+@dataclass
+class CutReport:
+    sections: list[str] = field(default_factory=list)
+    blocks: list[str] = field(default_factory=list)  # "table in 4 Results", "paragraph in 4 Results"
+    sentences: list[str] = field(default_factory=list)
+    labels: set[str] = field(default_factory=set)  # labels of everything cut (for the leak check)
+
+    def summary(self) -> str:
+        def n(k: int, word: str) -> str:
+            return f"{k} {word}{'' if k == 1 else 's'}"
+
+        return (
+            f"cut {n(len(self.sections), 'section')}, {n(len(self.blocks), 'other block')} "
+            f"(table, figure, paragraph), {n(len(self.sentences), 'sentence')}"
+        )
+
+
+def _find_quote(doc: Doc, quote: str) -> tuple[int, int] | None:
+    for i, p in enumerate(doc.parts):
+        for j, b in enumerate(p.blocks):
+            if quote_in(quote, b.text):
+                return i, j
+    first = squash(quote)[:80]
+    for i, p in enumerate(doc.parts):
+        for j, b in enumerate(p.blocks):
+            if first and first in squash(b.text):
+                return i, j
+    return None
+
+
+def _subtree(doc: Doc, i: int) -> range:
+    j = i + 1
+    while j < len(doc.parts) and doc.parts[j].level > doc.parts[i].level:
+        j += 1
+    return range(i, j)
+
+
+def place_evidence(doc: Doc, gold: list[Ablation]) -> list[Ablation]:
+    """Each quote with the heading of the part it is in."""
+    out = []
+    for a in gold:
+        ev = []
+        for e in a.evidence:
+            at = _find_quote(doc, e.quote)
+            ev.append(
+                Evidence(quote=e.quote, section=doc.parts[at[0]].heading if at else e.section, verified=True)
+            )
+        out.append(a.model_copy(update={"evidence": ev}))
+    return out
+
+
+def _orphan_floats(doc: Doc, whole: set[int], blocks: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Tables and figures that only cut text refers to (LaTeX floats often sit outside their section)."""
+    cut_refs: set[str] = set()
+    kept_refs: set[str] = set()
+    for i, p in enumerate(doc.parts):
+        for j, b in enumerate(p.blocks):
+            refs = refs_in(b.text) - set(b.labels)
+            (cut_refs if i in whole or (i, j) in blocks else kept_refs).update(refs)
+    return {
+        (i, j)
+        for i, p in enumerate(doc.parts)
+        if i not in whole
+        for j, b in enumerate(p.blocks)
+        if b.kind != "paragraph" and set(b.labels) & cut_refs and not set(b.labels) & kept_refs
+    }
+
+
+def _drop_sentences(text: str, bad: list[tuple[int, int]]) -> str:
+    for a, b in sorted(bad, reverse=True):
+        text = text[:a] + text[b:]
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def cut_paper(
+    doc: Doc, gold: list[Ablation], cands: list[Candidate], chosen: set[str]
+) -> tuple[Doc, CutReport]:
+    """Remove the chosen candidates, every block holding gold evidence, and announcing sentences."""
+    rep = CutReport()
+    whole: set[int] = set()
+    blocks: set[tuple[int, int]] = set()
+    for c in cands:
+        if c.id not in chosen:
+            continue
+        if c.block is None:
+            whole.update(range(c.part, c.stop))
+        else:
+            blocks.add((c.part, c.block))
+    for a in gold:
+        for e in a.evidence:
+            at = _find_quote(doc, e.quote)
+            if at is None:
+                continue
+            if doc.parts[at[0]].role not in ANNOUNCING:  # there only the sentences go (below)
+                blocks.add(at)
+    blocks |= _orphan_floats(doc, whole, blocks)
+    for i in sorted(whole):
+        if all(k in whole for k in _subtree(doc, i)):
+            rep.sections.append(doc.parts[i].heading)
+        num = re.match(r"\s*(\d+(?:\.\d+)*)\.?\s", doc.parts[i].heading)
+        if num:
+            rep.labels.add(f"section {num.group(1)}")
+    parts: list[Part] = []
+    for i, p in enumerate(doc.parts):
+        if i in whole:
+            rep.labels.update(lb for b in p.blocks for lb in b.labels)
+            continue
+        kept: list[Block] = []
+        for j, b in enumerate(p.blocks):
+            if (i, j) in blocks:
+                rep.blocks.append(f"{b.kind} in {p.heading}")
+                rep.labels.update(b.labels)
+            else:
+                kept.append(b)
+        parts.append(replace(p, blocks=tuple(kept)))
+    parts = [_cut_sentences(p, gold, rep) for p in parts]
+    return doc.with_parts(_drop_empty(parts)), rep
+
+
+def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport) -> Part:
+    quotes = [e.quote for g in gold for e in g.evidence]
+    kept: list[Block] = []
+    for b in p.blocks:
+        if b.kind != "paragraph":
+            kept.append(b)
+            continue
+        bad = []
+        for a, e in sentence_spans(b.text):
+            sent = b.text[a:e]
+            why = ""
+            long = len(squash(sent)) >= 40  # "1." is inside many quotes and says nothing
+            quoted = any(quote_in(q, sent) or (long and quote_in(sent, q)) for q in quotes)
+            if p.role in ANNOUNCING and (quoted or announces(sent, gold) or sentence_leak(sent, gold, set())):
+                why = "announces an ablation result"
+            elif refs_in(sent) & rep.labels:
+                why = "refers to a cut table, figure or section"
+            if why:
+                bad.append((a, e))
+                rep.sentences.append(f"{p.heading}: {squash(sent)[:80]}")
+        text = _drop_sentences(b.text, bad) if bad else b.text
+        if text:
+            kept.append(replace(b, text=text))
+    return replace(p, blocks=tuple(kept))
+
+
+def _drop_empty(parts: list[Part]) -> list[Part]:
+    """A part left with no text and no kept subsection goes too (its heading alone would hint at the cut)."""
+    out: list[Part] = []
+    for k, p in enumerate(parts):
+        has_child = k + 1 < len(parts) and parts[k + 1].level > p.level
+        if p.blocks or has_child or p.role == "abstract":
+            out.append(p)
+    return out
