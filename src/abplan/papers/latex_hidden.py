@@ -193,7 +193,7 @@ def size_spans(text: str) -> list[Span]:
     return out
 
 
-def _tikz_hidden(opts: str, styles: set[str]) -> bool:
+def tikz_hidden(opts: str, styles: set[str]) -> bool:
     vals: dict[str, float] = {}
     for m in re.finditer(r"(?:^|,)\s*((?:text |fill |draw )?opacity)\s*=\s*([-\d.]+)", opts):
         v = number(m.group(2))
@@ -208,7 +208,7 @@ def opacity_spans(text: str, ctx: Context) -> list[Span]:
     out: list[Span] = []
     for m in _TIKZ_HEAD.finditer(text):
         got = option(text, m.end())
-        if not got or not _tikz_hidden(got[0], ctx.tikz_styles):
+        if not got or not tikz_hidden(got[0], ctx.tikz_styles):
             continue
         opts_end = got[1]
         if m.group(1):

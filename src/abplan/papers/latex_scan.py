@@ -13,7 +13,7 @@ from abplan.papers.instructions import find_instructions
 from abplan.papers.invisible import scan_characters, smuggled_instructions
 from abplan.papers.latex import braced
 from abplan.papers.latex_alias import aliases, canonical, mapped
-from abplan.papers.latex_hidden import WHITE, Context, Macro, _tikz_hidden, primitive_spans
+from abplan.papers.latex_hidden import WHITE, Context, Macro, primitive_spans, tikz_hidden
 from abplan.papers.latex_scope import args, env_end, forget, option, scope_end
 from abplan.papers.textutil import LineIndex, Span, cut, outermost, span_findings
 from abplan.schema import Finding
@@ -66,6 +66,8 @@ def _backgrounds(text: str, ctx: Context) -> None:
         if got:
             ctx.backgrounds.append((got[0][0], got[0][1], rgb))
     cells = re.compile(r"\\(cellcolor|rowcolor)\s*" + model + r"\s*\{([^{}]*)\}")
+    cell_ends: list[int] = []
+    row_ends: list[int] = []
     if cells.search(text):
         # Where a cell ends (& or \\\\ or \\end) and where a row ends, found once for every cell.
         cell_ends = [m.start() for m in re.finditer(r"\\\\|&|\\end\b", text)]
@@ -79,13 +81,12 @@ def _backgrounds(text: str, ctx: Context) -> None:
         r"\\begin\s*\{(tikzpicture|tabular\*?|tabularx|longtable|tcolorbox|mdframed)\}", text
     ):
         body_end = env_end(text, m.group(1), m.end())[1]
-        body = text[m.end() : body_end]
         if m.group(1) in ("tcolorbox", "mdframed"):
             opt = option(text, m.end())
             key = re.search(r"(?:colback|backgroundcolor)\s*=\s*([^,\]]+)", opt[0]) if opt else None
             if key:
                 ctx.backgrounds.append((m.end(), body_end, col.resolve(key.group(1), ctx.aliases)))
-        elif m.group(1) == "tikzpicture" or "\\columncolor" in body:
+        elif m.group(1) == "tikzpicture" or text.find("\\columncolor", m.end(), body_end) != -1:
             ctx.backgrounds.append((m.end(), body_end, None))  # colours behind the text are unknown
     tikz = re.compile(r"\\tikz(?![a-zA-Z@])")
     for m in tikz.finditer(text):
@@ -102,7 +103,7 @@ def _ifs_and_styles(text: str, ctx: Context) -> None:
     for m in re.finditer(r"/\.style\s*=\s*(?=\{)", text):
         name = re.search(r"[\w ]{1,40}$", text[max(0, m.start() - 40) : m.start()])
         got = braced(text, m.end())
-        if name and got and _tikz_hidden(got[0], ctx.tikz_styles):
+        if name and got and tikz_hidden(got[0], ctx.tikz_styles):
             ctx.tikz_styles.add(name.group(0).strip())
 
 
