@@ -65,6 +65,9 @@ SCIENCE = [
     "We rate each answer on a 1-10 scale with an LLM judge.",
     "A language model should assign high probability to fluent text.",
     "As a language model, BERT is bidirectional.",
+    "Propose a move. Accept it with probability alpha. Otherwise reject it.",
+    "Annotators were told: give a high score if the summary is faithful. Score 10 if it is perfect.",
+    "\\item Accept the proposal if the energy decreases.",
 ]
 
 

@@ -34,18 +34,22 @@ _AI = (
     r"|(?:large )?language models?|LLMs?|AI|assistants?|chatbots?|(?:Chat)?GPT(?:-?\d[\w.]*)?|Claude|Gemini)"
 )
 _ANY = rf"(?:{_AI}|reviewers?|referees?|area chairs?|meta-?reviewers?|models?|graders?|judges?|evaluators?)"
-_PAPER = (
+_WORK = (
     r"(?:(?:this|the|our|present|current|attached|following|submitted|above)(?: \w+)? "
-    r"(?:paper|submission|manuscript|work|article|study|preprint)|it)"
+    r"(?:paper|submission|manuscript|work|article|study|preprint))"
 )
+_PAPER = rf"(?:{_WORK}|it)"
 _HIGH = (
     r"(?:very |extremely )?(?:highly|high|higher|favou?rably|positively|generously|leniently|kindly|"
     r"as (?:excellent|outstanding|strong|groundbreaking|exceptional|(?:a )?(?:strong )?accept))"
 )
-_SCORE = (
+_GOOD = (
     r"(?:high|higher|highest|top|maximum|max|perfect|excellent|positive|favou?rable|glowing|strong|"
-    r"good|full) (?:possible )?(?:score|rating|grade|marks?|review|evaluation|assessment|recommendation)s?"
+    r"good|full) (?:possible )?"
 )
+# "a high score" alone is annotation-guideline language; "a glowing review" is not.
+_SCORE = rf"{_GOOD}(?:score|rating|grade|marks?|review|evaluation|assessment|recommendation)s?"
+_REVIEW = rf"{_GOOD}(?:review|evaluation|assessment|recommendation)s?"
 _FLAWS = (
     r"(?:weakness(?:es)?|limitations?|flaws?|shortcomings?|negatives?|negative aspects|criticisms?|"
     r"drawbacks|concerns|issues|problems|errors|mistakes)"
@@ -55,10 +59,11 @@ _OUTCOME = _rx(
     r"\b(?:"
     r"recommend(?:ing)? (?:(?:the |its |a |an )?(?:immediate |strong |clear )?(?:acceptance|accepting|publication|"
     rf"publishing|accept)|to accept|{_PAPER} for (?:acceptance|publication|an? (?:award|oral|spotlight)))"
-    rf"|(?:accept|approve|champion|endorse|praise|favou?r|promote) {_PAPER}\b"
+    rf"|(?:accept|approve|champion|endorse|praise|favou?r|promote) {_WORK}\b"  # not "accept it" (MCMC)
     rf"|(?:rate|score|grade|rank|review|evaluate|assess|judge|mark|treat|consider|view) {_PAPER} {_HIGH}"
-    rf"|(?:rate|score|grade) (?:{_PAPER} )?(?:(?:a|as|with|at) )?(?:8|9|10|ten|nine)(?:/10| out of 10)?\b"
-    rf"|(?:give|assign|award|provide|write)(?: {_PAPER}| this)? (?:a |an |the |only )?(?:very )?{_SCORE}"
+    rf"|(?:rate|score|grade) {_PAPER} (?:(?:a|as|with|at) )?(?:8|9|10|ten|nine)(?:/10| out of 10)?\b"
+    rf"|(?:give|assign|award|provide|write) (?:{_PAPER}|this) (?:a |an |the |only )?(?:very )?{_SCORE}"
+    rf"|(?:give|assign|award|provide|write) (?:a |an |the |only )?(?:very )?{_REVIEW}"
     r"|(?:emphasi[sz]e|highlight|stress|play up|celebrate|praise|focus (?:only )?on) (?:only )?"
     r"(?:the |its |our |this paper's |the paper's )?(?:strengths?|positives?|merits?|positive (?:aspects|points)|novelty)"
     r"|(?:ignore|overlook|downplay|disregard|omit|excuse|forgive|not (?:mention|point out|discuss|critici[sz]e|"
