@@ -24,6 +24,31 @@ def test_sparse_text_file_over_the_cap_is_refused_without_reading_it(tmp_path: P
         load_paper(p)
 
 
+def test_a_pipe_is_read_at_most_to_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from abplan.papers.latex import read_capped
+
+    fifo = tmp_path / "p.md"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(limits, "MAX_TEXT_INPUT_BYTES", 1000)
+
+    def write() -> None:  # more than the cap (it fits the pipe's buffer, so the write never blocks)
+        try:
+            with fifo.open("wb") as w:
+                w.write(b"x" * 5000)
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        with pytest.raises(InputError, match="larger than"):
+            read_capped(fifo)  # a FIFO's size is 0: only the bounded read can refuse it
+    finally:
+        writer.join(10)
+
+
 @pytest.mark.parametrize("name", ["p.md", "p.txt", "main.tex"])
 def test_lowered_cap_applies_to_every_text_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str

@@ -220,13 +220,16 @@ def comment_payloads(text: str, name: str) -> list[Finding]:
 def read_capped(path: Path) -> bytes:
     """The bytes of a text input, refused past `limits.MAX_TEXT_INPUT_BYTES` (reads at most cap+1)."""
     cap = limits.MAX_TEXT_INPUT_BYTES
+    too_big = InputError(f"{path.name}: larger than the {cap / limits.MIB:g} MiB read for a text input")
     try:
+        if path.stat().st_size > cap:
+            raise too_big  # without reading it; the bounded read below still holds for pipes and growing files
         with path.open("rb") as f:
             data = f.read(cap + 1)
     except OSError as e:
         raise InputError(f"{path.name}: cannot read ({e.strerror or e})") from None
     if len(data) > cap:
-        raise InputError(f"{path.name}: larger than the {cap / limits.MIB:g} MiB read for a text input")
+        raise too_big
     return data
 
 
