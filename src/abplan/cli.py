@@ -323,8 +323,10 @@ def read(
         )
     for f in paper.findings:
         removed = " (removed from what planners see)" if f.removed else ""
+        where = f"page {f.page}" if f.page is not None else f"line {f.line}" if f.line is not None else ""
+        tag = ", ".join(x for x in (f.technique, where) if x)
         out.print(
-            f"[yellow]{f.kind}[/]: {escape(f.detail)}{removed}"
+            f"[yellow]{f.kind}[/]{escape(f' [{tag}]') if tag else ''}: {escape(f.detail)}{removed}"
             + (f" — {escape(f.excerpt)}" if f.excerpt else ""),
             highlight=False,
         )

@@ -61,8 +61,8 @@ def _paper(
 
 
 def _load_text_file(path: Path, kind: str, keep_hidden: bool) -> Paper:
-    text = decode_text(path.read_bytes(), path.name)
-    text, findings = scan_text(text, keep_hidden=keep_hidden)
+    text = decode_text(latex.read_capped(path), path.name)
+    text, findings = scan_text(text, keep_hidden=keep_hidden, markup=kind == "markdown")
     parse = markdown.parse_markdown if kind == "markdown" else markdown.parse_plain
     title, abstract, sections = parse(text)
     return _paper(title, abstract, sections, text, kind, str(path), findings)

@@ -1,126 +1,114 @@
-"""Text a human reader would not see but a model would, and instructions addressed to AI systems.
+"""Text a human reader would not see but a model would, in Markdown, plain text and PDF extractions.
 
-Findings are reported in the plan. Hidden text is removed from what the planner sees unless
-`keep_hidden` is set; visible instructions stay (they are part of the paper) but are flagged, and
-prompts always pass paper text as delimited data that the model is told never to obey.
+Findings are reported in the plan, each with its technique and line. Hidden text is removed from what
+the planner sees unless `keep_hidden` is set; visible instructions stay (they are part of the paper)
+but are flagged, and prompts always pass paper text as delimited data that the model is told never
+to obey. LaTeX has its own scanner (`latex_scan.scan_latex`), re-exported here.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 
-from abplan.papers.latex import braced, remove_iffalse
+from abplan.papers.instructions import find_instructions
+from abplan.papers.invisible import scan_characters, smuggled_instructions
+from abplan.papers.latex_scan import scan_latex
+from abplan.papers.textutil import Span, cut, excerpt, outermost, span_findings, without_invisible
 from abplan.schema import Finding
 
-_AI_INSTRUCTION = re.compile(
-    r"(?i)\b(ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|prompts?|directions)"
-    r"|disregard (?:all |any )?(?:previous|prior|above) (?:instructions|prompts?)"
-    r"|as an? (?:ai|llm|language model)(?: reviewer| assistant| system)?"
-    r"|(?:give|write|provide) (?:a |only )?(?:positive|favou?rable|glowing) (?:review|assessment|evaluation)"
-    r"|(?:llm|ai) reviewers?"
-    r"|do not (?:mention|highlight|point out) (?:any )?(?:weaknesses|limitations|negatives)"
-    r"|you are (?:now )?(?:a|an) (?:helpful )?(?:assistant|ai|reviewer)"
-    r"|system prompt)"
+__all__ = ["excerpt", "find_instructions", "scan_characters", "scan_latex", "scan_markup", "scan_text"]
+
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
+_RAW_ELEMENT = re.compile(r"<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|$)", re.S | re.I)
+_HIDING_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden"
+    r"|font-size\s*:\s*(?:0+(?:\.\d+)?|\.\d+|1(?:\.\d+)?)\s*(?:px|pt)\b"
+    r"|font-size\s*:\s*0*(?:\.0\d*)?\s*(?:em|rem|%)?\s*(?:[;\"']|$)"
+    r"|opacity\s*:\s*0*(?:\.0\d*)?\s*(?:[;\"']|$)|(?:height|width|max-height)\s*:\s*0(?:px)?\s*[;\"']"
+    r"|(?:left|top|text-indent|margin-left)\s*:\s*-\d{4,}(?:\.\d+)?(?:px|pt)|clip\s*:\s*rect\(\s*0",
+    re.I,
 )
-_WHITE = r"(?:white|White|gray!?[0-9]?|[Ww]hite!\d+)"
+# White text, unless the element sets its own background.
+_WHITE_TEXT = re.compile(
+    r"(?<![-\w])color\s*[:=]\s*[\"']?\s*(?:white|#f{3}\b|#f{6}\b|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*[,)])",
+    re.I,
+)
+_OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)\b([^<>]*)>")
+_REF_COMMENT = re.compile(
+    r"^[ \t]*\[[^\]\n]*\]:[ \t]*(?:#|<>)[ \t]*(?:\(([^)\n]*)\)|\"([^\"\n]*)\")[ \t]*$", re.M
+)
 
 
-def excerpt(s: str, n: int = 160) -> str:
-    s = re.sub(r"\s+", " ", s).strip()
-    return s if len(s) <= n else s[: n - 1] + "…"
+def _element_end(text: str, tag: str, pos: int) -> int:
+    """The end of the element whose start tag ends at `pos` (same-name nesting counted)."""
+    rx = re.compile(rf"<(/?){re.escape(tag)}\b[^>]*>", re.I)
+    depth = 1
+    for m in rx.finditer(text, pos):
+        depth += -1 if m.group(1) else 1
+        if depth == 0:
+            return m.end()
+    return len(text)
 
 
-def find_instructions(text: str) -> list[Finding]:
-    out: list[Finding] = []
-    seen: set[str] = set()
-    for m in _AI_INSTRUCTION.finditer(text):
-        start = max(0, m.start() - 80)
-        ex = excerpt(text[start : m.end() + 80])
-        if ex in seen:
+def scan_markup(text: str) -> list[Span]:
+    """Markdown/HTML constructs a renderer does not show (outside fenced code)."""
+    fenced = [(m.start(), m.end()) for m in re.finditer(r"(?ms)^[ \t]*(```|~~~).*?(?:^[ \t]*\1|\Z)", text)]
+
+    starts = [a for a, _b in fenced]
+
+    def in_code(pos: int) -> bool:
+        j = bisect.bisect_right(starts, pos) - 1
+        return j >= 0 and pos < fenced[j][1]
+
+    spans: list[Span] = []
+    for m in _HTML_COMMENT.finditer(text):
+        spans.append(Span(m.start(), m.end(), "html-comment", "HTML comment"))
+    for m in _RAW_ELEMENT.finditer(text):
+        spans.append(
+            Span(m.start(), m.end(), f"html-{m.group(1).lower()}", f"<{m.group(1).lower()}> content")
+        )
+    covered = 0  # elements inside a hidden one are hidden with it: never search for their ends
+    for m in _OPEN_TAG.finditer(text):
+        attrs = m.group(2)
+        if m.start() < covered:
             continue
-        seen.add(ex)
-        out.append(
-            Finding(kind="ai-instruction", detail=f"text addressed to AI systems: {m.group(0)!r}", excerpt=ex)
-        )
-        if len(out) >= 20:
-            break
-    return out
+        hiding = _HIDING_STYLE.search(attrs) if "style" in attrs.lower() else None
+        white = None if hiding or "background" in attrs.lower() else _WHITE_TEXT.search(attrs)
+        technique = "html-white-text" if white else "html-hidden-element"
+        if hiding or white or re.search(r"(?:^|\s)hidden(?:\s|=|/|$)|type\s*=\s*[\"']?hidden", attrs, re.I):
+            found = hiding or white
+            why = found.group(0).rstrip(";\"' ") if found else "hidden attribute"
+            end = m.end() if attrs.rstrip().endswith("/") else _element_end(text, m.group(1), m.end())
+            spans.append(Span(m.start(), end, technique, f"<{m.group(1)}> with {why}"))
+            covered = end
+    for m in _REF_COMMENT.finditer(text):
+        spans.append(Span(m.start(), m.end(), "markdown-comment", "Markdown link-reference comment"))
+    return [s for s in spans if not in_code(s.start)]
 
 
-def scan_text(text: str, keep_hidden: bool = False) -> tuple[str, list[Finding]]:
-    """Plain text, Markdown, PDF extractions: only visible instructions can be found here."""
-    findings = find_instructions(text)
-    # Zero-width and bidi control characters hide text in plain files.
-    hidden = re.findall(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+", text)
-    if hidden:
-        findings.append(
-            Finding(
-                kind="invisible-characters",
-                detail=f"{len(hidden)} runs of zero-width or bidi control characters",
-                removed=not keep_hidden,
-            )
-        )
-        if not keep_hidden:
-            text = re.sub(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+", "", text)
+def scan_text(text: str, keep_hidden: bool = False, markup: bool = False) -> tuple[str, list[Finding]]:
+    """Plain text and PDF extractions (`markup=False`) or Markdown (`markup=True`).
+
+    Returns the text the planner sees and the findings; instructions inside hidden spans are reported
+    as removed with them.
+    """
+    char_spans, decoded = scan_characters(text)
+    raw = char_spans + (scan_markup(text) if markup else [])
+    spans = outermost(raw)
+    findings = span_findings(text, raw, removed=not keep_hidden)
+    findings += smuggled_instructions(text, decoded, keep_hidden)
+    findings += visible_instructions(text, spans if not keep_hidden else [], bool(char_spans))
+    if not keep_hidden and spans:
+        text = cut(text, spans)
     return text, findings
 
 
-def scan_latex(flat: str, keep_hidden: bool = False) -> tuple[str, list[Finding]]:
-    findings: list[Finding] = []
-    removed_spans: list[tuple[int, int, str]] = []
-    # \textcolor{white}{...}, \color{white} inside a group, tiny \fontsize, \phantom-like hiding.
-    for m in re.finditer(rf"\\textcolor\s*\{{{_WHITE}\}}\s*(?=\{{)", flat):
-        got = braced(flat, m.end())
-        if got:
-            removed_spans.append((m.start(), got[1], "white text"))
-    for m in re.finditer(rf"\{{\s*\\color\s*\{{{_WHITE}\}}", flat):
-        got = braced(flat, m.start())
-        if got:
-            removed_spans.append((m.start(), got[1], "white text"))
-    for m in re.finditer(r"\{\s*\\fontsize\s*\{\s*0*(?:\.\d+|[0-2](?:\.\d+)?)\s*(?:pt)?\s*\}", flat):
-        got = braced(flat, m.start())
-        if got:
-            removed_spans.append((m.start(), got[1], "tiny font"))
-    for m in re.finditer(r"\\(?:phantom|hphantom|vphantom)\s*(?=\{)", flat):
-        got = braced(flat, m.end())
-        if got and len(got[0]) > 20:
-            removed_spans.append((m.start(), got[1], "phantom text"))
-    out = flat
-    if removed_spans:
-        removed_spans.sort()
-        merged: list[tuple[int, int, str]] = []
-        for s, e, why in removed_spans:
-            if merged and s < merged[-1][1]:
-                continue
-            merged.append((s, e, why))
-        for s, e, why in merged:
-            findings.append(
-                Finding(
-                    kind="hidden-text",
-                    detail=f"LaTeX {why}",
-                    excerpt=excerpt(flat[s:e]),
-                    removed=not keep_hidden,
-                )
-            )
-        if not keep_hidden:
-            parts, pos = [], 0
-            for s, e, _ in merged:
-                parts.append(out[pos:s])
-                pos = e
-            parts.append(out[pos:])
-            out = "".join(parts)
-    without, dropped = remove_iffalse(out)
-    for d in dropped:
-        if d.strip():
-            findings.append(
-                Finding(
-                    kind="hidden-text",
-                    detail="LaTeX \\iffalse block",
-                    excerpt=excerpt(d),
-                    removed=not keep_hidden,
-                )
-            )
-    if not keep_hidden:
-        out = without
-    findings.extend(find_instructions(flat))
-    return out, findings
+def visible_instructions(text: str, hidden: list[Span], has_invisible: bool) -> list[Finding]:
+    """Instructions in the text; also those split by invisible characters ("ig\u200bnore ...")."""
+    found = find_instructions(text, hidden=hidden)
+    if has_invisible:
+        lines = {f.line for f in found}
+        # Invisible characters are never line breaks, so line numbers still hold.
+        found += [f for f in find_instructions(without_invisible(text)) if f.line not in lines]
+    return found

@@ -5,11 +5,15 @@ The body stays LaTeX: language models read it well, and converting it would lose
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from abplan import limits
 from abplan.errors import InputError
+from abplan.papers.instructions import find_instructions
+from abplan.papers.textutil import LineIndex
 from abplan.schema import Finding, Section
 
 VERBATIM_ENVS = ("verbatim", "verbatim*", "Verbatim", "lstlisting", "minted", "comment")
@@ -90,28 +94,6 @@ def strip_comments(text: str) -> str:
             break
         text = new
     return text
-
-
-def remove_iffalse(text: str) -> tuple[str, list[str]]:
-    """Drop \\iffalse ... \\fi blocks (nesting of \\if... counted). Returns the text and what was removed."""
-    removed: list[str] = []
-    out: list[str] = []
-    pos = 0
-    for m in re.finditer(r"\\iffalse\b", text):
-        if m.start() < pos:
-            continue
-        depth, j = 1, m.end()
-        tok = re.compile(r"\\(if[a-zA-Z@]*|fi)\b")
-        while depth and (t := tok.search(text, j)):
-            depth += -1 if t.group(1) == "fi" else 1
-            j = t.end()
-        if depth:
-            break
-        out.append(text[pos : m.start()])
-        removed.append(text[m.end() : j - 3])
-        pos = j
-    out.append(text[pos:])
-    return "".join(out), removed
 
 
 def braced(text: str, start: int) -> tuple[str, int] | None:
@@ -207,24 +189,52 @@ class Flattener:
         return text if stack else strip_comments(text)
 
 
-def comment_payloads(text: str, name: str) -> list[Finding]:
-    """Comments are never shown to the planner, but text in them addressed to AI systems is reported."""
-    from abplan.papers.hidden import find_instructions
+_COMMENT_ENV = re.compile(r"\\begin\{comment\}(.*?)(?:\\end\{comment\}|\Z)", re.S)
 
-    comments = "\n".join(m.group(1) for m in re.finditer(r"(?<!\\)%(.*)$", text, re.M))
-    return [
-        Finding(
-            kind="hidden-text",
-            detail=f"{name}: LaTeX comment addressed to AI systems",
-            excerpt=f.excerpt,
-            removed=True,
-        )
-        for f in find_instructions(comments)
-    ]
+
+def comment_payloads(text: str, name: str) -> list[Finding]:
+    """Comments are never shown to the planner, but text in them addressed to AI systems is reported
+    (technique "latex-comment", line in file `name`)."""
+    lines = LineIndex(text)
+    parts = [(m.start(1), m.group(1)) for m in re.finditer(r"(?<!\\)%(.*)$", text, re.M)]
+    parts += [(m.start(1), m.group(1)) for m in _COMMENT_ENV.finditer(text)]
+    out: list[Finding] = []
+    for pos, comment in parts:
+        for f in find_instructions(comment):
+            out.append(
+                f.model_copy(
+                    update={
+                        "line": lines.line(pos) + (f.line or 1) - 1,
+                        "kind": "hidden-text",
+                        "detail": f"{name}: LaTeX comment addressed to AI systems",
+                        "removed": True,
+                        "technique": "latex-comment",
+                    }
+                )
+            )
+        if len(out) >= 20:
+            break
+    return out
+
+
+def read_capped(path: Path) -> bytes:
+    """The bytes of a text input, refused past `limits.MAX_TEXT_INPUT_BYTES` (reads at most cap+1)."""
+    cap = limits.MAX_TEXT_INPUT_BYTES
+    too_big = InputError(f"{path.name}: larger than the {cap / limits.MIB:g} MiB read for a text input")
+    try:
+        if path.stat().st_size > cap:
+            raise too_big  # without reading it; the bounded read below still holds for pipes and growing files
+        with path.open("rb") as f:
+            data = f.read(cap + 1)
+    except OSError as e:
+        raise InputError(f"{path.name}: cannot read ({e.strerror or e})") from None
+    if len(data) > cap:
+        raise too_big
+    return data
 
 
 def read_tex(path: Path, findings: list[Finding]) -> str:
-    data = path.read_bytes()
+    data = read_capped(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -232,14 +242,38 @@ def read_tex(path: Path, findings: list[Finding]) -> str:
         return data.decode("latin-1")
 
 
+def files_under(root: Path, suffix: str) -> list[Path]:
+    """Regular files named *suffix under `root`, walked without recursion (any depth) or symlinks."""
+    out: list[Path] = []
+    stack, seen = [root], 0
+    while stack:
+        d = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            seen += 1
+            if seen > limits.MAX_ARCHIVE_MEMBERS:
+                raise InputError(
+                    f"{root}: more than {limits.MAX_ARCHIVE_MEMBERS:,} files in the LaTeX folder"
+                )
+            if e.is_dir(follow_symlinks=False):
+                stack.append(Path(e.path))
+            elif e.is_file(follow_symlinks=False) and e.name.endswith(suffix):
+                out.append(Path(e.path))
+    return sorted(out)
+
+
 def find_main(root: Path) -> Path:
     """The main file: has \\documentclass and \\begin{document}. Ties prefer conventional names, then size."""
-    texs = sorted(p for p in root.rglob("*.tex") if p.is_file() and not p.is_symlink())
+    texs = files_under(root, ".tex")
     if not texs:
         raise InputError(f"{root}: no .tex file found")
     mains = []
     for p in texs:
-        head = strip_comments(p.read_bytes()[:2_000_000].decode("utf-8", "replace"))
+        with p.open("rb") as f:
+            head = strip_comments(f.read(2_000_000).decode("utf-8", "replace"))
         if "\\documentclass" in head and "\\begin{document}" in head:
             mains.append(p)
     if not mains:
@@ -253,11 +287,11 @@ def find_main(root: Path) -> Path:
 def inline_bbl(text: str, main: Path, root: Path) -> str:
     bbl = main.with_suffix(".bbl")
     if not bbl.is_file():
-        found = sorted(root.rglob("*.bbl"))
+        found = files_under(root, ".bbl")
         bbl = found[0] if len(found) == 1 else bbl
     if not bbl.is_file():
         return text
-    content = bbl.read_text("utf-8", "replace")
+    content = read_capped(bbl).decode("utf-8", "replace")
     pattern = re.compile(r"\\bibliography\s*\{[^{}]*\}|\\printbibliography\b")
     if pattern.search(text):
         return pattern.sub(lambda _m: content, text, count=1)

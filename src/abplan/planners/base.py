@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from abplan.errors import ConfigError
 from abplan.lm.client import LMClient
 from abplan.lm.types import LMResponse
+from abplan.prompts.datablock import neutralise
 from abplan.schema import DEFAULT_K, Mode, Paper, Plan, Usage
 
 
@@ -81,8 +82,12 @@ def usage_of(responses: list[LMResponse]) -> Usage:
 
 
 def paper_source(paper: Paper, max_chars: int | None = None) -> str:
-    """The paper as the planner sees it: the text as read (LaTeX stays LaTeX), capped at `max_chars`."""
+    """The paper as the planner sees it: the text as read (LaTeX stays LaTeX), capped at `max_chars`.
+
+    Templates place it, with the title and abstract, inside the `<paper_source>` block; delimiter
+    tags in it are neutralised here and again by the template environment, so it cannot end the block.
+    """
     text = paper.text
     if max_chars is not None and len(text) > max_chars:
         text = text[:max_chars] + "\n[... truncated ...]"
-    return text
+    return neutralise(text)

@@ -1,4 +1,8 @@
-"""Jinja templates for every LM step; `render(name, **vars)` fills one."""
+"""Jinja templates for every LM step; `render(name, **vars)` fills one.
+
+Every value filled in is passed through `datablock.neutralise`, so text from a paper (or a review,
+or a model's reply) cannot close the block it is placed in.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from functools import cache
 from typing import Any
 
 import jinja2
+
+from abplan.prompts.datablock import finalize
 
 
 @cache
@@ -15,6 +21,7 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
         autoescape=False,
+        finalize=finalize,
     )
 
 
