@@ -195,15 +195,15 @@ def test_help_shows_no_type_labels(args: list[str]) -> None:
     assert labels == [], labels
 
 
-def test_plan_help_shows_clean_metavars_and_top_k() -> None:
+def test_plan_help_shows_clean_metavars_and_ablations() -> None:
     res = runner.invoke(app, ["plan", "--help"], env={"COLUMNS": "120"})
-    assert re.search(r"--top-k\s+-k\s+N\s", res.output), res.output
+    assert re.search(r"--ablations\s+-k\s+N\s", res.output), res.output
     assert re.search(r"--model\s+MODEL\s", res.output) and re.search(r"--samples\s+N\s", res.output)
     assert re.search(r"--quiet\s+-q\s+Do not print", res.output)  # a flag: no metavar at all
 
 
 def test_k_has_a_long_form(tmp_path: Path) -> None:
-    for flag in ("-k", "--top-k"):
+    for flag in ("-k", "--ablations"):
         res = runner.invoke(
             app, ["plan", str(EXAMPLE), flag, "1", "-f", "jsonl", "-o", str(tmp_path / flag), "-q"]
         )
@@ -229,7 +229,7 @@ def test_piped_output_does_not_wrap_paths(tmp_path: Path) -> None:
     [
         (["-k", "0"], "-k"),
         (["-k", "-1"], "-k"),
-        (["--top-k", "0"], "--top-k"),
+        (["--ablations", "0"], "--ablations"),
         (["--timeout", "-5"], "--timeout"),
         (["--timeout", "0"], "--timeout"),
         (["--samples", "0"], "--samples"),

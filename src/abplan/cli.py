@@ -156,7 +156,7 @@ def plan(
     k: Annotated[
         int | None,
         typer.Option(
-            "--top-k", "-k", metavar="N", help="Maximum number of ablations (default 5 author, 2 reviewer)."
+            "--ablations", "-k", metavar="N", help="Maximum number of ablations (default 5 author, 2 reviewer)."
         ),
     ] = None,
     fmt: Annotated[

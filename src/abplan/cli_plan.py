@@ -36,7 +36,7 @@ def check_out_dir(out_dir: Path) -> None:
 
 def check_numbers(k: int | None, temperature: float | None, timeout: float | None) -> None:
     if k is not None and k < 1:
-        raise ConfigError(f"-k/--top-k must be at least 1, not {k}")
+        raise ConfigError(f"-k/--ablations must be at least 1, not {k}")
     if temperature is not None and temperature < 0:
         raise ConfigError(f"--temperature must be 0 or more, not {temperature:g}")
     if timeout is not None and timeout <= 0:
