@@ -138,3 +138,38 @@ def test_options_are_validated() -> None:
     one = dry_run(paper, PlanOptions(model="openai/unknown-xyz", extra={"samples": 1}))
     assert one["calls"] == 1 and one["cost_usd"] is None
     assert get_planner("consensus").name == "consensus"
+
+
+def test_cli_options_reach_the_consensus_planner(tmp_path: Path, script: Any) -> None:
+    from typer.testing import CliRunner
+
+    from abplan.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(
+        app,
+        [
+            "plan",
+            str(EXAMPLE),
+            "--planner",
+            "consensus",
+            "--model",
+            "fake/consensus",
+            "-O",
+            "cut=adaptive",
+            "--option",
+            "adaptive_at=2",
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "p"),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    plan = json.loads(next((tmp_path / "p").glob("*.json")).read_text())
+    assert plan["stages"]["settings"]["cut"] == "adaptive"
+    assert [a["ablated_part"] for a in plan["ablations"]] == ["part A", "part B", "part E"]
+    bad = runner.invoke(app, ["plan", str(EXAMPLE), "-O", "cutt=adaptive"])
+    assert bad.exit_code == 2 and "did you mean 'cut'" in bad.output
+    assert runner.invoke(app, ["plan", str(EXAMPLE), "-O", "cut"]).exit_code == 2

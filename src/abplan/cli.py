@@ -27,6 +27,7 @@ from abplan.cli_plan import (
     check_numbers,
     check_out_dir,
     files_options,
+    planner_option_pairs,
     print_estimate,
     print_plan,
     staged_options,
@@ -150,13 +151,16 @@ def plan(
             "--planner",
             "-p",
             metavar="NAME",
-            help="auto (lm with a model, else offline), lm, staged, offline or files (see 'abplan planners').",
+            help="auto (lm with a model, else offline), lm, consensus, staged, offline or files (see 'abplan planners').",
         ),
     ] = "auto",
     k: Annotated[
         int | None,
         typer.Option(
-            "--ablations", "-k", metavar="N", help="Maximum number of ablations (default 5 author, 2 reviewer)."
+            "--ablations",
+            "-k",
+            metavar="N",
+            help="Maximum number of ablations (default 5 author, 2 reviewer).",
         ),
     ] = None,
     fmt: Annotated[
@@ -221,6 +225,15 @@ def plan(
         int | None,
         typer.Option("--context-window", metavar="TOKENS", help="Override the model's context window."),
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-O",
+            metavar="KEY=VALUE",
+            help="consensus: cut=fixed|adaptive, adaptive_at=N, prior=true (author), angles=false (reviewer).",
+        ),
+    ] = None,
     plans: Annotated[
         Path | None,
         typer.Option(
@@ -244,6 +257,7 @@ def plan(
     check_numbers(k, temperature, timeout)
     check_out_dir(out_dir)
     extra = staged_options(model, samples, min_support, length, max_cost, context_window)
+    extra |= planner_option_pairs(option)
     settings = load_settings(
         model=model[0] if model else None, base_url=base_url, cache_dir=cache_dir, timeout=timeout
     )

@@ -6,6 +6,7 @@ Everything printed that came from a paper, a file name or a model passes through
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,31 @@ def staged_options(
                 raise ConfigError(f"--{key.replace('_', '-')} must be at least {least}, not {value}")
             extra[key] = value
     return extra
+
+
+# Planner options that have no flag of their own, given as `--option KEY=VALUE` (consensus planner).
+OPTION_KEYS = ("cut", "adaptive_at", "prior", "angles")
+
+
+def planner_option_pairs(pairs: list[str] | None) -> dict[str, Any]:
+    """`["cut=adaptive", "prior=true"]` as options: integers, numbers and true/false are typed."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ConfigError(f"--option takes KEY=VALUE, not {pair!r}")
+        if key not in OPTION_KEYS:
+            near = difflib.get_close_matches(key, OPTION_KEYS, n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise ConfigError(f"unknown planner option {key!r}{hint}; known: {', '.join(OPTION_KEYS)}")
+        value: Any = raw.strip()
+        if value.lower() in ("true", "yes", "on", "false", "no", "off"):
+            value = value.lower() in ("true", "yes", "on")
+        elif value.lstrip("-").isdigit():
+            value = int(value)
+        out[key] = value
+    return out
 
 
 def files_options(planner: str, plans: Path | None) -> dict[str, Any]:
