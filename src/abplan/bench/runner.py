@@ -4,6 +4,10 @@ A run is a folder: config.json, plans/<id>.jsonl (AblationBench-compatible) and 
 plan), judgements/<judge>/<id>.json, failures/<id>.json (retried on the next run), results.json,
 results.csv and report.md. Every file is written atomically; kill the run at any moment and rerun the
 same command: finished tasks are skipped and every LM answer comes from the cache.
+
+File reads and writes (papers, plans, judgements) run in worker threads, in the same order as before,
+so the event loop only waits on them; at high concurrency they were most of its serial work. A lock
+file keeps a second run out of the folder (see `runfolder`).
 """
 
 from __future__ import annotations
