@@ -86,7 +86,9 @@ def _run(
     cfg = cfg.model_copy(update={"concurrency": settings.concurrency})
     tasks = load_dataset(cfg.dataset, split=split, mode=mode)  # type: ignore[arg-type]
     needs_lm = cfg.planner not in ("offline", "files") or cfg.judge != "lexical"
-    client = make_client(settings, offline=offline) if needs_lm else None
+    runner = Runner(cfg, tasks, out_dir, None)
+    runner.check_config()  # the folder, its lock and its config, before any output or LM client
+    runner.lm = make_client(settings, offline=offline) if needs_lm else None
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -108,14 +110,14 @@ def _run(
             )
             progress.update(bar, completed=s.done + s.failed + s.pending, info=info)
 
-        runner = Runner(cfg, tasks, out_dir, client, on_progress)
+        runner.progress = on_progress
 
         async def go() -> dict[str, Any]:
             try:
                 return await runner.run()
             finally:
-                if client is not None:
-                    await client.aclose()
+                if runner.lm is not None:
+                    await runner.lm.aclose()
 
         results = asyncio.run(go())
     err.print(headline(results, out_dir), highlight=False, markup=False, soft_wrap=True)

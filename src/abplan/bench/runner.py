@@ -134,9 +134,17 @@ class Runner:
 
     # -- folder -------------------------------------------------------------------------------
     def check_config(self) -> None:
-        """Take the folder's lock, clean up after a killed run, and refuse a run with other settings."""
+        """Take the folder's lock, clean up after a killed run, and refuse a run with other settings.
+        The lock is held until `run` ends (or released here if the folder is refused)."""
         prepare_folder(self.out)
         self.lock.acquire()
+        try:
+            self._open_folder()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _open_folder(self) -> None:
         clean_temporaries(self.out)
         path = self.out / "config.json"
         mine = self.cfg.model_dump()
@@ -243,7 +251,8 @@ class Runner:
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> dict[str, Any]:
         try:
-            self.check_config()
+            if self.lock.fd is None:  # not opened yet by the caller
+                self.check_config()
             return await self._run()
         finally:
             self.lock.release()
