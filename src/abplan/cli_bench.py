@@ -230,7 +230,7 @@ def run(
     from abplan.cli import handle_errors, staged_options
 
     def go() -> None:
-        check_paths(("--dataset", dataset), ("--out", out_dir), ("--cache-dir", cache_dir))
+        check_paths(("--dataset", dataset))  # Path options are checked by the option parser
         check_number("--timeout", timeout, 0, above=True)
         opts = staged_options(model, samples, min_support, length, None, context_window)
         cfg = _common_cfg(
@@ -276,9 +276,7 @@ def evaluate(
     from abplan.cli import handle_errors
 
     def go() -> None:
-        check_paths(
-            ("--dataset", dataset), ("--plans", plans), ("--out", out_dir), ("--cache-dir", cache_dir)
-        )
+        check_paths(("--dataset", dataset))
         check_number("--timeout", timeout, 0, above=True)
         if not plans.is_dir():
             raise ConfigError(f"--plans {plans}: no such folder")
@@ -313,7 +311,6 @@ def report(
     from abplan.cli import handle_errors
 
     def go() -> None:
-        check_paths(*(("a run folder", r) for r in runs), ("--plot", plot_path))
         loaded = [(r.name, load_results(r)) for r in runs]
         out.print(compare_md(loaded), markup=False, highlight=False, soft_wrap=True)
         overall = overall_md(loaded)

@@ -195,10 +195,11 @@ def compare_md(runs: list[tuple[str, dict[str, Any]]]) -> str:
     for name, r in runs:
         cfg, sc = r["config"], r["scores"]
         cost = r["cost"]["plan_usd_per_task"] + r["cost"]["judge_usd_per_task"]
+        shown = f"{cost:.4f}" if r["scored"] else "–"  # no task scored: no cost per scored paper
         lines.append(
             f"| {name} | {cfg['planner']} | {cfg.get('model') or '–'} | {cfg['judge']} | {r['scored']} | "
             f"{_fmt(sc['compat'].get('precision'))} | {_fmt(sc['compat'].get('recall'))} | {_fmt(sc['compat'].get('f1'))} | "
-            f"{_fmt(sc['strict'].get('f1'))} | {cost:.4f} |"
+            f"{_fmt(sc['strict'].get('f1'))} | {shown} |"
         )
     return "\n".join(lines) + "\n"
 
