@@ -120,3 +120,14 @@ def test_results_json_is_the_same_data_with_one_line_per_task(tmp_path: Path, fa
     assert len(rows) == 5
     empty = {**res, "per_task": []}
     assert json.loads(results_json(empty)) == json.loads(json.dumps(empty))
+
+
+def test_lexical_match_lists_equals_the_pairwise_rule() -> None:
+    from abplan.judges.lexical import lexical_match, match_lists
+    from conftest import DEV_BENCH, need_shared
+
+    gold = [a for t in load_dataset(str(need_shared(DEV_BENCH / "author"))) for a in t.ablations_in_paper]
+    plan = [a.model_copy(update={"name": f"plan {i}"}) for i, a in enumerate(gold[::2])]
+    got = match_lists(gold, plan)
+    want = [[p.name for p in plan if lexical_match(g, p)] for g in gold]
+    assert [m.plan for m in got] == want and sum(map(len, want)) >= len(plan)  # real matches happened

@@ -5,8 +5,9 @@ plan), judgements/<judge>/<id>.json, failures/<id>.json (retried on the next run
 results.csv and report.md. Every file is written atomically; kill the run at any moment and rerun the
 same command: finished tasks are skipped and every LM answer comes from the cache.
 
-File reads and writes (papers, plans, judgements) run in worker threads, in the same order as before,
-so the event loop only waits on them; at high concurrency they were most of its serial work. A lock
+Plans, judgements and failures are written in worker threads, in the same order as before, so the
+event loop waits for them without being blocked: at high concurrency file creation was most of its
+serial work. The folder is listed once at the start instead of stat-ing every task's files. A lock
 file keeps a second run out of the folder (see `runfolder`).
 """
 
@@ -101,6 +102,11 @@ def failure_reason(e: BaseException) -> str:
     return redact(text if known else f"internal error ({text}); please report it")
 
 
+def _write_files(*files: tuple[str, bytes]) -> None:
+    for path, data in files:
+        write_atomic(path, data)
+
+
 class Runner:
     def __init__(
         self,
@@ -171,6 +177,12 @@ class Runner:
     def failure_path(self, tid: str) -> Path:
         return self.out / "failures" / f"{tid}.json"
 
+    async def _off_loop(self, fn: Callable[..., None], *args: Any) -> None:
+        """A file write in a worker thread: the event loop waits for it without being blocked (file
+        creation can take milliseconds on a busy disk). Rendering stays on the loop: CPU work in a
+        thread would only contend for the GIL."""
+        await asyncio.to_thread(fn, *args)
+
     # -- one task -----------------------------------------------------------------------------
     def _cached_plan(self, tid: str) -> Plan | None:
         return _read(self.plan_path(tid), Plan) if tid in self.have_plans else None
@@ -178,23 +190,24 @@ class Runner:
     def _cached_judgement(self, tid: str) -> Judgement | None:
         return _read(self.judgement_path(tid), Judgement) if tid in self.have_judgements else None
 
-    def _write_plan(self, tid: str, plan: Plan) -> None:
+    async def _write_plan(self, tid: str, plan: Plan) -> None:
         base = f"{self._plans}/{tid}"
-        write_atomic(base + ".jsonl", render_jsonl(plan).encode("utf-8"))
-        write_atomic(base + ".json", render_json(plan).encode("utf-8"))
+        jsonl, full = render_jsonl(plan).encode("utf-8"), render_json(plan).encode("utf-8")
+        await self._off_loop(_write_files, (base + ".jsonl", jsonl), (base + ".json", full))
 
-    def _write_judgement(self, tid: str, j: Judgement) -> None:
-        write_atomic(f"{self._judgements}/{tid}.json", (j.model_dump_json(indent=2) + "\n").encode("utf-8"))
+    async def _write_judgement(self, tid: str, j: Judgement) -> None:
+        data = (j.model_dump_json(indent=2) + "\n").encode("utf-8")
+        await self._off_loop(write_atomic, f"{self._judgements}/{tid}.json", data)
 
     async def _plan(self, task: Task) -> tuple[Plan, Paper | None]:
         """The task's plan (from the run folder, else planned and written) and the paper, if it was read."""
-        got = await asyncio.to_thread(self._cached_plan, task.id) if task.id in self.have_plans else None
+        got = self._cached_plan(task.id)  # small reads from the page cache: cheaper than a thread hop
         if got is not None:
             return got, None
         if self.cfg.planner == "files":
             paper, real = stub_paper(task), False  # existing plans need no paper text
         else:
-            paper, real = await asyncio.to_thread(load_task_paper, task), True
+            paper, real = load_task_paper(task), True
         extra = dict(self.cfg.planner_options)
         extra["task_id"] = task.id
         opts = PlanOptions(mode=task.mode, k=self.cfg.k, model=self.cfg.model, extra=extra)
@@ -206,22 +219,21 @@ class Runner:
         ablations, notes = dedupe_names(plan.ablations)
         warnings = [redact(w) for w in plan.warnings + notes]
         plan = plan.model_copy(update={"ablations": ablations, "warnings": warnings})
-        await asyncio.to_thread(self._write_plan, task.id, plan)
+        await self._write_plan(task.id, plan)
         return plan, paper if real else None
 
     async def _judge(self, task: Task, plan: Plan, paper: Paper | None) -> Judgement:
-        if task.id in self.have_judgements:
-            got = await asyncio.to_thread(self._cached_judgement, task.id)
-            if got is not None:
-                return got
+        got = self._cached_judgement(task.id)
+        if got is not None:
+            return got
         if paper is None and task.mode == "reviewer" and self.judge.needs_model:
-            paper = await asyncio.to_thread(load_task_paper, task)
+            paper = load_task_paper(task)
         top = plan.ablations[: self.cfg.top_k] if self.cfg.top_k else plan.ablations
         opts = JudgeOptions(models=self.cfg.judge_models, seed=self.cfg.seed)
         j = await self.judge.judge(task, top, paper, opts, self.lm)
         if j.notes:
             j = j.model_copy(update={"notes": [redact(n) for n in j.notes]})
-        await asyncio.to_thread(self._write_judgement, task.id, j)
+        await self._write_judgement(task.id, j)
         return j
 
     async def run_task(self, task: Task) -> None:
@@ -242,7 +254,7 @@ class Runner:
             self.state.failures[task.id] = reason
             self.have_failures.add(task.id)
             body = _json_bytes({"task_id": task.id, "error": reason})
-            await asyncio.to_thread(write_atomic, str(self.failure_path(task.id)), body)
+            await self._off_loop(write_atomic, str(self.failure_path(task.id)), body)
         if self.lm is not None:
             self.state.spent = self.lm.stats.usage.cost_usd
         if self.progress:
