@@ -88,7 +88,11 @@ def _run(
     needs_lm = cfg.planner not in ("offline", "files") or cfg.judge != "lexical"
     runner = Runner(cfg, tasks, out_dir, None)
     runner.check_config()  # the folder, its lock and its config, before any output or LM client
-    runner.lm = make_client(settings, offline=offline) if needs_lm else None
+    try:
+        runner.lm = make_client(settings, offline=offline) if needs_lm else None
+    except BaseException:
+        runner.lock.release()
+        raise
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
