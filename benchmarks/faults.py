@@ -95,9 +95,13 @@ def main() -> None:
         print(
             f"  faulty, run 1:   {first['scored']}/{n} completed, {r1 / n:.2f} requests/task, {t1:.1f} s ({t1 / t_base:.1f}x the fault-free time)"
         )
-        print(
-            f"  faulty, run 2:   {second['scored']}/{n} completed, {(server.requests - r1) / max(1, n - first['scored']):.2f} requests per task retried, {t2:.1f} s"
+        retried = n - first["scored"]  # the tasks run 1 left unfinished: run 2 asks only for these
+        per = (
+            f"{(server.requests - r1) / retried:.2f} requests per retried task ({retried} retried)"
+            if retried
+            else f"no task to retry, {server.requests - r1} requests"
         )
+        print(f"  faulty, run 2:   {second['scored']}/{n} completed, {per}, {t2:.1f} s")
         print(f"  faults injected: {', '.join(f'{k} {v}' for k, v in sorted(faults.items()))}")
 
 

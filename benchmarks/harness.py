@@ -1,13 +1,17 @@
 """Harness overhead: 1,000 tasks through `bench run` with a fake model at a set latency, against the ideal
-(tasks × latency / concurrency), then a fully cached rerun.
+(LM calls × latency / concurrency), at each concurrency given; then fully cached reruns.
 
-    python benchmarks/harness.py [--tasks 1000] [--latency 0.2] [--concurrency 32]
+Each figure is the median of `--repeat` runs, each with a fresh run folder and LM cache. Modules are
+imported before the clock starts, so the figures are the run's own work.
+
+    python benchmarks/harness.py [--tasks 1000] [--latency 0.2] [--concurrency 8 32 128] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import tempfile
 import time
@@ -15,7 +19,9 @@ from pathlib import Path
 
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
+from abplan.judges.base import get_judge
 from abplan.lm import FakeModel, LMClient, LMRequest, register_fake
+from abplan.planners.base import get_planner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from synthetic import make_dataset
@@ -28,50 +34,71 @@ REPLY = (
 )
 
 
-async def run_once(dataset: Path, out: Path, cache: Path, concurrency: int) -> float:
+async def run_once(dataset: Path, out: Path, cache: Path, concurrency: int) -> tuple[float, float, float]:
+    """Wall-clock seconds, CPU seconds of the event loop's thread, and of the whole process."""
     cfg = RunConfig(
         dataset=str(dataset), planner="lm", model="fake/harness", judge="lexical", concurrency=concurrency
     )
     tasks = load_dataset(str(dataset))
     lm = LMClient(cache_dir=cache, concurrency=concurrency)
-    t = time.perf_counter()
+    t, loop, cpu = time.perf_counter(), time.thread_time(), time.process_time()
     try:
         await Runner(cfg, tasks, out, lm).run()
     finally:
         await lm.aclose()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.thread_time() - loop, time.process_time() - cpu
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tasks", type=int, default=1000)
     ap.add_argument("--latency", type=float, default=0.2)
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 32, 128])
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is printed")
     args = ap.parse_args()
+    if args.tasks < 1 or args.latency <= 0 or args.repeat < 1 or min(args.concurrency) < 1:
+        ap.error("--tasks, --repeat and --concurrency must be at least 1, --latency positive")
 
     def reply(req: LMRequest) -> str:
         return REPLY
 
     fake = register_fake("harness", FakeModel(reply, latency=args.latency))
+    get_planner("lm"), get_judge("lexical")  # import their modules before any clock starts
+    print(
+        f"{args.tasks} tasks, one LM call each at {args.latency * 1000:.0f} ms; median of {args.repeat} runs "
+        "per line (wall clock: figures taken on a shared machine are noisy)"
+    )
+    print(
+        f"{'concurrency':>11}  {'ideal s':>8}  {'wall s':>8}  {'ratio':>6}  {'CPU ms/task: loop':>17}  {'all':>5}  runs (s)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         ds = make_dataset(root / "ds", args.tasks)
-        wall = asyncio.run(run_once(ds, root / "run", root / "cache", args.concurrency))
-        calls = len(fake.calls)
-        ideal = calls * args.latency / args.concurrency
+        for c in args.concurrency:
+            walls, loops, cpus = [], [], []
+            for i in range(args.repeat):
+                before = len(fake.calls)
+                w, loop, cpu = asyncio.run(run_once(ds, root / f"run-{c}-{i}", root / f"cache-{c}-{i}", c))
+                walls.append(w)
+                loops.append(loop)
+                cpus.append(cpu)
+                calls = len(fake.calls) - before
+            wall = statistics.median(walls)
+            ideal = calls * args.latency / c
+            loop_ms = statistics.median(loops) / args.tasks * 1000
+            cpu_ms = statistics.median(cpus) / args.tasks * 1000
+            runs = ", ".join(f"{w:.2f}" for w in walls)
+            print(
+                f"{c:>11}  {ideal:>8.2f}  {wall:>8.2f}  {wall / ideal:>5.2f}x  {loop_ms:>17.2f}  {cpu_ms:>5.2f}  {runs}"
+            )
+        c = args.concurrency[-1]
+        before = len(fake.calls)
+        same, *_ = asyncio.run(run_once(ds, root / f"run-{c}-0", root / f"cache-{c}-0", c))
+        warm, *_ = asyncio.run(run_once(ds, root / "run-warm", root / f"cache-{c}-0", c))
         print(
-            f"{args.tasks} tasks, {calls} LM calls at {args.latency * 1000:.0f} ms, concurrency {args.concurrency}"
-        )
-        print(
-            f"  first run:   {wall:.2f} s (ideal {ideal:.2f} s; overhead {wall - ideal:.2f} s = {(wall - ideal) / args.tasks * 1000:.2f} ms/task; {args.tasks / wall:.0f} tasks/s)"
-        )
-        cached_folder = asyncio.run(run_once(ds, root / "run", root / "cache", args.concurrency))
-        print(
-            f"  rerun, same run folder (all done):  {cached_folder:.2f} s = {args.tasks / cached_folder:.0f} tasks/s, {len(fake.calls) - calls} LM calls"
-        )
-        cached_cache = asyncio.run(run_once(ds, root / "run2", root / "cache", args.concurrency))
-        print(
-            f"  new run folder, warm LM cache:      {cached_cache:.2f} s = {args.tasks / cached_cache:.0f} tasks/s, {len(fake.calls) - calls} LM calls"
+            f"cached reruns at concurrency {c}: same run folder (all done) {same:.2f} s = "
+            f"{args.tasks / same:.0f} tasks/s; new run folder, warm LM cache {warm:.2f} s = "
+            f"{args.tasks / warm:.0f} tasks/s; {len(fake.calls) - before} LM calls"
         )
 
 

@@ -76,6 +76,9 @@ def handle_errors(fn: F) -> F:
         show_warnings_on_stderr()
         try:
             return fn(*args, **kwargs)
+        except PendingRequests as e:  # batch mode's documented stop: a status line, not an error
+            err.print(f"abplan: {escape(str(e))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(e.exit_code) from None
         except AbplanError as e:
             raise fail(str(e), e.exit_code) from None
         except RequestPending:

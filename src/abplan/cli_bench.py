@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,9 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from abplan.api import make_client
 from abplan.bench.report import compare_md, load_results, overall_md, plot
+from abplan.bench.results import NO_SCORE
 from abplan.bench.runner import RunConfig, Runner, RunState
 from abplan.bench.tasks import load_dataset
-from abplan.config import load_settings
+from abplan.config import Settings, load_settings
 from abplan.errors import ConfigError
 from abplan.render.safe import SafeConsole
 
@@ -23,13 +25,75 @@ out: Console = SafeConsole()  # strips escape sequences from what it prints
 err: Console = SafeConsole(stderr=True)
 
 
+def check_number(flag: str, value: float | None, low: float, *, above: bool = False) -> None:
+    """A numeric flag is a finite number at least `low` (above it with `above`), or a one-line error."""
+    if value is None:
+        return
+    ok = math.isfinite(value) and (value > low if above else value >= low)
+    if not ok:
+        bound = f"greater than {low:g}" if above else f"at least {low:g}"
+        raise ConfigError(f"{flag} must be {bound}, not {value:g}")
+
+
+def check_paths(*paths: tuple[str, Path | str | None]) -> None:
+    for label, value in paths:
+        if value is not None and "\x00" in str(value):
+            raise ConfigError(f"{label} contains a NUL character")
+
+
+def check_settings(settings: Settings) -> None:
+    """Limits that come from the environment or the config file, checked like the flags."""
+    where = "(from --timeout, ABPLAN_TIMEOUT or the config file)"
+    if not (math.isfinite(settings.timeout) and settings.timeout > 0):
+        raise ConfigError(
+            f"the timeout must be a positive number of seconds {where}, not {settings.timeout:g}"
+        )
+    if settings.rpm is not None and not (math.isfinite(settings.rpm) and settings.rpm > 0):
+        raise ConfigError(
+            f"rpm must be a positive number (from ABPLAN_RPM or the config file), not {settings.rpm:g}"
+        )
+    if settings.max_retries < 0:
+        raise ConfigError(
+            f"max_retries must be at least 0 (from ABPLAN_MAX_RETRIES or the config file), not {settings.max_retries}"
+        )
+
+
+def headline(results: dict[str, Any], out_dir: Path) -> str:
+    """The console summary; a run in which no task was scored says so rather than 'F1 0.000'."""
+    n, scored, failed = results["tasks"], results["scored"], results["failed"]
+    if scored == 0:
+        return f"{NO_SCORE} (0/{n}), so no F1; {failed} failed; report: {out_dir / 'report.md'}"
+    sc = results["scores"]
+    f1, sf1 = sc["compat"]["f1"]["mean"], sc["strict"]["f1"]["mean"]
+    return (
+        f"{scored}/{n} tasks scored: F1 {f1:.3f} (strict {sf1:.3f}); {failed} failed; "
+        f"report: {out_dir / 'report.md'}"
+    )
+
+
 def _run(
-    cfg: RunConfig, out_dir: Path, cache_dir: Path | None, offline: bool, mode: str | None, split: str
+    cfg: RunConfig,
+    out_dir: Path,
+    cache_dir: Path | None,
+    offline: bool,
+    mode: str | None,
+    split: str,
+    timeout: float | None,
+    jobs: int | None,
 ) -> None:
-    settings = load_settings(model=cfg.model, cache_dir=cache_dir)
+    # -j bounds both the tasks in flight and the LM requests; without it, the configured concurrency.
+    settings = load_settings(model=cfg.model, cache_dir=cache_dir, timeout=timeout, concurrency=jobs)
+    check_settings(settings)
+    cfg = cfg.model_copy(update={"concurrency": settings.concurrency})
     tasks = load_dataset(cfg.dataset, split=split, mode=mode)  # type: ignore[arg-type]
     needs_lm = cfg.planner not in ("offline", "files") or cfg.judge != "lexical"
-    client = make_client(settings, offline=offline) if needs_lm else None
+    runner = Runner(cfg, tasks, out_dir, None)
+    runner.check_config()  # the folder, its lock and its config, before any output or LM client
+    try:
+        runner.lm = make_client(settings, offline=offline) if needs_lm else None
+    except BaseException:
+        runner.lock.release()
+        raise
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -51,25 +115,17 @@ def _run(
             )
             progress.update(bar, completed=s.done + s.failed + s.pending, info=info)
 
-        runner = Runner(cfg, tasks, out_dir, client, on_progress)
+        runner.progress = on_progress
 
         async def go() -> dict[str, Any]:
             try:
                 return await runner.run()
             finally:
-                if client is not None:
-                    await client.aclose()
+                if runner.lm is not None:
+                    await runner.lm.aclose()
 
         results = asyncio.run(go())
-    sc = results["scores"]
-    f1 = sc["compat"].get("f1", {}).get("mean", 0.0)
-    sf1 = sc["strict"].get("f1", {}).get("mean", 0.0)
-    err.print(
-        f"{results['scored']}/{results['tasks']} tasks scored: F1 {f1:.3f} (strict {sf1:.3f}); "
-        f"{results['failed']} failed; report: {out_dir / 'report.md'}",
-        highlight=False,
-        markup=False,
-    )
+    err.print(headline(results, out_dir), highlight=False, markup=False, soft_wrap=True)
     if results.get("skipped_for_budget"):
         err.print(
             f"stopped at --max-cost: {results['skipped_for_budget']} tasks not started; rerun with a higher limit to continue"
@@ -87,11 +143,15 @@ def _common_cfg(
     judge_model: list[str] | None,
     top_k: int | None,
     seed: int,
-    concurrency: int,
+    concurrency: int | None,
     limit: int | None,
     max_cost: float | None,
     options: dict[str, Any],
 ) -> RunConfig:
+    for flag, value in (("-k", k), ("--top-k", top_k), ("--concurrency", concurrency), ("--limit", limit)):
+        check_number(flag, value, 1)
+    check_number("--seed", seed, 0)
+    check_number("--max-cost", max_cost, 0)
     if judge in ("lm", "majority") and not judge_model:
         raise ConfigError(f"--judge {judge} needs --judge-model provider/name (repeatable)")
     return RunConfig(
@@ -103,7 +163,7 @@ def _common_cfg(
         judge_models=judge_model or [],
         top_k=top_k,
         seed=seed,
-        concurrency=concurrency,
+        concurrency=concurrency or 8,
         limit=limit,
         max_cost=max_cost,
         planner_options=options,
@@ -145,8 +205,16 @@ def run(
     max_cost: Annotated[
         float | None, typer.Option("--max-cost", help="Stop starting tasks before spending more USD.")
     ] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-j")] = 8,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", "-j", help="Tasks and LM requests in flight (default: the config's, 8)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds per LM request (default: the config's, 300).")
+    ] = None,
     samples: Annotated[
         int | None, typer.Option("--samples", help="staged: candidate plans per paper.")
     ] = None,
@@ -167,6 +235,8 @@ def run(
     from abplan.cli import handle_errors, staged_options
 
     def go() -> None:
+        check_paths(("--dataset", dataset))  # Path options are checked by the option parser
+        check_number("--timeout", timeout, 0, above=True)
         opts = staged_options(model, samples, min_support, length, None, context_window)
         cfg = _common_cfg(
             dataset,
@@ -182,7 +252,7 @@ def run(
             max_cost,
             opts,
         )
-        _run(cfg, out_dir, cache_dir, offline, mode, split)
+        _run(cfg, out_dir, cache_dir, offline, mode, split, timeout, concurrency)
 
     handle_errors(go)()
 
@@ -202,7 +272,8 @@ def evaluate(
     mode: Annotated[str | None, typer.Option("--mode")] = None,
     split: Annotated[str, typer.Option("--split")] = "test",
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-j")] = 8,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", "-j")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout")] = None,
     offline: Annotated[bool, typer.Option("--offline")] = False,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None,
 ) -> None:
@@ -210,6 +281,8 @@ def evaluate(
     from abplan.cli import handle_errors
 
     def go() -> None:
+        check_paths(("--dataset", dataset))
+        check_number("--timeout", timeout, 0, above=True)
         if not plans.is_dir():
             raise ConfigError(f"--plans {plans}: no such folder")
         cfg = _common_cfg(
@@ -226,7 +299,8 @@ def evaluate(
             None,
             {"plans_dir": str(plans.resolve())},
         )
-        _run(cfg, out_dir or plans.parent / f"eval-{judge}", cache_dir, offline, mode, split)
+        folder = out_dir or plans.parent / f"eval-{judge}"
+        _run(cfg, folder, cache_dir, offline, mode, split, timeout, concurrency)
 
     handle_errors(go)()
 

@@ -34,10 +34,17 @@ def _records(path: Path) -> list[dict[str, Any]]:
                 except json.JSONDecodeError as e:
                     raise InputError(f"{path.name} line {n}: not valid JSON") from e
     out = []
-    for r in rows:
+    for n, r in enumerate(rows, 1):
+        if not isinstance(r, dict) or r.get("id") is None:
+            raise InputError(f"{path.name} record {n}: field 'id' is missing")
         labels = r.get("labels")
-        if isinstance(labels, str):
-            labels = [json.loads(x) for x in labels.splitlines() if x.strip()]
+        try:
+            if isinstance(labels, str):
+                labels = [json.loads(x) for x in labels.splitlines() if x.strip()]
+        except json.JSONDecodeError as e:
+            raise InputError(f"{path.name} record {n}: field 'labels' is not JSON lines") from e
+        if not isinstance(labels, list | None) or not all(isinstance(x, dict) for x in labels or []):
+            raise InputError(f"{path.name} record {n}: field 'labels' must be a list of objects")
         out.append({"id": str(r["id"]).split("/")[-1], "labels": labels or []})
     return out
 
@@ -62,7 +69,10 @@ def evaluate_judge(labels_path: Path, judgements_dir: Path) -> dict[str, Any]:
         jf = judgements_dir / f"{rec['id']}.json"
         if not jf.is_file():
             continue
-        j = Judgement.model_validate_json(jf.read_text("utf-8"))
+        try:
+            j = Judgement.model_validate_json(jf.read_bytes())
+        except (OSError, ValueError):
+            raise InputError(f"{jf}: not a readable judgement (rerun the benchmark to redo it)") from None
         truth: list[bool] = []
         pred: list[bool] = []
         for lab in rec["labels"]:

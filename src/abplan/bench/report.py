@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from abplan.errors import InputError
-from abplan.fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text
+from abplan.fsutil import atomic_write_bytes, atomic_write_text
 
 
 def _fmt(iv: dict[str, float] | None) -> str:
@@ -62,26 +65,8 @@ def results_csv(results: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-def report_md(results: dict[str, Any]) -> str:
-    cfg = results["config"]
-    judge = cfg["judge"] + (f" ({', '.join(cfg['judge_models'])})" if cfg["judge_models"] else "")
-    lines = [
-        f"# abplan run: {cfg['planner']}{'/' + cfg['model'] if cfg.get('model') else ''} on {cfg['dataset']}",
-        "",
-        f"- judge: {judge}{' — approximate, no LM' if cfg['judge'] == 'lexical' else ''}",
-        f"- tasks: {results['scored']} scored of {results['tasks']}"
-        + (f", {results['failed']} failed" if results["failed"] else "")
-        + (
-            f", {results['skipped_for_budget']} skipped at --max-cost"
-            if results.get("skipped_for_budget")
-            else ""
-        )
-        + ("" if results["complete"] else " (incomplete: rerun the same command to finish)"),
-        f"- k = {cfg.get('k') or 'mode default'}, top-k = {cfg.get('top_k') or 'all'}, seed = {cfg['seed']}",
-        "",
-        "| scores (mean [95% CI]) | precision | recall | F1 | NDCG |",
-        "|---|---|---|---|---|",
-    ]
+def _scores_md(results: dict[str, Any]) -> list[str]:
+    lines = ["| scores (mean [95% CI]) | precision | recall | F1 | NDCG |", "|---|---|---|---|---|"]
     for variant in ("compat", "strict"):
         sc = results["scores"].get(variant, {})
         label = "AblationBench-compatible" if variant == "compat" else "strict (1:1 matching)"
@@ -102,24 +87,104 @@ def report_md(results: dict[str, Any]) -> str:
             f"| {t['task_id']} | {t['plan_size']} | {t['gold_size']} | {t['compat']['precision']:.2f} | "
             f"{t['compat']['recall']:.2f} | {t['compat']['f1']:.2f} | {t['strict']['f1']:.2f} |"
         )
+    return lines
+
+
+def report_md(results: dict[str, Any]) -> str:
+    cfg = results["config"]
+    judge = cfg["judge"] + (f" ({', '.join(cfg['judge_models'])})" if cfg["judge_models"] else "")
+    lines = [
+        f"# abplan run: {cfg['planner']}{'/' + cfg['model'] if cfg.get('model') else ''} on {cfg['dataset']}",
+        "",
+        f"- judge: {judge}{' — approximate, no LM' if cfg['judge'] == 'lexical' else ''}",
+        f"- tasks: {results['scored']} scored of {results['tasks']}"
+        + (f", {results['failed']} failed" if results["failed"] else "")
+        + (
+            f", {results['skipped_for_budget']} skipped at --max-cost"
+            if results.get("skipped_for_budget")
+            else ""
+        )
+        + ("" if results["complete"] else " (incomplete: rerun the same command to finish)"),
+        f"- k = {cfg.get('k') or 'mode default'}, top-k = {cfg.get('top_k') or 'all'}, seed = {cfg['seed']}",
+        "",
+    ]
+    if results["scored"] == 0:
+        lines.append("**No task scored**: there is no precision, recall or F1 to report (see the failures).")
+    else:
+        lines += _scores_md(results)
     if results["failures"]:
         lines += ["", "## Failures (retried on the next run)", ""]
         lines += [f"- {tid}: {why}" for tid, why in sorted(results["failures"].items())]
     return "\n".join(lines) + "\n"
 
 
+def results_json(results: dict[str, Any]) -> str:
+    """results.json: indented, but one line per task, since indenting thousands of rows with the
+    standard encoder (pure Python once `indent` is set) would cost a noticeable part of a short run."""
+    parts = []
+    for key, value in results.items():
+        if key == "per_task" and value:
+            rows = ",\n    ".join(json.dumps(t, ensure_ascii=False) for t in value)
+            text = "[\n    " + rows + "\n  ]"
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        parts.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
 def write_reports(out: Path, results: dict[str, Any]) -> None:
-    atomic_write_json(out / "results.json", results)
+    atomic_write_text(out / "results.json", results_json(results))
     atomic_write_text(out / "results.csv", results_csv(results))
     atomic_write_text(out / "report.md", report_md(results))
+
+
+class _Interval(BaseModel):
+    mean: float
+    low: float
+    high: float
+
+
+class _Config(BaseModel):
+    planner: str
+    judge: str
+    model: str | None = None
+
+
+class _Scores(BaseModel):
+    compat: dict[str, _Interval]
+    strict: dict[str, _Interval]
+
+
+class _Cost(BaseModel):
+    plan_usd_per_task: float
+    judge_usd_per_task: float
+
+
+class _Results(BaseModel):
+    """What `bench report` reads from a results.json (other fields are kept as they are)."""
+
+    config: _Config
+    tasks: int
+    scored: int
+    modes: list[str] = []
+    scores: _Scores
+    cost: _Cost
 
 
 def load_results(run: Path) -> dict[str, Any]:
     path = run / "results.json"
     if not path.is_file():
         raise InputError(f"{run}: no results.json (is it a finished run folder?)")
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return data
+    try:
+        data = json.loads(path.read_bytes())
+        _Results.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "the top level"
+        raise InputError(f"{path}: not a results file (field '{where}': {err['msg']})") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path}: not a results file ({type(e).__name__})") from None
+    return data  # type: ignore[no-any-return]
 
 
 def compare_md(runs: list[tuple[str, dict[str, Any]]]) -> str:
@@ -130,10 +195,11 @@ def compare_md(runs: list[tuple[str, dict[str, Any]]]) -> str:
     for name, r in runs:
         cfg, sc = r["config"], r["scores"]
         cost = r["cost"]["plan_usd_per_task"] + r["cost"]["judge_usd_per_task"]
+        shown = f"{cost:.4f}" if r["scored"] else "–"  # no task scored: no cost per scored paper
         lines.append(
             f"| {name} | {cfg['planner']} | {cfg.get('model') or '–'} | {cfg['judge']} | {r['scored']} | "
             f"{_fmt(sc['compat'].get('precision'))} | {_fmt(sc['compat'].get('recall'))} | {_fmt(sc['compat'].get('f1'))} | "
-            f"{_fmt(sc['strict'].get('f1'))} | {cost:.4f} |"
+            f"{_fmt(sc['strict'].get('f1'))} | {shown} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -175,7 +241,8 @@ def plot(runs: list[tuple[str, dict[str, Any]]], path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * len(runs) + 2), 3.6), dpi=120)
     width = 0.38
     for i, variant in enumerate(("compat", "strict")):
-        means = [r["scores"][variant].get("f1", {}).get("mean", 0.0) for _, r in runs]
+        # a run with no task scored has no bar (NaN), not a bar at zero
+        means = [r["scores"][variant].get("f1", {}).get("mean", math.nan) for _, r in runs]
         lows = [
             m - r["scores"][variant].get("f1", {}).get("low", m)
             for m, (_, r) in zip(means, runs, strict=True)

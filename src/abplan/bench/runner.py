@@ -4,6 +4,11 @@ A run is a folder: config.json, plans/<id>.jsonl (AblationBench-compatible) and 
 plan), judgements/<judge>/<id>.json, failures/<id>.json (retried on the next run), results.json,
 results.csv and report.md. Every file is written atomically; kill the run at any moment and rerun the
 same command: finished tasks are skipped and every LM answer comes from the cache.
+
+Plans, judgements and failures are written in worker threads, in the same order as before, so the
+event loop waits for them without being blocked: at high concurrency file creation was most of its
+serial work. The folder is listed once at the start instead of stat-ing every task's files. A lock
+file keeps a second run out of the folder (see `runfolder`).
 """
 
 from __future__ import annotations
@@ -17,17 +22,24 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from abplan.bench.scoring import TaskScore, aggregate, score_task
+from abplan.bench.results import collect_results
+from abplan.bench.runfolder import (
+    RunLock,
+    clean_temporaries,
+    existing_names,
+    prepare_folder,
+    write_atomic,
+)
 from abplan.bench.tasks import Task, load_task_paper, stub_paper
 from abplan.errors import AbplanError, ConfigError, LMError, PendingRequests
-from abplan.fsutil import atomic_write_json, atomic_write_text
 from abplan.judges.base import Judgement, JudgeOptions, get_judge
 from abplan.lm.client import LMClient
 from abplan.lm.types import RequestPending
 from abplan.parsing import dedupe_names
 from abplan.planners.base import PlanOptions, get_planner
+from abplan.redact import redact
 from abplan.render.jsonl import render_json, render_jsonl
-from abplan.schema import Paper, Plan, Usage
+from abplan.schema import Paper, Plan
 
 CONFIG_KEYS = ("dataset", "planner", "model", "k", "judge", "judge_models", "seed", "planner_options")
 
@@ -36,14 +48,14 @@ class RunConfig(BaseModel):
     dataset: str
     planner: str
     model: str | None = None
-    k: int | None = None
+    k: int | None = Field(default=None, ge=1)
     judge: str = "lexical"
     judge_models: list[str] = Field(default_factory=list)
-    top_k: int | None = None
-    seed: int = 0
-    concurrency: int = 8
-    limit: int | None = None
-    max_cost: float | None = None
+    top_k: int | None = Field(default=None, ge=1)
+    seed: int = Field(default=0, ge=0)
+    concurrency: int = Field(default=8, ge=1)
+    limit: int | None = Field(default=None, ge=1)
+    max_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     planner_options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -63,9 +75,36 @@ Progress = Callable[[RunState], None]
 
 def _read(path: Path, model: type[BaseModel]) -> Any:
     try:
-        return model.model_validate_json(path.read_text("utf-8"))
+        return model.model_validate_json(path.read_bytes())
     except (OSError, ValueError):
         return None  # unreadable (never happens with atomic writes, but a hand-edited file must not crash)
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _old_config(path: Path) -> dict[str, Any]:
+    """The config.json of the run already in the folder, or a one-line error if it is not one."""
+    try:
+        data = json.loads(path.read_bytes())
+        RunConfig.model_validate(data)
+    except (OSError, ValueError) as e:  # pydantic's ValidationError is a ValueError
+        why = "unreadable" if isinstance(e, OSError) else "not a run configuration"
+        raise ConfigError(f"{path} is {why}: delete the run folder or use another --out") from None
+    return data  # type: ignore[no-any-return]
+
+
+def failure_reason(e: BaseException) -> str:
+    """What a failed task's record says: known errors as they are, bugs flagged; never a key."""
+    known = isinstance(e, AbplanError | OSError | ValueError)
+    text = f"{type(e).__name__}: {e}"
+    return redact(text if known else f"internal error ({text}); please report it")
+
+
+def _write_files(*files: tuple[str, bytes]) -> None:
+    for path, data in files:
+        write_atomic(path, data)
 
 
 class Runner:
@@ -89,26 +128,45 @@ class Runner:
         if self.judge.needs_model and not config.judge_models:
             raise ConfigError(f"the {config.judge} judge needs --judge-model")
         self.state = RunState(total=len(self.tasks))
+        self.lock = RunLock(out)
+        self._plans = str(out / "plans")
+        self._judgements = str(out / "judgements" / config.judge)
+        self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
+        self.have_judgements: set[str] = set()
+        self.have_failures: set[str] = set()
         self.loaded: dict[
             str, tuple[Plan, Judgement]
         ] = {}  # what this run holds, so scoring reads no file again
 
     # -- folder -------------------------------------------------------------------------------
     def check_config(self) -> None:
-        # Temporary files of writes that a kill interrupted: never read, cleaned here.
-        if self.out.is_dir():
-            for tmp in self.out.rglob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
+        """Take the folder's lock, clean up after a killed run, and refuse a run with other settings.
+        The lock is held until `run` ends (or released here if the folder is refused)."""
+        prepare_folder(self.out)
+        self.lock.acquire()
+        try:
+            self._open_folder()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _open_folder(self) -> None:
+        clean_temporaries(self.out)
         path = self.out / "config.json"
         mine = self.cfg.model_dump()
-        if path.is_file():
-            old = json.loads(path.read_text("utf-8"))
+        if path.exists():
+            old = _old_config(path)
             diff = [k for k in CONFIG_KEYS if old.get(k) != mine.get(k)]
             if diff:
                 raise ConfigError(
                     f"{self.out} holds a run with a different {', '.join(diff)}: use another --out"
                 )
-        atomic_write_json(path, mine)
+        for sub in ("plans", "failures", f"judgements/{self.cfg.judge}"):
+            (self.out / sub).mkdir(parents=True, exist_ok=True)
+        write_atomic(str(path), _json_bytes(mine))
+        self.have_plans = existing_names(self.out / "plans", ".json")
+        self.have_judgements = existing_names(self.out / "judgements" / self.cfg.judge, ".json")
+        self.have_failures = existing_names(self.out / "failures", ".json")
 
     def plan_path(self, tid: str) -> Path:
         return self.out / "plans" / f"{tid}.json"
@@ -119,12 +177,37 @@ class Runner:
     def failure_path(self, tid: str) -> Path:
         return self.out / "failures" / f"{tid}.json"
 
+    async def _off_loop(self, fn: Callable[..., None], *args: Any) -> None:
+        """A file write in a worker thread: the event loop waits for it without being blocked (file
+        creation can take milliseconds on a busy disk). Rendering stays on the loop: CPU work in a
+        thread would only contend for the GIL."""
+        await asyncio.to_thread(fn, *args)
+
     # -- one task -----------------------------------------------------------------------------
-    async def _plan(self, task: Task, paper: Paper | None) -> Plan:
-        cached = self.plan_path(task.id)
-        if cached.is_file() and (got := _read(cached, Plan)) is not None:
-            return got  # type: ignore[no-any-return]
-        assert paper is not None
+    def _cached_plan(self, tid: str) -> Plan | None:
+        return _read(self.plan_path(tid), Plan) if tid in self.have_plans else None
+
+    def _cached_judgement(self, tid: str) -> Judgement | None:
+        return _read(self.judgement_path(tid), Judgement) if tid in self.have_judgements else None
+
+    async def _write_plan(self, tid: str, plan: Plan) -> None:
+        base = f"{self._plans}/{tid}"
+        jsonl, full = render_jsonl(plan).encode("utf-8"), render_json(plan).encode("utf-8")
+        await self._off_loop(_write_files, (base + ".jsonl", jsonl), (base + ".json", full))
+
+    async def _write_judgement(self, tid: str, j: Judgement) -> None:
+        data = (j.model_dump_json(indent=2) + "\n").encode("utf-8")
+        await self._off_loop(write_atomic, f"{self._judgements}/{tid}.json", data)
+
+    async def _plan(self, task: Task) -> tuple[Plan, Paper | None]:
+        """The task's plan (from the run folder, else planned and written) and the paper, if it was read."""
+        got = self._cached_plan(task.id)  # small reads from the page cache: cheaper than a thread hop
+        if got is not None:
+            return got, None
+        if self.cfg.planner == "files":
+            paper, real = stub_paper(task), False  # existing plans need no paper text
+        else:
+            paper, real = load_task_paper(task), True
         extra = dict(self.cfg.planner_options)
         extra["task_id"] = task.id
         opts = PlanOptions(mode=task.mode, k=self.cfg.k, model=self.cfg.model, extra=extra)
@@ -134,36 +217,32 @@ class Runner:
                 f"planner returned no ablations ({'; '.join(plan.warnings) or 'no reason given'})"
             )
         ablations, notes = dedupe_names(plan.ablations)
-        plan = plan.model_copy(update={"ablations": ablations, "warnings": plan.warnings + notes})
-        atomic_write_text(self.out / "plans" / f"{task.id}.jsonl", render_jsonl(plan))
-        atomic_write_text(cached, render_json(plan))
-        return plan
+        warnings = [redact(w) for w in plan.warnings + notes]
+        plan = plan.model_copy(update={"ablations": ablations, "warnings": warnings})
+        await self._write_plan(task.id, plan)
+        return plan, paper if real else None
 
     async def _judge(self, task: Task, plan: Plan, paper: Paper | None) -> Judgement:
-        path = self.judgement_path(task.id)
-        if path.is_file() and (got := _read(path, Judgement)) is not None:
-            return got  # type: ignore[no-any-return]
+        got = self._cached_judgement(task.id)
+        if got is not None:
+            return got
+        if paper is None and task.mode == "reviewer" and self.judge.needs_model:
+            paper = load_task_paper(task)
         top = plan.ablations[: self.cfg.top_k] if self.cfg.top_k else plan.ablations
         opts = JudgeOptions(models=self.cfg.judge_models, seed=self.cfg.seed)
         j = await self.judge.judge(task, top, paper, opts, self.lm)
-        atomic_write_text(path, j.model_dump_json(indent=2) + "\n")
+        if j.notes:
+            j = j.model_copy(update={"notes": [redact(n) for n in j.notes]})
+        await self._write_judgement(task.id, j)
         return j
-
-    def _needs_paper(self, task: Task) -> bool:
-        planned = self.plan_path(task.id).is_file()
-        judged = self.judgement_path(task.id).is_file()
-        return (not planned and self.cfg.planner != "files") or (
-            not judged and task.mode == "reviewer" and self.judge.needs_model
-        )
 
     async def run_task(self, task: Task) -> None:
         try:
-            paper = load_task_paper(task) if self._needs_paper(task) else None
-            if paper is None and self.cfg.planner == "files":
-                paper = stub_paper(task)  # existing plans need no paper text
-            plan = await self._plan(task, paper)
+            plan, paper = await self._plan(task)
             self.loaded[task.id] = (plan, await self._judge(task, plan, paper))
-            self.failure_path(task.id).unlink(missing_ok=True)
+            if task.id in self.have_failures:  # an earlier run's failure, now done
+                self.failure_path(task.id).unlink(missing_ok=True)
+                self.have_failures.discard(task.id)
             self.state.done += 1
         except RequestPending:
             self.state.pending += 1
@@ -171,14 +250,11 @@ class Runner:
             if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
                 self.lm.cache.evict(e.bad_keys)
             self.state.failed += 1
-            known = isinstance(e, AbplanError | OSError | ValueError)
-            reason = (
-                f"{type(e).__name__}: {e}"
-                if known
-                else f"internal error ({type(e).__name__}: {e}); please report it"
-            )
+            reason = failure_reason(e)
             self.state.failures[task.id] = reason
-            atomic_write_json(self.failure_path(task.id), {"task_id": task.id, "error": reason})
+            self.have_failures.add(task.id)
+            body = _json_bytes({"task_id": task.id, "error": reason})
+            await self._off_loop(write_atomic, str(self.failure_path(task.id)), body)
         if self.lm is not None:
             self.state.spent = self.lm.stats.usage.cost_usd
         if self.progress:
@@ -186,7 +262,14 @@ class Runner:
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> dict[str, Any]:
-        self.check_config()
+        try:
+            if self.lock.fd is None:  # not opened yet by the caller
+                self.check_config()
+            return await self._run()
+        finally:
+            self.lock.release()
+
+    async def _run(self) -> dict[str, Any]:
         sem = asyncio.Semaphore(max(1, self.cfg.concurrency))
         finished_costs: list[float] = []
 
@@ -212,76 +295,3 @@ class Runner:
 
         write_reports(self.out, results)
         return results
-
-
-def collect_results(
-    cfg: RunConfig,
-    tasks: list[Task],
-    out: Path,
-    state: RunState | None = None,
-    loaded: dict[str, tuple[Plan, Judgement]] | None = None,
-) -> dict[str, Any]:
-    """Score the run: the plans and judgements in `loaded`, else those in the run folder."""
-    scores: list[TaskScore] = []
-    plan_usage: list[Usage] = []
-    judge_usage: list[Usage] = []
-    per_task: list[dict[str, Any]] = []
-    failures: dict[str, str] = {}
-    for t in tasks:
-        pj = out / "plans" / f"{t.id}.json"
-        jj = out / "judgements" / cfg.judge / f"{t.id}.json"
-        fj = out / "failures" / f"{t.id}.json"
-        plan: Plan | None
-        judgement: Judgement | None
-        if loaded and t.id in loaded:
-            plan, judgement = loaded[t.id]
-        else:
-            plan = _read(pj, Plan) if pj.is_file() else None
-            judgement = _read(jj, Judgement) if jj.is_file() else None
-        if fj.is_file() and judgement is None:
-            failures[t.id] = json.loads(fj.read_text("utf-8")).get("error", "failed")
-        if plan is None or judgement is None:
-            continue
-        s = score_task(
-            judgement,
-            cfg.top_k,
-            t.num_ablation_suggestions,
-            len(t.ablations_in_paper) if t.mode == "author" else None,
-        )
-        scores.append(s)
-        plan_usage.append(plan.usage)
-        judge_usage.append(judgement.usage)
-        per_task.append(
-            {
-                **s.model_dump(),
-                "plan_cost_usd": plan.usage.cost_usd,
-                "judge_cost_usd": judgement.usage.cost_usd,
-                "plan_tokens": plan.usage.input_tokens + plan.usage.output_tokens,
-                "judge_tokens": judgement.usage.input_tokens + judgement.usage.output_tokens,
-            }
-        )
-    n = max(1, len(scores))
-    pu, ju = Usage.total(plan_usage), Usage.total(judge_usage)
-    modes = sorted({t.mode for t in tasks})
-    return {
-        "config": cfg.model_dump(),
-        "tasks": len(tasks),
-        "scored": len(scores),
-        "failed": len(failures),
-        "skipped_for_budget": state.skipped_budget if state else 0,
-        "complete": len(scores) == len(tasks),
-        "modes": modes,
-        "scores": {
-            k: {m: v.model_dump() for m, v in d.items()} for k, d in aggregate(scores, cfg.seed).items()
-        },
-        "cost": {
-            "plan_usd_per_task": pu.cost_usd / n,
-            "judge_usd_per_task": ju.cost_usd / n,
-            "plan_tokens_per_task": (pu.input_tokens + pu.output_tokens) / n,
-            "judge_tokens_per_task": (ju.input_tokens + ju.output_tokens) / n,
-            "plan_usd_total": pu.cost_usd,
-            "judge_usd_total": ju.cost_usd,
-        },
-        "per_task": per_task,
-        "failures": failures,
-    }

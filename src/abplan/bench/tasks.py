@@ -7,6 +7,8 @@ and `num_ablation_suggestions` (reviewer mode), optionally with a `missing_ablat
 from __future__ import annotations
 
 import json
+import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from abplan.errors import InputError, MissingExtraError
 from abplan.fsutil import sha256_text
+from abplan.limits import MAX_ID_BYTES
 from abplan.papers import load_paper
 from abplan.schema import Ablation, Mode, Paper
 
@@ -31,6 +34,7 @@ class Task(BaseModel):
     paper_title: str = ""
     paper_abstract: str = ""
     paper_path: str | None = None
+    root: str | None = None  # the dataset folder the paper must stay inside
     ablations_in_paper: list[Ablation] = Field(default_factory=list)
     review_text: list[str] = Field(default_factory=list)
     num_ablation_suggestions: int = 0
@@ -62,6 +66,49 @@ def _gold(items: Any) -> Any:
     return out
 
 
+def check_id(value: Any, where: str) -> str:
+    """A task id names files in the run folder (`plans/<id>.json`): refuse ids that could leave it.
+
+    Ids are refused rather than encoded because `plans/<id>.jsonl` must keep AblationBench's file names,
+    which `bench eval --plans` reads back; every id in its datasets already passes.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InputError(f"{where}: field 'id' must be a string, not {type(value).__name__}")
+    tid = str(value)
+    if not tid:
+        raise InputError(f"{where}: field 'id' is missing")
+    bad = next((c for c in tid if c in "/\\" or unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        what = "a path separator" if bad in "/\\" else f"the control character U+{ord(bad):04X}"
+        raise InputError(f"{where}: field 'id' {tid!r} contains {what}")
+    if tid in (".", ".."):
+        raise InputError(f"{where}: field 'id' must not be {tid!r}")
+    if len(tid.encode("utf-8")) > MAX_ID_BYTES:
+        raise InputError(f"{where}: field 'id' is longer than {MAX_ID_BYTES} bytes (UTF-8)")
+    return tid
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def check_paper_path(value: Any, where: str, base: Path | None) -> str:
+    """A paper path relative to the dataset folder, that resolves (symlinks too) inside it."""
+    if not isinstance(value, str) or "\x00" in value:
+        raise InputError(f"{where}: field 'paper_path' must be a path string")
+    p = Path(value)
+    if base is None:
+        return str(p)
+    full = p if p.is_absolute() else base / p
+    if not _inside(full, base):
+        raise InputError(f"{where}: field 'paper_path' {value!r} leads outside the dataset folder {base}")
+    return str(full)
+
+
 def task_from_record(
     rec: dict[str, Any], where: str, base: Path | None, default_mode: Mode | None = None
 ) -> Task:
@@ -71,17 +118,17 @@ def task_from_record(
     mode = rec.get("task") or rec.get("mode") or default_mode
     if mode not in ("author", "reviewer"):
         raise InputError(f"{where}: field 'task' must be 'author' or 'reviewer', not {mode!r}")
-    if not rec.get("id"):
+    if rec.get("id") is None:
         raise InputError(f"{where}: field 'id' is missing")
     data: dict[str, Any] = {
-        "id": str(rec["id"]),
+        "id": check_id(rec["id"], where),
         "mode": mode,
         "paper_title": rec.get("paper_title") or "",
         "paper_abstract": rec.get("paper_abstract") or "",
     }
     if rec.get("paper_path"):
-        p = Path(str(rec["paper_path"]))
-        data["paper_path"] = str(p if p.is_absolute() or base is None else (base / p))
+        data["paper_path"] = check_paper_path(rec["paper_path"], where, base)
+        data["root"] = str(base) if base is not None else None
     if mode == "author":
         gold = _json_field(rec.get("ablations_in_paper"), "ablations_in_paper", where)
         if not isinstance(gold, list) or not gold:
@@ -201,6 +248,32 @@ def load_dataset(spec: str, split: str = "test", mode: Mode | None = None) -> li
     raise InputError(f"{spec}: no such dataset folder or file")
 
 
+def _starts_with_lfs(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(len(LFS_MAGIC)) == LFS_MAGIC
+
+
+def _check_inside(task: Task, paths: list[Path]) -> None:
+    """Every file the paper is read from stays inside the dataset folder, symlinks resolved."""
+    if task.root is None:
+        return
+    root = Path(task.root)
+    for f in paths:
+        if not _inside(f, root):
+            raise InputError(f"task {task.id}: {f} leads outside the dataset folder {root}")
+
+
+def _tree(folder: Path) -> list[Path]:
+    """The folder and every link inside it (the only entries that can lead elsewhere)."""
+    found = [folder]
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in (*dirnames, *filenames):
+            entry = Path(dirpath) / name
+            if entry.is_symlink():
+                found.append(entry)
+    return found
+
+
 def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     """The task's paper, with the dataset's title and abstract where it gives them."""
     if not task.paper_path:
@@ -208,6 +281,7 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     p = Path(task.paper_path)
     if not p.exists():
         raise InputError(f"task {task.id}: paper not found at {p}")
+    _check_inside(task, [p])
     if p.is_dir():
         candidates = [p / "paper.md", p / f"{task.id}.md", *sorted(p.glob("*.md"))]
         md = next((c for c in candidates if c.is_file() and c.name.lower() != "readme.md"), None)
@@ -217,8 +291,9 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
             raise InputError(f"task {task.id}: {p} holds no .md or .tex paper")
     else:
         target = p
+    _check_inside(task, [target] if target.is_file() else _tree(target))
     for f in [target] if target.is_file() else list(target.rglob("*.tex"))[:5]:
-        if f.read_bytes()[: len(LFS_MAGIC)] == LFS_MAGIC:
+        if _starts_with_lfs(f):
             raise InputError(f"task {task.id}: {f} is a Git LFS pointer, not the paper: run 'git lfs pull'")
     paper = load_paper(target, keep_hidden_text=keep_hidden_text)
     update: dict[str, Any] = {}

@@ -19,7 +19,10 @@ def _part_tokens(a: Ablation) -> set[str]:
 
 
 def part_similarity(a: Ablation, b: Ablation) -> float:
-    ta, tb = _part_tokens(a), _part_tokens(b)
+    return _similarity(_part_tokens(a), _part_tokens(b))
+
+
+def _similarity(ta: set[str], tb: set[str]) -> float:
     if not ta or not tb:
         return 0.0
     shared = len(ta & tb)
@@ -42,8 +45,17 @@ def lexical_match(gold: Ablation, plan: Ablation, threshold: float = 0.5) -> boo
     return part_similarity(gold, plan) >= threshold and actions_compatible(gold, plan)
 
 
-def match_lists(gold: list[Ablation], plan: list[Ablation]) -> list[Match]:
-    return [Match(gold=g.name, plan=[p.name for p in plan if lexical_match(g, p)]) for g in gold]
+def match_lists(gold: list[Ablation], plan: list[Ablation], threshold: float = 0.5) -> list[Match]:
+    """`lexical_match` of every pair, each item's tokens computed once (not once per pair)."""
+    plan_tokens = [(p, _part_tokens(p)) for p in plan]
+    out = []
+    for g in gold:
+        tg = _part_tokens(g)
+        hits = [
+            p.name for p, tp in plan_tokens if _similarity(tg, tp) >= threshold and actions_compatible(g, p)
+        ]
+        out.append(Match(gold=g.name, plan=hits))
+    return out
 
 
 @register_judge("lexical")

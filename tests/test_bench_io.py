@@ -1,0 +1,133 @@
+"""The runner's file work: off the event loop, read only when needed, results.json cheap to write."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import abplan.bench.runfolder as runfolder
+import abplan.bench.runner as runner_mod
+from abplan.bench.report import results_json
+from abplan.bench.runner import RunConfig, Runner
+from abplan.bench.tasks import load_dataset
+from abplan.lm import FakeModel, LMClient, register_fake, unregister_fake
+from abplan.testing.fault_server import PLAN_REPLY
+from synthetic import make_dataset
+
+
+@pytest.fixture
+def fake() -> Any:
+    fm = register_fake("io", FakeModel([PLAN_REPLY]))
+    yield fm
+    unregister_fake("io")
+
+
+def run(ds: Path, out: Path, cache: Path, concurrency: int = 8) -> dict[str, Any]:
+    cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/io", judge="lexical", concurrency=concurrency)
+
+    async def go() -> dict[str, Any]:
+        lm = LMClient(cache_dir=cache, concurrency=concurrency)
+        try:
+            return await Runner(cfg, load_dataset(str(ds)), out, lm).run()
+        finally:
+            await lm.aclose()
+
+    return asyncio.run(go())
+
+
+def test_slow_disk_writes_do_not_stall_the_event_loop(
+    tmp_path: Path, fake: FakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = make_dataset(tmp_path / "ds", 16)
+    real = runfolder.write_atomic
+    threads: set[str] = set()
+
+    def slow(path: str, data: bytes) -> None:
+        if not path.endswith("config.json"):  # written once, before any task starts
+            threads.add(threading.current_thread().name)
+        time.sleep(0.05)  # a slow disk: 16 tasks x 3 files = 2.4 s if every write blocked the loop
+        real(path, data)
+
+    monkeypatch.setattr(runner_mod, "write_atomic", slow)
+    t = time.perf_counter()
+    res = run(ds, tmp_path / "run", tmp_path / "cache")
+    elapsed = time.perf_counter() - t
+    assert res["scored"] == 16 and len(threads) >= 1
+    assert threading.main_thread().name not in threads
+    assert elapsed < 1.6, f"{elapsed:.2f} s: writes serialised on the event loop"
+
+
+def test_a_finished_folder_is_rerun_without_reading_any_paper(
+    tmp_path: Path, fake: FakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = make_dataset(tmp_path / "ds", 4)
+    first = run(ds, tmp_path / "run", tmp_path / "cache")
+    calls = len(fake.calls)
+
+    def no_paper(*a: Any, **k: Any) -> Any:
+        raise AssertionError("a finished task read its paper again")
+
+    monkeypatch.setattr(runner_mod, "load_task_paper", no_paper)
+    again = run(ds, tmp_path / "run", tmp_path / "cache")
+    assert again["scores"] == first["scores"] and len(fake.calls) == calls
+
+
+def test_a_missing_judgement_is_redone_from_the_plan_on_disk(tmp_path: Path, fake: FakeModel) -> None:
+    ds = make_dataset(tmp_path / "ds", 3)
+    first = run(ds, tmp_path / "run", tmp_path / "cache")
+    (tmp_path / "run" / "judgements" / "lexical" / "t0001.json").unlink()
+    plan_before = (tmp_path / "run" / "plans" / "t0001.json").read_bytes()
+    calls = len(fake.calls)
+    again = run(ds, tmp_path / "run", tmp_path / "cache")
+    assert again["scores"] == first["scores"] and len(fake.calls) == calls
+    assert (tmp_path / "run" / "judgements" / "lexical" / "t0001.json").is_file()
+    assert (tmp_path / "run" / "plans" / "t0001.json").read_bytes() == plan_before
+
+
+def test_a_corrupt_plan_file_is_planned_again_from_the_paper(tmp_path: Path, fake: FakeModel) -> None:
+    ds = make_dataset(tmp_path / "ds", 2)
+    first = run(ds, tmp_path / "run", tmp_path / "cache")
+    (tmp_path / "run" / "plans" / "t0000.json").write_text("{half a pl")
+    (tmp_path / "run" / "judgements" / "lexical" / "t0000.json").unlink()
+    again = run(ds, tmp_path / "run", tmp_path / "cache")
+    assert again["failed"] == 0 and again["scores"] == first["scores"]
+    json.loads((tmp_path / "run" / "plans" / "t0000.json").read_text())
+
+
+def test_a_success_removes_the_earlier_failure_record(tmp_path: Path, fake: FakeModel) -> None:
+    ds = make_dataset(tmp_path / "ds", 1)
+    register_fake("io", ["no plan"])
+    assert run(ds, tmp_path / "run", tmp_path / "cache")["failed"] == 1
+    assert (tmp_path / "run" / "failures" / "t0000.json").is_file()
+    register_fake("io", [PLAN_REPLY])
+    res = run(ds, tmp_path / "run", tmp_path / "cache2")
+    assert res["failed"] == 0 and res["status"] == "complete"
+    assert not (tmp_path / "run" / "failures" / "t0000.json").exists()
+
+
+def test_results_json_is_the_same_data_with_one_line_per_task(tmp_path: Path, fake: FakeModel) -> None:
+    ds = make_dataset(tmp_path / "ds", 5)
+    res = run(ds, tmp_path / "run", tmp_path / "cache")
+    text = (tmp_path / "run" / "results.json").read_text()
+    assert json.loads(text) == json.loads(json.dumps(res))
+    rows = [line for line in text.splitlines() if line.lstrip().startswith('{"task_id"')]
+    assert len(rows) == 5
+    empty = {**res, "per_task": []}
+    assert json.loads(results_json(empty)) == json.loads(json.dumps(empty))
+
+
+def test_lexical_match_lists_equals_the_pairwise_rule() -> None:
+    from abplan.judges.lexical import lexical_match, match_lists
+    from conftest import DEV_BENCH, need_shared
+
+    gold = [a for t in load_dataset(str(need_shared(DEV_BENCH / "author"))) for a in t.ablations_in_paper]
+    plan = [a.model_copy(update={"name": f"plan {i}"}) for i, a in enumerate(gold[::2])]
+    got = match_lists(gold, plan)
+    want = [[p.name for p in plan if lexical_match(g, p)] for g in gold]
+    assert [m.plan for m in got] == want and sum(map(len, want)) >= len(plan)  # real matches happened
