@@ -216,7 +216,7 @@ def test_write_atomic_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
 
 
 def test_write_atomic_skips_a_name_left_by_an_earlier_process(tmp_path: Path) -> None:
-    import abplan.bench.runfolder as rf
+    import abplan.fsutil as rf
 
     n = next(rf._counter) + 1
     squatter = tmp_path / f".a.json.{os.getpid()}-{n}.tmp"

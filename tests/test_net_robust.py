@@ -131,18 +131,19 @@ def test_full_disk_rolls_back_and_says_so(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full to produce ENOSPC")
 def test_cli_full_disk_writing_the_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = os.fdopen
+    real = os.write
+    full_fd = os.open("/dev/full", os.O_WRONLY)
 
-    def full(fd: int, mode: str = "r", *a: Any, **kw: Any) -> Any:
-        if "w" not in mode:
-            return real(fd, mode, *a, **kw)
-        os.close(fd)
-        return open("/dev/full", mode)  # every write fails with ENOSPC, as on a full disk
+    def full(fd: int, data: Any) -> int:
+        if fd <= 2:
+            return real(fd, data)
+        return real(full_fd, data)  # every write fails with ENOSPC, as on a full disk
 
-    monkeypatch.setattr(fsutil.os, "fdopen", full)
+    monkeypatch.setattr(fsutil.os, "write", full)
     out = tmp_path / "plans"
     res = CliRunner().invoke(app, ["plan", str(EXAMPLE), "-o", str(out), "-q"])
     monkeypatch.undo()
+    os.close(full_fd)
     one_error_line(res, 2, "no space left on the device", notes=True)
     assert not out.exists() or list(out.rglob("*")) == []  # no file, no temporary left behind
 
@@ -172,7 +173,7 @@ def test_cli_full_disk_writing_the_plan(tmp_path: Path, monkeypatch: pytest.Monk
         ("timeout = 0", "timeout must be a positive number"),
         ("timeout = nan", "timeout must be a positive number"),
         ("rpm = -1", "rpm must be a positive number"),
-        ("max_retries = -1", "max_retries must be 0 or more"),
+        ("max_retries = -1", "max_retries must be at least 0"),
         ("model = 5", "model must be a string"),
         ("timeout = [1]", "timeout must be a number"),
     ],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from abplan.fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text, current_umask
+from abplan.fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 
 @pytest.fixture
@@ -41,13 +41,6 @@ def test_private_files_are_0600_whatever_the_umask(tmp_path: Path) -> None:
     assert mode_of(tmp_path / "secret.toml") == 0o600
     atomic_write_json(tmp_path / "s.json", {}, private=True)
     assert mode_of(tmp_path / "s.json") == 0o600
-
-
-@pytest.mark.usefixtures("umask")
-def test_current_umask_reads_without_changing_it() -> None:
-    os.umask(0o037)
-    assert current_umask() == 0o037
-    assert os.umask(0o037) == 0o037  # still set
 
 
 def test_no_clobber_write_refuses_an_existing_name(tmp_path: Path) -> None:

@@ -264,8 +264,6 @@ def plan(
     settings = load_settings(
         model=model[0] if model else None, base_url=base_url, cache_dir=cache_dir, timeout=timeout
     )
-    if settings.timeout <= 0:
-        raise ConfigError(f"timeout must be a positive number of seconds, not {settings.timeout:g}")
     name = resolve_planner(planner, settings.model)
     impl = get_planner(name)  # an unknown name fails here, with a near-miss suggestion
     extra |= files_options(name, plans)

@@ -155,11 +155,21 @@ def load_settings(**flags: Any) -> Settings:
 
 
 def _check(s: Settings) -> None:
+    """Limits from flags, the environment or the config file: one message naming where they come from."""
     if s.concurrency < 1:
-        raise ConfigError("concurrency must be at least 1")
+        raise ConfigError(
+            f"concurrency must be at least 1 (from -j, ABPLAN_CONCURRENCY or the config file), not {s.concurrency}"
+        )
     if not (math.isfinite(s.timeout) and s.timeout > 0):
-        raise ConfigError(f"timeout must be a positive number of seconds, not {s.timeout}")
+        raise ConfigError(
+            "the timeout must be a positive number of seconds (from --timeout, ABPLAN_TIMEOUT or the "
+            f"config file), not {s.timeout:g}"
+        )
     if s.rpm is not None and not (math.isfinite(s.rpm) and s.rpm > 0):
-        raise ConfigError(f"rpm must be a positive number of requests per minute, not {s.rpm}")
+        raise ConfigError(
+            f"rpm must be a positive number (from ABPLAN_RPM or the config file), not {s.rpm:g}"
+        )
     if s.max_retries < 0:
-        raise ConfigError(f"max_retries must be 0 or more, not {s.max_retries}")
+        raise ConfigError(
+            f"max_retries must be at least 0 (from ABPLAN_MAX_RETRIES or the config file), not {s.max_retries}"
+        )

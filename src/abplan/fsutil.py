@@ -4,53 +4,60 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
-import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
-_UMASK_LOCK = threading.Lock()
+_counter = itertools.count()
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
-def current_umask() -> int:
-    """The process umask, read without changing it where the OS allows (Linux: /proc/self/status)."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    with _UMASK_LOCK:  # elsewhere the only way to read it is to set it and put it back
-        mask = os.umask(0o077)
-        os.umask(mask)
-    return mask
+def write_file_atomic(
+    path: str, data: bytes, *, private: bool = False, fsync: bool = False, overwrite: bool = True
+) -> None:
+    """Write `data` to `path` (its folder must exist) through `.<name>.<pid>-<n>.tmp` and a rename:
+    readers, and a rerun after a kill, never see half a file. The temporary name is created with O_EXCL,
+    so no random names or retries are needed; a name left by an earlier process is skipped.
+
+    The file gets the mode an ordinary `open()` would give it (0666 less the umask), or 0600 with
+    `private=True`, for files that can hold secrets. `fsync=True` also survives a power cut, at about a
+    millisecond a file. With `overwrite=False` an existing `path` is left alone and `FileExistsError`
+    raised, atomically (no check-then-write race)."""
+    folder, name = os.path.split(path)
+    while True:
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_counter)}.tmp")
+        try:
+            fd = os.open(tmp, _FLAGS, 0o600 if private else 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _link_no_clobber(tmp, Path(path))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def atomic_write_bytes(
     path: Path, data: bytes, fsync: bool = False, *, private: bool = False, overwrite: bool = True
 ) -> None:
-    """Write to a temporary file beside `path`, then rename: readers, and a rerun after a kill, never see
-    half a file. `fsync=True` also survives a power cut, at about a millisecond a file.
-
-    The file gets the mode an ordinary `open()` would give it (0666 less the umask), or 0600 with
-    `private=True`, for files that can hold secrets. With `overwrite=False` an existing `path` is left
-    alone and `FileExistsError` raised, atomically (no check-then-write race)."""
+    """`write_file_atomic`, creating the folder first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o600 if private else 0o666 & ~current_umask())
-            fh.write(data)
-            if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            _link_no_clobber(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_file_atomic(str(path), data, private=private, fsync=fsync, overwrite=overwrite)
 
 
 def _link_no_clobber(tmp: str, path: Path) -> None:

@@ -1,22 +1,20 @@
 """The run folder on disk: its layout, the lock that keeps one run per folder, the clean-up of temporary
 files a kill left behind, and cheap atomic writes.
 
-A write goes to `.<name>.<pid>-<n>.tmp` beside the target (created with O_EXCL), then is renamed over it:
-as atomic as `abplan.fsutil.atomic_write_bytes`, without `mkstemp`'s random names and retries. Only this
-process writes such names in a locked run folder, so pid and counter never collide.
+Writes are `abplan.fsutil.write_file_atomic`: `.<name>.<pid>-<n>.tmp` beside the target, then a rename.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import itertools
 import os
 import re
 import stat
 from pathlib import Path
 
 from abplan.errors import ConfigError
+from abplan.fsutil import write_file_atomic
 
 LOCK_NAME = ".abplan-run.lock"
 ROOT_FILES = ("config.json", "results.json", "results.csv", "report.md")
@@ -24,32 +22,11 @@ _TMP_TAIL = r"\.(?:[a-z0-9_]{8}|\d+-\d+)\.tmp"  # mkstemp's 8 characters, or our
 _ROOT_TMP = re.compile(r"\.(?:" + "|".join(re.escape(n) for n in ROOT_FILES) + ")" + _TMP_TAIL)
 _PLAN_TMP = re.compile(r"\..+\.jsonl?" + _TMP_TAIL)
 _JSON_TMP = re.compile(r"\..+\.json" + _TMP_TAIL)
-_counter = itertools.count()
-_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
 def write_atomic(path: str, data: bytes) -> None:
     """Write `data` to `path` through a temporary file and a rename (the folder must exist)."""
-    folder, name = os.path.split(path)
-    while True:
-        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_counter)}.tmp")
-        try:
-            fd = os.open(tmp, _FLAGS, 0o600)
-            break
-        except FileExistsError:  # left by an earlier process with the same pid: take the next name
-            continue
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_file_atomic(path, data)
 
 
 def _regular_files(folder: Path) -> list[os.DirEntry[str]]:
