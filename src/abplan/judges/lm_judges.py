@@ -98,6 +98,7 @@ async def match_sides(
         ),
         temperature=opts.temperature,
         max_tokens=opts.max_tokens,
+        seed=seed_offset or None,  # runs of one task stay distinct requests even when shuffles coincide
         tag="judge",
     )
     rows, responses, notes = await ask_rows(lm, req, lambda r: "name_in_A" in r or "name_in_B" in r)
@@ -148,6 +149,7 @@ async def review_items(
         ),
         temperature=opts.temperature,
         max_tokens=opts.max_tokens,
+        seed=seed_offset or None,  # runs of one task stay distinct requests even when shuffles coincide
         tag="judge",
     )
     rows, responses, notes = await ask_rows(lm, req, lambda r: "name_in_plan" in r)
