@@ -205,6 +205,15 @@ def run(
     ] = None,
     length: Annotated[str, typer.Option("--length", help="staged: support or fixed.")] = "support",
     context_window: Annotated[int | None, typer.Option("--context-window")] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-O",
+            metavar="KEY=VALUE",
+            help="consensus: cut=fixed|adaptive, adaptive_at=N, prior=true (author), angles=false (reviewer).",
+        ),
+    ] = None,
     offline: Annotated[
         bool,
         typer.Option(
@@ -215,11 +224,13 @@ def run(
 ) -> None:
     """Plan every task, judge each plan, and score the run."""
     from abplan.cli import handle_errors, staged_options
+    from abplan.cli_plan import planner_option_pairs
 
     def go() -> None:
         check_paths(("--dataset", dataset))  # Path options are checked by the option parser
         check_number("--timeout", timeout, 0, above=True)
         opts = staged_options(model, samples, min_support, length, None, context_window)
+        opts |= planner_option_pairs(option)
         cfg = _common_cfg(
             dataset,
             planner,
