@@ -160,3 +160,15 @@ def test_every_cli_console_strips_escape_sequences() -> None:
         with console.capture() as cap:
             console.print("run \x1b]0;owned\x07name\x1b[2J", markup=False, highlight=False)
         assert cap.get() == "run name\n"
+
+
+def test_read_shows_a_hostile_abstract_without_escape_sequences(tmp_path: Path) -> None:
+    paper = tmp_path / "paper.md"
+    paper.write_text(
+        "# Title\x1b]0;owned\x07\n\n## Abstract\n\nWe gate\x1b[2J widgets\x1b]52;c;aGk=\x07.\n\n"
+        "## 1 Method\n\nThe gate uses a sigmoid.\n"
+    )
+    res = CliRunner().invoke(app, ["read", str(paper)])
+    assert res.exit_code == 0, res.output
+    assert "We gate" in res.output and "widgets" in res.output  # the abstract was printed
+    assert not any(c in res.output for c in "\x1b\x07\x9b\x9c\x9d"), repr(res.output)

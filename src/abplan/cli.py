@@ -331,7 +331,11 @@ def read(
         f"{len(paper.text):,} characters, id {paper.id})",
         highlight=False,
     )
-    out.print(Panel(Text(paper.abstract or "(no abstract found)"), title="Abstract", title_align="left"))
+    out.print(
+        Panel(
+            Text(terminal_safe(paper.abstract or "(no abstract found)")), title="Abstract", title_align="left"
+        )
+    )
     for sec in paper.sections:
         out.print(
             f"{'  ' * (sec.level - 1)}{escape(sec.heading)}  [dim]{len(sec.text):,} chars[/]", highlight=False
