@@ -1,0 +1,95 @@
+"""Planner arms on a development set, rescored from committed answers of a real model: no key, no network.
+
+    python benchmarks/quality.py                       # every arm, from benchmarks/answers/quality-devbench
+    python benchmarks/quality.py --out runs/quality    # keep the run folders (then: abplan bench report ...)
+
+Each arm is an ordinary `abplan bench run --offline`, replayed from the answer folders by
+`benchmarks/replay.py` (one shared cache, so arms that share samples share their answers). The answers were
+written by instances of a frontier-class model acting as the LM under `../shared/lm-role.md`; the table
+is printed in the layout of `benchmarks/quality.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from replay import replay
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "dev-bench"
+ANSWERS = ROOT / "benchmarks" / "answers" / "quality-devbench"
+MODEL = "local/frontier"  # the answers' model id; every request names it
+JUDGE = ["--judge", "majority", "--judge-model", MODEL]
+
+ARMS: list[tuple[str, str, list[str]]] = [
+    ("author-lm", "author", ["--planner", "lm"]),
+    ("author-consensus", "author", ["--planner", "consensus", "--samples", "5"]),
+    ("author-consensus-all", "author", ["--planner", "consensus", "--samples", "5", "--min-support", "5"]),
+    (
+        "author-consensus-adaptive",
+        "author",
+        ["--planner", "consensus", "--samples", "5", "-O", "cut=adaptive"],
+    ),
+    ("author-consensus-prior", "author", ["--planner", "consensus", "--samples", "5", "-O", "prior=true"]),
+    ("reviewer-lm", "reviewer", ["--planner", "lm"]),
+    ("reviewer-consensus", "reviewer", ["--planner", "consensus", "--samples", "5"]),
+]
+
+
+def arm_command(name: str, mode: str, args: list[str], out: Path, dataset_root: Path) -> list[str]:
+    return ["bench", "run", "--dataset", str(dataset_root / mode), *args, "--model", MODEL, *JUDGE,
+            "--out", str(out / name)]  # fmt: skip
+
+
+def row(name: str, run: Path) -> str:
+    res = json.loads((run / "results.json").read_text())
+    sc = res["scores"]
+    plans = [json.loads(p.read_text()) for p in sorted((run / "plans").glob("*.json"))]
+    calls = statistics.mean(p["usage"]["calls"] + p["usage"]["cached_calls"] for p in plans)
+    size = statistics.mean(t["plan_size"] for t in res["per_task"])
+
+    def f(kind: str, metric: str) -> str:
+        m = sc[kind][metric]
+        return f"{m['mean']:.3f} [{m['low']:.2f}, {m['high']:.2f}]" if metric == "f1" else f"{m['mean']:.3f}"
+
+    return (
+        f"| {name} | {res['scored']}/{res['tasks']} | {f('compat', 'f1')} | {f('strict', 'f1')} | "
+        f"{f('compat', 'precision')} | {f('compat', 'recall')} | {size:.2f} | {calls:.1f} | "
+        f"{res['cost']['plan_tokens_per_task'] / 1000:.1f}K |"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--answers", type=Path, default=ANSWERS, help="folder of answer rounds")
+    ap.add_argument("--dataset-root", type=Path, default=SHARED, help="holds author/ and reviewer/")
+    ap.add_argument("--out", type=Path, help="where the run folders go (default: a temporary folder)")
+    ns = ap.parse_args()
+    rounds = sorted(p for p in ns.answers.iterdir() if (p / "index.jsonl").is_file())
+    if not rounds:
+        ap.error(f"no answer rounds under {ns.answers}")
+    with tempfile.TemporaryDirectory(prefix="abplan-quality-") as tmp:
+        out = ns.out or Path(tmp) / "runs"
+        cache = Path(tmp) / "cache"
+        lines = [
+            "| arm | tasks | F1 [95% CI] | strict F1 [95% CI] | P | R | items per plan | calls per paper | plan tokens per paper |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name, mode, args in ARMS:
+            rc = replay(arm_command(name, mode, args, out, ns.dataset_root), rounds, cache)
+            if rc != 0:
+                print(f"quality: arm {name} did not finish from the committed answers (exit {rc})")
+                return rc
+            lines.append(row(name, out / name))
+        print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
