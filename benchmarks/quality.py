@@ -39,6 +39,11 @@ ARMS: list[tuple[str, str, list[str]]] = [
     ("author-consensus-prior", "author", ["--planner", "consensus", "--samples", "5", "-O", "prior=true"]),
     ("reviewer-lm", "reviewer", ["--planner", "lm"]),
     ("reviewer-consensus", "reviewer", ["--planner", "consensus", "--samples", "5"]),
+    (
+        "reviewer-consensus-top2",
+        "reviewer",
+        ["--planner", "consensus", "--samples", "5", "--min-support", "1"],
+    ),
 ]
 
 
