@@ -1,0 +1,32 @@
+"""The committed real-model answers still rescore: a change to a planner or judge prompt shows up here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DEV_BENCH, ROOT, need_shared
+
+ANSWERS = ROOT / "benchmarks" / "answers" / "quality-devbench"
+
+
+@pytest.mark.slow
+def test_lm_arm_rescores_from_the_committed_answers(tmp_path: Path) -> None:
+    need_shared(DEV_BENCH)
+    rounds = sorted(str(p) for p in ANSWERS.iterdir() if (p / "index.jsonl").is_file())
+    assert rounds, "no committed answer rounds"
+    out = tmp_path / "author-lm"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "replay.py"), "--cache", str(tmp_path / "cache")]
+    cmd += [x for r in rounds for x in ("--answers", r)]
+    cmd += ["--", "bench", "run", "--dataset", str(DEV_BENCH / "author"), "--planner", "lm"]
+    cmd += ["--model", "local/frontier", "--judge", "majority", "--judge-model", "local/frontier"]
+    cmd += ["--out", str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["scored"] == 4
+    assert round(results["scores"]["compat"]["f1"]["mean"], 3) == 0.673  # benchmarks/quality.md
