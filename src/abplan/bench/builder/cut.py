@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 from abplan.bench.builder.doc import Block, Doc, Part, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
 from abplan.bench.builder.find import Candidate
-from abplan.bench.builder.leak import announces, sentence_leak
+from abplan.bench.builder.leak import Leak, announces, find_leaks, sentence_leak
 from abplan.schema import Ablation, Evidence
 
 ANNOUNCING = ("abstract", "intro", "conclusion")
+LEAK_ROUNDS = 4  # cut what the leak check flags, re-check; a cut float can expose sentences citing it
 
 
 @dataclass
@@ -21,6 +22,7 @@ class CutReport:
     blocks: list[str] = field(default_factory=list)  # "table in 4 Results", "paragraph in 4 Results"
     sentences: list[str] = field(default_factory=list)
     labels: set[str] = field(default_factory=set)  # labels of everything cut (for the leak check)
+    rounds: int = 0  # leak-check rounds that cut something
 
     def summary(self) -> str:
         def n(k: int, word: str) -> str:
@@ -131,7 +133,52 @@ def cut_paper(
                 kept.append(b)
         parts.append(replace(p, blocks=tuple(kept)))
     parts = [_cut_sentences(p, gold, rep) for p in parts]
-    return doc.with_parts(_drop_empty(parts)), rep
+    return cut_leaks(doc.with_parts(_drop_empty(parts)), gold, rep), rep
+
+
+def cut_leaks(doc: Doc, gold: list[Ablation], rep: CutReport, rounds: int = LEAK_ROUNDS) -> Doc:
+    """Cut what the leak check flags, then check again, at most `rounds` times.
+
+    Outside the method a flagged table or figure goes whole (its labels join the cut ones, so the next
+    round catches the sentences that cite it) and a flagged sentence of a paragraph goes; in the method
+    only the flagged sentence goes (the check there already asks for a reported outcome). What survives
+    the last round is left for the caller's leak check to report.
+    """
+    for _ in range(rounds):
+        leaks = find_leaks(doc, gold, rep.labels)
+        if not leaks:
+            break
+        rep.rounds += 1
+        doc = _apply_leak_cuts(doc, leaks, rep)
+    return doc
+
+
+def _apply_leak_cuts(doc: Doc, leaks: list[Leak], rep: CutReport) -> Doc:
+    spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    whole: set[tuple[int, int]] = set()
+    for lk in leaks:
+        i, j, a, e = lk.at
+        b = doc.parts[i].blocks[j]
+        if (b.kind != "paragraph" and doc.parts[i].role != "method") or (a == 0 and e == len(b.text)):
+            whole.add((i, j))
+        else:
+            spans.setdefault((i, j), []).append((a, e))
+    parts: list[Part] = []
+    for i, p in enumerate(doc.parts):
+        kept: list[Block] = []
+        for j, b in enumerate(p.blocks):
+            if (i, j) in whole:
+                rep.blocks.append(f"{b.kind} in {p.heading} (leak check)")
+                rep.labels.update(b.labels)
+                continue
+            bad = sorted(set(spans.get((i, j), [])))
+            for a, e in bad:
+                rep.sentences.append(f"{p.heading}: {squash(b.text[a:e])[:80]} (leak check)")
+            text = _drop_sentences(b.text, bad) if bad else b.text
+            if text:
+                kept.append(replace(b, text=text))
+        parts.append(replace(p, blocks=tuple(kept)))
+    return doc.with_parts(_drop_empty(parts))
 
 
 def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport) -> Part:
