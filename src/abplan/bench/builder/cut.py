@@ -85,9 +85,32 @@ def _orphan_floats(doc: Doc, whole: set[int], blocks: set[tuple[int, int]]) -> s
     }
 
 
+def _balanced_end(text: str, a: int, b: int) -> int:
+    """Where a cut from `a` must stop so it closes no brace and no environment it did not open (a
+    caption's last sentence runs on to the float's `}` and `\\end{...}`)."""
+    depth = env = 0
+    for k in range(a, b):
+        if text.startswith("\\begin{", k):
+            env += 1
+        elif text.startswith("\\end{", k):
+            env -= 1
+            if env < 0:
+                return k
+        if text[k] in "{}" and (k == 0 or text[k - 1] != "\\"):
+            depth += 1 if text[k] == "{" else -1
+            if depth < 0:
+                return k
+    return b
+
+
+_LEADING_END = re.compile(r"(?:\s*\\end\{[^{}]*\})+\s*")
+
+
 def _drop_sentences(text: str, bad: list[tuple[int, int]]) -> str:
     for a, b in sorted(bad, reverse=True):
-        text = text[:a] + text[b:]
+        lead = _LEADING_END.match(text, a)  # a sentence "\end{equation} Therefore ..." keeps the \end
+        a = lead.end() if lead else a
+        text = text[:a] + text[_balanced_end(text, a, b) :]
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
@@ -132,7 +155,7 @@ def cut_paper(
             else:
                 kept.append(b)
         parts.append(replace(p, blocks=tuple(kept)))
-    parts = [_cut_sentences(p, gold, rep) for p in parts]
+    parts = [_cut_sentences(p, gold, rep, doc.title) for p in parts]
     return cut_leaks(doc.with_parts(_drop_empty(parts)), gold, rep), rep
 
 
@@ -159,7 +182,8 @@ def _apply_leak_cuts(doc: Doc, leaks: list[Leak], rep: CutReport) -> Doc:
     for lk in leaks:
         i, j, a, e = lk.at
         b = doc.parts[i].blocks[j]
-        if (b.kind != "paragraph" and doc.parts[i].role != "method") or (a == 0 and e == len(b.text)):
+        float_result = b.kind != "paragraph" and doc.parts[i].role != "method" and not lk.why.startswith("refers")
+        if float_result or (a == 0 and e == len(b.text)):
             whole.add((i, j))
         else:
             spans.setdefault((i, j), []).append((a, e))
@@ -181,7 +205,7 @@ def _apply_leak_cuts(doc: Doc, leaks: list[Leak], rep: CutReport) -> Doc:
     return doc.with_parts(_drop_empty(parts))
 
 
-def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport) -> Part:
+def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport, title: str) -> Part:
     quotes = [e.quote for g in gold for e in g.evidence]
     kept: list[Block] = []
     for b in p.blocks:
@@ -194,7 +218,9 @@ def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport) -> Part:
             why = ""
             long = len(squash(sent)) >= 40  # "1." is inside many quotes and says nothing
             quoted = any(quote_in(q, sent) or (long and quote_in(sent, q)) for q in quotes)
-            if p.role in ANNOUNCING and (quoted or announces(sent, gold) or sentence_leak(sent, gold, set())):
+            if p.role in ANNOUNCING and (
+                quoted or announces(sent, gold, title) or sentence_leak(sent, gold, set(), title=title)
+            ):
                 why = "announces an ablation result"
             elif refs_in(sent) & rep.labels:
                 why = "refers to a cut table, figure or section"

@@ -51,12 +51,17 @@ class Leak:
         return f"section {self.section!r}: {self.excerpt!r} ({self.why}: {self.item})"
 
 
-def keys_of(a: Ablation) -> list[frozenset[str]]:
-    """Token sets that name a gold ablation: its name without cue words, and the head of its part."""
+def keys_of(a: Ablation, title: str = "") -> list[frozenset[str]]:
+    """Token sets that name a gold ablation: its name without cue words, and the head of its part.
+
+    Words of the paper's title name its own method or task ("ASR" in an ASR paper, "BID-LoRA"), so they
+    do not count towards naming an ablated part, unless fewer than two words would be left.
+    """
     name = " ".join(w for w in re.split(r"\s+", a.name) if w.lower().strip(".,:;()") not in _CUE_WORDS)
     head = re.split(r"(?i)\s+(?:used|of|in|for|that|which|on|at|with|\()\s*", a.ablated_part, maxsplit=1)[0]
+    common = content_tokens(title)
     keys = [frozenset(content_tokens(name)), frozenset(content_tokens(head))]
-    return [k for k in keys if k]
+    return [k - common if len(k - common) >= 2 else k for k in keys if k]
 
 
 def mentions(tokens: set[str], key: frozenset[str]) -> bool:
@@ -64,31 +69,40 @@ def mentions(tokens: set[str], key: frozenset[str]) -> bool:
     return len(key & tokens) >= need
 
 
-def _named(sent: str, gold: list[Ablation]) -> Ablation | None:
+def _named(sent: str, gold: list[Ablation], title: str = "") -> Ablation | None:
     toks = content_tokens(sent)
-    return next((a for a in gold if any(mentions(toks, k) for k in keys_of(a))), None)
+    return next((a for a in gold if any(mentions(toks, k) for k in keys_of(a, title))), None)
 
 
-def announces(sent: str, gold: list[Ablation]) -> bool:
+def leak_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences, with each LaTeX list item on its own (items often end without a full stop)."""
+    out = []
+    for a, b in sentence_spans(text):
+        cuts = [a] + [a + m.start() for m in re.finditer(r"\\item\b", text[a:b]) if m.start() > 0] + [b]
+        out += [(x, y) for x, y in zip(cuts, cuts[1:], strict=False) if text[x:y].strip()]
+    return out
+
+
+def announces(sent: str, gold: list[Ablation], title: str = "") -> bool:
     """An abstract, introduction or conclusion sentence that states an ablation result."""
     if re.search(r"(?i)\bablat\w*|\bw/o\b", sent):
         return True
     if CONTRAST.search(sent) and (RESULT.search(sent) or FINDING.search(sent)):
-        return _named(sent, gold) is not None
+        return _named(sent, gold, title) is not None
     return False
 
 
-def _named_near_contrast(sent: str, gold: list[Ablation]) -> Ablation | None:
+def _named_near_contrast(sent: str, gold: list[Ablation], title: str) -> Ablation | None:
     """A gold component named close to a contrast word (so the contrast is about it, not another thing)."""
     for m in CONTRAST.finditer(sent):
-        hit = _named(sent[max(0, m.start() - NEAR) : m.end() + NEAR], gold)
+        hit = _named(sent[max(0, m.start() - NEAR) : m.end() + NEAR], gold, title)
         if hit is not None:
             return hit
     return None
 
 
 def sentence_leak(
-    sent: str, gold: list[Ablation], cut_labels: set[str], method: bool = False
+    sent: str, gold: list[Ablation], cut_labels: set[str], method: bool = False, title: str = ""
 ) -> tuple[str, str] | None:
     """(why, what) when a sentence still gives away a gold ablation's result; `method`: the sentence is
     in the method, where naming a component is normal and only a reported outcome counts."""
@@ -99,22 +113,22 @@ def sentence_leak(
     if method and not outcome:
         return None
     for m in WITHOUT.finditer(sent):
-        hit = _named(m.group(1), gold)
+        hit = _named(m.group(1), gold, title)
         if hit is not None:
             return "w/o a gold component", hit.name
     result = outcome if method else RESULT.search(sent) is not None
     if CONTRAST.search(sent) and result and (re.search(r"\d", sent) or FINDING.search(sent)):
-        hit = _named_near_contrast(sent, gold)
+        hit = _named_near_contrast(sent, gold, title)
         if hit is not None:
             return "a gold component next to result words", hit.name
     return None
 
 
-def text_leaks(text: str, gold: list[Ablation]) -> bool:
+def text_leaks(text: str, gold: list[Ablation], title: str = "") -> bool:
     """Does this passage hold a gold quote or a sentence that gives a gold result away?"""
     if any(quote_in(e.quote, text) for a in gold for e in a.evidence):
         return True
-    return any(sentence_leak(text[a:b], gold, set()) for a, b in sentence_spans(text))
+    return any(sentence_leak(text[a:b], gold, set(), title=title) for a, b in leak_spans(text))
 
 
 def find_leaks(doc: Doc, gold: list[Ablation], cut_labels: set[str]) -> list[Leak]:
@@ -128,9 +142,9 @@ def find_leaks(doc: Doc, gold: list[Ablation], cut_labels: set[str]) -> list[Lea
                 if quote_in(q, b.text):
                     at = (i, j, 0, len(b.text))
                     leaks.append(Leak(p.heading, squash(q)[:100], name, "evidence quote still in the text", at))
-            for a, e in sentence_spans(b.text):
+            for a, e in leak_spans(b.text):
                 sent = b.text[a:e]
-                got = sentence_leak(sent, gold, cut_labels, method=p.role == "method")
+                got = sentence_leak(sent, gold, cut_labels, method=p.role == "method", title=doc.title)
                 if got:
                     leaks.append(Leak(p.heading, squash(sent)[:100], got[1], got[0], (i, j, a, e)))
     return leaks
