@@ -85,32 +85,50 @@ def _orphan_floats(doc: Doc, whole: set[int], blocks: set[tuple[int, int]]) -> s
     }
 
 
-def _balanced_end(text: str, a: int, b: int) -> int:
-    """Where a cut from `a` must stop so it closes no brace and no environment it did not open (a
-    caption's last sentence runs on to the float's `}` and `\\end{...}`)."""
-    depth = env = 0
-    for k in range(a, b):
-        if text.startswith("\\begin{", k):
-            env += 1
-        elif text.startswith("\\end{", k):
-            env -= 1
-            if env < 0:
-                return k
+_ENV = re.compile(r"\\(begin|end)\{([^{}]*)\}")
+
+
+def _safe_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """Shrink or grow a sentence cut so the LaTeX around it stays balanced.
+
+    A caption's last sentence runs on to the float's `}` and `\\end{...}`: the cut stops before a
+    brace or environment it did not open. A brace opened in the cut and closed after it
+    (`\\textcolor{red}{First. Second.}`) stays, with the cut starting inside it; an environment begun
+    in the cut (a list the sentence introduces) is cut up to its `\\end`.
+    """
+    opened: list[int] = []  # brace positions still open
+    envs: list[str] = []  # environments begun in the cut
+    k = a
+    while k < b:
+        env = _ENV.match(text, k)
+        if env and env.group(1) == "begin":
+            envs.append(env.group(2))
+            k = env.end()
+            continue
+        if env:
+            if not envs:
+                return (a, k) if k > a else (env.end(), max(env.end(), b))
+            envs.pop()
+            k = env.end()
+            continue
         if text[k] in "{}" and (k == 0 or text[k - 1] != "\\"):
-            depth += 1 if text[k] == "{" else -1
-            if depth < 0:
-                return k
-    return b
-
-
-_LEADING_END = re.compile(r"(?:\s*\\end\{[^{}]*\})+\s*")
+            if text[k] == "{":
+                opened.append(k)
+            elif opened:
+                opened.pop()
+            else:
+                return a, k
+        k += 1
+    if envs:
+        stop = text.find(f"\\end{{{envs[0]}}}", b)
+        return (a, stop + len(envs[0]) + 6) if stop != -1 else (a, b)
+    return (opened[-1] + 1, b) if opened else (a, b)
 
 
 def _drop_sentences(text: str, bad: list[tuple[int, int]]) -> str:
     for a, b in sorted(bad, reverse=True):
-        lead = _LEADING_END.match(text, a)  # a sentence "\end{equation} Therefore ..." keeps the \end
-        a = lead.end() if lead else a
-        text = text[:a] + text[_balanced_end(text, a, b) :]
+        a, b = _safe_span(text, a, b)
+        text = text[:a] + text[b:]
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
@@ -178,15 +196,9 @@ def cut_leaks(doc: Doc, gold: list[Ablation], rep: CutReport, rounds: int = LEAK
 
 def _apply_leak_cuts(doc: Doc, leaks: list[Leak], rep: CutReport) -> Doc:
     spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    whole: set[tuple[int, int]] = set()
     for lk in leaks:
-        i, j, a, e = lk.at
-        b = doc.parts[i].blocks[j]
-        float_result = b.kind != "paragraph" and doc.parts[i].role != "method" and not lk.why.startswith("refers")
-        if float_result or (a == 0 and e == len(b.text)):
-            whole.add((i, j))
-        else:
-            spans.setdefault((i, j), []).append((a, e))
+        spans.setdefault(lk.at[:2], []).append(lk.at[2:])
+    whole = {at for at, sp in spans.items() if _goes_whole(doc, at, sp, leaks)}
     parts: list[Part] = []
     for i, p in enumerate(doc.parts):
         kept: list[Block] = []
@@ -203,6 +215,20 @@ def _apply_leak_cuts(doc: Doc, leaks: list[Leak], rep: CutReport) -> Doc:
                 kept.append(replace(b, text=text))
         parts.append(replace(p, blocks=tuple(kept)))
     return doc.with_parts(_drop_empty(parts))
+
+
+def _goes_whole(doc: Doc, at: tuple[int, int], spans: list[tuple[int, int]], leaks: list[Leak]) -> bool:
+    """A table or figure that reports a gold result goes whole (anywhere: its numbers are the result);
+    one that only cites a cut label loses the citing sentence. Outside the method, a paragraph goes
+    whole when the flagged sentences are most of it (what is left would be a dangling "This holds ...")."""
+    part, b = doc.parts[at[0]], doc.parts[at[0]].blocks[at[1]]
+    mine = [lk for lk in leaks if lk.at[:2] == at]
+    if any(lk.at[2:] == (0, len(b.text)) for lk in mine):
+        return True
+    if b.kind != "paragraph":
+        return any(not lk.why.startswith("refers") for lk in mine)
+    flagged = sum(e - a for a, e in set(spans))
+    return part.role != "method" and 2 * flagged >= len(b.text)
 
 
 def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport, title: str) -> Part:

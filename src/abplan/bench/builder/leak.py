@@ -20,7 +20,7 @@ from abplan.text_match import content_tokens
 
 CONTRAST = re.compile(
     r"(?i)\b(without|w/o|remov\w*|replac\w*|ablat\w*|instead of|rather than|in place of|swap\w*|disabl\w*|"
-    r"omit\w*|exclud\w*|absence|vary|varied|varying|fewer|compared to|compared with|versus|vs\.?)(?=\W|$)"
+    r"omit\w*|exclud\w*|absence|vary|varied|varying|fewer|compared to|compared with|versus|vs\.?|alone)(?=\W|$)"
 )
 _OUTCOME = (
     r"\d+(?:\.\d+)?\s*(?:\\?%|points?|pp|bits?|dB)|\b(?:improv\w*|drop\w*|degrad\w*|"
@@ -30,7 +30,10 @@ RESULT = re.compile(
     rf"(?i)({_OUTCOME}|\b(?:accuracy|error|perplexity|likelihood|BLEU|F1|reward|score|performance)\b)"
 )
 OUTCOME = re.compile(f"(?i)({_OUTCOME})")  # result evidence that holds in the method too
-FINDING = re.compile(r"(?i)\b(we (find|found|observe|observed|show|see)|results?|table|figure|fig\.)\b")
+NUMBER = re.compile(r"(?<![\w\\])\d+(?:\.\d+)?(?![\w.]*\w)")  # 82.3, not the 16 of "FP16"
+FINDING = re.compile(
+    r"(?i)\b(we (find|found|observe|observed|show|see)|results?|table|figure|fig\.|confirm\w*|demonstrat\w*)\b"
+)
 WITHOUT = re.compile(r"(?i)\b(?:w/o|without)\s+(?:the\s+|our\s+|any\s+)?((?:[\w\-]+\s*){1,4})")
 _CUE_WORDS = frozenset(
     """no without w/o remove removing replace replacing instead effect impact vary varying number size single
@@ -110,14 +113,15 @@ def sentence_leak(
     if gone:
         return "refers to a cut table, figure or section", ", ".join(sorted(gone))
     outcome = OUTCOME.search(sent) is not None
-    if method and not outcome:
+    if method and (not outcome or sent.rstrip().endswith("?")):  # a question reports nothing
         return None
     for m in WITHOUT.finditer(sent):
         hit = _named(m.group(1), gold, title)
         if hit is not None:
             return "w/o a gold component", hit.name
     result = outcome if method else RESULT.search(sent) is not None
-    if CONTRAST.search(sent) and result and (re.search(r"\d", sent) or FINDING.search(sent)):
+    number = NUMBER.search(sent) if method else re.search(r"\d", sent)
+    if CONTRAST.search(sent) and result and (number or FINDING.search(sent)):
         hit = _named_near_contrast(sent, gold, title)
         if hit is not None:
             return "a gold component next to result words", hit.name
