@@ -174,7 +174,7 @@ def cut_paper(
                 kept.append(b)
         parts.append(replace(p, blocks=tuple(kept)))
     parts = [_cut_sentences(p, gold, rep, doc.title) for p in parts]
-    return cut_leaks(doc.with_parts(_drop_empty(parts)), gold, rep), rep
+    return cut_leaks(doc.with_parts(_drop_empty(parts)), gold, rep, LEAK_ROUNDS), rep
 
 
 def cut_leaks(doc: Doc, gold: list[Ablation], rep: CutReport, rounds: int = LEAK_ROUNDS) -> Doc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from abplan.bench.builder.doc import Doc, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
@@ -82,7 +83,7 @@ def leak_spans(text: str) -> list[tuple[int, int]]:
     out = []
     for a, b in sentence_spans(text):
         cuts = [a] + [a + m.start() for m in re.finditer(r"\\item\b", text[a:b]) if m.start() > 0] + [b]
-        out += [(x, y) for x, y in zip(cuts, cuts[1:], strict=False) if text[x:y].strip()]
+        out += [(x, y) for x, y in pairwise(cuts) if text[x:y].strip()]
     return out
 
 
@@ -145,7 +146,9 @@ def find_leaks(doc: Doc, gold: list[Ablation], cut_labels: set[str]) -> list[Lea
             for q, name in quotes:
                 if quote_in(q, b.text):
                     at = (i, j, 0, len(b.text))
-                    leaks.append(Leak(p.heading, squash(q)[:100], name, "evidence quote still in the text", at))
+                    leaks.append(
+                        Leak(p.heading, squash(q)[:100], name, "evidence quote still in the text", at)
+                    )
             for a, e in leak_spans(b.text):
                 sent = b.text[a:e]
                 got = sentence_leak(sent, gold, cut_labels, method=p.role == "method", title=doc.title)
