@@ -127,3 +127,13 @@ def test_the_iteration_is_bounded_and_keeps_latex_balanced() -> None:
     assert rep.rounds == 2 and find_leaks(twice, [GATE], rep.labels) == []
     (main,) = twice.parts[0].blocks  # the main-results figure stays, without the citing sentence
     assert main.text == "\\begin{figure}\\caption{Main results. }\\label{fig:main}\\end{figure}"
+
+
+def test_an_experiments_sentence_announcing_the_ablations_goes_but_not_for_a_label_key() -> None:
+    from abplan.bench.builder.cut import cut_paper
+
+    text = "We train for ten epochs. We also run ablations of the widget encoder. See \\ref{app:ablation}."
+    doc = Doc("Gated widgets", "latex", (Part("4 Results", 1, "experiments", (Block("paragraph", text),)),))
+    out, rep = cut_paper(doc, [GATE], [], set())
+    assert out.parts[0].blocks[0].text == "We train for ten epochs. See \\ref{app:ablation}."
+    assert rep.sentences == ["4 Results: We also run ablations of the widget encoder."]

@@ -13,6 +13,11 @@ from abplan.bench.builder.leak import Leak, announces, find_leaks, sentence_leak
 from abplan.schema import Ablation, Evidence
 
 ANNOUNCING = ("abstract", "intro", "conclusion")
+BODY = ("experiments", "appendix")  # outside the method: a sentence saying "ablation" or "w/o" goes
+ABLATION_WORD = re.compile(r"(?i)\bablat\w*|\bw/o\b")
+LABEL_CMD = re.compile(
+    r"\\(?:label|[cC]?ref|autoref|nameref|hyperref|eqref)\*?(?:\[[^\]]*\])?\{[^{}]*\}"
+)  # keys say nothing
 LEAK_ROUNDS = 4  # cut what the leak check flags, re-check; a cut float can expose sentences citing it
 
 
@@ -248,6 +253,8 @@ def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport, title: str) ->
                 quoted or announces(sent, gold, title) or sentence_leak(sent, gold, set(), title=title)
             ):
                 why = "announces an ablation result"
+            elif p.role in BODY and ABLATION_WORD.search(LABEL_CMD.sub("", sent)):
+                why = "announces the ablations"
             elif refs_in(sent) & rep.labels:
                 why = "refers to a cut table, figure or section"
             if why:
