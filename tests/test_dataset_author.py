@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from abplan.bench.builder import cut as cut_module
 from abplan.bench.tasks import load_dataset, load_task_paper
 from abplan.cli import app
 from abplan.lm import LMRequest, register_fake, unregister_fake
@@ -236,12 +237,22 @@ def test_every_input_kind_gives_a_task(tmp_path: Path, fake: object, kind: str) 
     assert "sigmoid gate scales" in squash(paper)
 
 
-def test_leak_in_the_method_fails_the_task(tmp_path: Path, fake: object) -> None:
+def test_leak_in_the_method_is_cut_or_fails_loudly(
+    tmp_path: Path, fake: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     leaky = METHOD + " In early tests, without the gate the accuracy fell by 3%."
-    code, out = build(tmp_path, str(markdown_paper(tmp_path / "paper.md", method=leaky)))
+    paper = str(markdown_paper(tmp_path / "paper.md", method=leaky))
+    monkeypatch.setattr(cut_module, "LEAK_ROUNDS", 0)  # no cutting after the check: the leak stays
+    code, out = build(tmp_path, paper)
     assert code == 1, out
     assert "leak check failed, task not written" in out and "2 Method" in out and "No gate" in out
     assert not (tmp_path / "ds" / "tasks.jsonl").exists()
+    monkeypatch.undo()
+    code, out = build(tmp_path, paper)
+    assert code == 0, out
+    cut = next((tmp_path / "ds" / "papers").glob("*/paper.md")).read_text("utf-8")
+    assert "fell by 3%" not in cut and METHOD in cut  # the reported result goes, the description stays
+    assert any("fell by 3%" in s and "(leak check)" in s for s in only_task(tmp_path)["cut"]["sentences"])  # type: ignore[index]
 
 
 def test_quote_not_in_the_source_is_rejected_and_recorded(tmp_path: Path) -> None:

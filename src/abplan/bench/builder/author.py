@@ -82,7 +82,7 @@ async def build_author_task(paper: Paper, source: str, opts: AuthorOptions, lm: 
     gold = place_evidence(doc, gold)
     # A flagged passage the model did not cite, but that gives a gold result away, goes too.
     for c in cands:
-        if c.id not in chosen and c.block is not None and text_leaks(c.text, gold):
+        if c.id not in chosen and c.block is not None and text_leaks(c.text, gold, doc.title):
             chosen.add(c.id)
             notes.append(f"also cut {c.kind} {c.id} in {c.heading!r}: it reports a gold ablation")
     cut, report = cut_paper(doc, gold, cands, chosen)

@@ -9,10 +9,16 @@ from dataclasses import dataclass, field, replace
 from abplan.bench.builder.doc import Block, Doc, Part, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
 from abplan.bench.builder.find import Candidate
-from abplan.bench.builder.leak import announces, sentence_leak
+from abplan.bench.builder.leak import Leak, announces, find_leaks, sentence_leak
 from abplan.schema import Ablation, Evidence
 
 ANNOUNCING = ("abstract", "intro", "conclusion")
+BODY = ("experiments", "appendix")  # outside the method: a sentence saying "ablation" or "w/o" goes
+ABLATION_WORD = re.compile(r"(?i)\bablat\w*|\bw/o\b")
+LABEL_CMD = re.compile(
+    r"\\(?:label|[cC]?ref|autoref|nameref|hyperref|eqref)\*?(?:\[[^\]]*\])?\{[^{}]*\}"
+)  # keys say nothing
+LEAK_ROUNDS = 4  # cut what the leak check flags, re-check; a cut float can expose sentences citing it
 
 
 @dataclass
@@ -21,6 +27,7 @@ class CutReport:
     blocks: list[str] = field(default_factory=list)  # "table in 4 Results", "paragraph in 4 Results"
     sentences: list[str] = field(default_factory=list)
     labels: set[str] = field(default_factory=set)  # labels of everything cut (for the leak check)
+    rounds: int = 0  # leak-check rounds that cut something
 
     def summary(self) -> str:
         def n(k: int, word: str) -> str:
@@ -83,8 +90,49 @@ def _orphan_floats(doc: Doc, whole: set[int], blocks: set[tuple[int, int]]) -> s
     }
 
 
+_ENV = re.compile(r"\\(begin|end)\{([^{}]*)\}")
+
+
+def _safe_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """Shrink or grow a sentence cut so the LaTeX around it stays balanced.
+
+    A caption's last sentence runs on to the float's `}` and `\\end{...}`: the cut stops before a
+    brace or environment it did not open. A brace opened in the cut and closed after it
+    (`\\textcolor{red}{First. Second.}`) stays, with the cut starting inside it; an environment begun
+    in the cut (a list the sentence introduces) is cut up to its `\\end`.
+    """
+    opened: list[int] = []  # brace positions still open
+    envs: list[str] = []  # environments begun in the cut
+    k = a
+    while k < b:
+        env = _ENV.match(text, k)
+        if env and env.group(1) == "begin":
+            envs.append(env.group(2))
+            k = env.end()
+            continue
+        if env:
+            if not envs:
+                return (a, k) if k > a else (env.end(), max(env.end(), b))
+            envs.pop()
+            k = env.end()
+            continue
+        if text[k] in "{}" and (k == 0 or text[k - 1] != "\\"):
+            if text[k] == "{":
+                opened.append(k)
+            elif opened:
+                opened.pop()
+            else:
+                return a, k
+        k += 1
+    if envs:
+        stop = text.find(f"\\end{{{envs[0]}}}", b)
+        return (a, stop + len(envs[0]) + 6) if stop != -1 else (a, b)
+    return (opened[-1] + 1, b) if opened else (a, b)
+
+
 def _drop_sentences(text: str, bad: list[tuple[int, int]]) -> str:
     for a, b in sorted(bad, reverse=True):
+        a, b = _safe_span(text, a, b)
         text = text[:a] + text[b:]
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
@@ -130,11 +178,65 @@ def cut_paper(
             else:
                 kept.append(b)
         parts.append(replace(p, blocks=tuple(kept)))
-    parts = [_cut_sentences(p, gold, rep) for p in parts]
-    return doc.with_parts(_drop_empty(parts)), rep
+    parts = [_cut_sentences(p, gold, rep, doc.title) for p in parts]
+    return cut_leaks(doc.with_parts(_drop_empty(parts)), gold, rep, LEAK_ROUNDS), rep
 
 
-def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport) -> Part:
+def cut_leaks(doc: Doc, gold: list[Ablation], rep: CutReport, rounds: int = LEAK_ROUNDS) -> Doc:
+    """Cut what the leak check flags, then check again, at most `rounds` times.
+
+    Outside the method a flagged table or figure goes whole (its labels join the cut ones, so the next
+    round catches the sentences that cite it) and a flagged sentence of a paragraph goes; in the method
+    only the flagged sentence goes (the check there already asks for a reported outcome). What survives
+    the last round is left for the caller's leak check to report.
+    """
+    for _ in range(rounds):
+        leaks = find_leaks(doc, gold, rep.labels)
+        if not leaks:
+            break
+        rep.rounds += 1
+        doc = _apply_leak_cuts(doc, leaks, rep)
+    return doc
+
+
+def _apply_leak_cuts(doc: Doc, leaks: list[Leak], rep: CutReport) -> Doc:
+    spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for lk in leaks:
+        spans.setdefault(lk.at[:2], []).append(lk.at[2:])
+    whole = {at for at, sp in spans.items() if _goes_whole(doc, at, sp, leaks)}
+    parts: list[Part] = []
+    for i, p in enumerate(doc.parts):
+        kept: list[Block] = []
+        for j, b in enumerate(p.blocks):
+            if (i, j) in whole:
+                rep.blocks.append(f"{b.kind} in {p.heading} (leak check)")
+                rep.labels.update(b.labels)
+                continue
+            bad = sorted(set(spans.get((i, j), [])))
+            for a, e in bad:
+                rep.sentences.append(f"{p.heading}: {squash(b.text[a:e])[:80]} (leak check)")
+            text = _drop_sentences(b.text, bad) if bad else b.text
+            if text:
+                kept.append(replace(b, text=text))
+        parts.append(replace(p, blocks=tuple(kept)))
+    return doc.with_parts(_drop_empty(parts))
+
+
+def _goes_whole(doc: Doc, at: tuple[int, int], spans: list[tuple[int, int]], leaks: list[Leak]) -> bool:
+    """A table or figure that reports a gold result goes whole (anywhere: its numbers are the result);
+    one that only cites a cut label loses the citing sentence. Outside the method, a paragraph goes
+    whole when the flagged sentences are most of it (what is left would be a dangling "This holds ...")."""
+    part, b = doc.parts[at[0]], doc.parts[at[0]].blocks[at[1]]
+    mine = [lk for lk in leaks if lk.at[:2] == at]
+    if any(lk.at[2:] == (0, len(b.text)) for lk in mine):
+        return True
+    if b.kind != "paragraph":
+        return any(not lk.why.startswith("refers") for lk in mine)
+    flagged = sum(e - a for a, e in set(spans))
+    return part.role != "method" and 2 * flagged >= len(b.text)
+
+
+def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport, title: str) -> Part:
     quotes = [e.quote for g in gold for e in g.evidence]
     kept: list[Block] = []
     for b in p.blocks:
@@ -147,8 +249,12 @@ def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport) -> Part:
             why = ""
             long = len(squash(sent)) >= 40  # "1." is inside many quotes and says nothing
             quoted = any(quote_in(q, sent) or (long and quote_in(sent, q)) for q in quotes)
-            if p.role in ANNOUNCING and (quoted or announces(sent, gold) or sentence_leak(sent, gold, set())):
+            if p.role in ANNOUNCING and (
+                quoted or announces(sent, gold, title) or sentence_leak(sent, gold, set(), title=title)
+            ):
                 why = "announces an ablation result"
+            elif p.role in BODY and ABLATION_WORD.search(LABEL_CMD.sub("", sent)):
+                why = "announces the ablations"
             elif refs_in(sent) & rep.labels:
                 why = "refers to a cut table, figure or section"
             if why:

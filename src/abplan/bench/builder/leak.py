@@ -1,14 +1,18 @@
 """The leak check: does the cut paper still name results of a gold ablation?
 
 Signals: an evidence quote still present; a reference to a cut table, figure or section; "w/o X" or
-"without X" for a gold component X; a gold component named in a sentence that contrasts it (without,
-instead of, removing, varying ...) and reports a result (a number, a metric, improves, drops ...).
+"without X" for a gold component X; a gold component named next to a word that contrasts it (without,
+instead of, removing, varying ...) in a sentence that reports a result (a number, a metric, improves,
+drops ...). In the method, where sentences describe the components, only real result evidence counts:
+a number with a unit or percent sign, or an outcome word (improves, drops, outperforms ...), not a
+metric noun ("reward", "score") or a bare number from an equation.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from abplan.bench.builder.doc import Doc, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
@@ -17,18 +21,26 @@ from abplan.text_match import content_tokens
 
 CONTRAST = re.compile(
     r"(?i)\b(without|w/o|remov\w*|replac\w*|ablat\w*|instead of|rather than|in place of|swap\w*|disabl\w*|"
-    r"omit\w*|exclud\w*|absence|vary|varied|varying|fewer|compared to|compared with|versus|vs\.?)(?=\W|$)"
+    r"omit\w*|exclud\w*|absence|vary|varied|varying|fewer|compared to|compared with|versus|vs\.?|alone)(?=\W|$)"
+)
+_OUTCOME = (
+    r"\d+(?:\.\d+)?\s*(?:\\?%|points?|pp|bits?|dB)|\b(?:improv\w*|drop\w*|degrad\w*|"
+    r"hurt\w*|worse|better|gains?|boost\w*|outperform\w*|underperform\w*|speeds? up|faster|slower)\b"
 )
 RESULT = re.compile(
-    r"(?i)(\d+(?:\.\d+)?\s*(?:\\?%|points?|pp|bits?|dB)|\b(improv\w*|drop\w*|degrad\w*|"
-    r"hurt\w*|worse|better|gains?|boost\w*|outperform\w*|underperform\w*|speeds? up|faster|slower|"
-    r"accuracy|error|perplexity|likelihood|BLEU|F1|reward|score|performance)\b)"
+    rf"(?i)({_OUTCOME}|\b(?:accuracy|error|perplexity|likelihood|BLEU|F1|reward|score|performance)\b)"
 )
-FINDING = re.compile(r"(?i)\b(we (find|found|observe|observed|show|see)|results?|table|figure|fig\.)\b")
+OUTCOME = re.compile(f"(?i)({_OUTCOME})")  # result evidence that holds in the method too
+NUMBER = re.compile(r"(?<![\w\\])\d+(?:\.\d+)?(?![\w.]*\w)")  # 82.3, not the 16 of "FP16"
+FINDING = re.compile(
+    r"(?i)\b(we (find|found|observe|observed|show|see)|results?|table|figure|fig\.|confirm\w*|demonstrat\w*)\b"
+)
 WITHOUT = re.compile(r"(?i)\b(?:w/o|without)\s+(?:the\s+|our\s+|any\s+)?((?:[\w\-]+\s*){1,4})")
 _CUE_WORDS = frozenset(
-    """no without w/o remove removing replace replacing instead effect impact vary varying number size single only using use sensitivity choice choices""".split()  # noqa: SIM905
+    """no without w/o remove removing replace replacing instead effect impact vary varying number size single
+    only alone using use sensitivity choice choices vs vs. versus sweep adding add disable""".split()  # noqa: SIM905
 )
+NEAR = 120  # characters either side of a contrast word where the gold component must be named
 
 
 @dataclass(frozen=True)
@@ -37,17 +49,23 @@ class Leak:
     excerpt: str
     item: str
     why: str
+    at: tuple[int, int, int, int] = (-1, -1, 0, 0)  # part, block, sentence start and end in the block
 
     def line(self) -> str:
         return f"section {self.section!r}: {self.excerpt!r} ({self.why}: {self.item})"
 
 
-def keys_of(a: Ablation) -> list[frozenset[str]]:
-    """Token sets that name a gold ablation: its name without cue words, and the head of its part."""
-    name = " ".join(w for w in re.split(r"\s+", a.name) if w.lower() not in _CUE_WORDS)
+def keys_of(a: Ablation, title: str = "") -> list[frozenset[str]]:
+    """Token sets that name a gold ablation: its name without cue words, and the head of its part.
+
+    Words of the paper's title name its own method or task ("ASR" in an ASR paper, "BID-LoRA"), so they
+    do not count towards naming an ablated part, unless fewer than two words would be left.
+    """
+    name = " ".join(w for w in re.split(r"\s+", a.name) if w.lower().strip(".,:;()") not in _CUE_WORDS)
     head = re.split(r"(?i)\s+(?:used|of|in|for|that|which|on|at|with|\()\s*", a.ablated_part, maxsplit=1)[0]
+    common = content_tokens(title)
     keys = [frozenset(content_tokens(name)), frozenset(content_tokens(head))]
-    return [k for k in keys if k]
+    return [k - common if len(k - common) >= 2 else k for k in keys if k]
 
 
 def mentions(tokens: set[str], key: frozenset[str]) -> bool:
@@ -55,56 +73,85 @@ def mentions(tokens: set[str], key: frozenset[str]) -> bool:
     return len(key & tokens) >= need
 
 
-def _named(sent: str, gold: list[Ablation]) -> Ablation | None:
+def _named(sent: str, gold: list[Ablation], title: str = "") -> Ablation | None:
     toks = content_tokens(sent)
-    return next((a for a in gold if any(mentions(toks, k) for k in keys_of(a))), None)
+    return next((a for a in gold if any(mentions(toks, k) for k in keys_of(a, title))), None)
 
 
-def announces(sent: str, gold: list[Ablation]) -> bool:
+def leak_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences, with each LaTeX list item on its own (items often end without a full stop)."""
+    out = []
+    for a, b in sentence_spans(text):
+        cuts = [a] + [a + m.start() for m in re.finditer(r"\\item\b", text[a:b]) if m.start() > 0] + [b]
+        out += [(x, y) for x, y in pairwise(cuts) if text[x:y].strip()]
+    return out
+
+
+def announces(sent: str, gold: list[Ablation], title: str = "") -> bool:
     """An abstract, introduction or conclusion sentence that states an ablation result."""
     if re.search(r"(?i)\bablat\w*|\bw/o\b", sent):
         return True
     if CONTRAST.search(sent) and (RESULT.search(sent) or FINDING.search(sent)):
-        return _named(sent, gold) is not None
+        return _named(sent, gold, title) is not None
     return False
 
 
-def sentence_leak(sent: str, gold: list[Ablation], cut_labels: set[str]) -> tuple[str, str] | None:
-    """(why, what) when a sentence in the body still gives away a gold ablation's result."""
+def _named_near_contrast(sent: str, gold: list[Ablation], title: str) -> Ablation | None:
+    """A gold component named close to a contrast word (so the contrast is about it, not another thing)."""
+    for m in CONTRAST.finditer(sent):
+        hit = _named(sent[max(0, m.start() - NEAR) : m.end() + NEAR], gold, title)
+        if hit is not None:
+            return hit
+    return None
+
+
+def sentence_leak(
+    sent: str, gold: list[Ablation], cut_labels: set[str], method: bool = False, title: str = ""
+) -> tuple[str, str] | None:
+    """(why, what) when a sentence still gives away a gold ablation's result; `method`: the sentence is
+    in the method, where naming a component is normal and only a reported outcome counts."""
     gone = refs_in(sent) & cut_labels
     if gone:
         return "refers to a cut table, figure or section", ", ".join(sorted(gone))
+    outcome = OUTCOME.search(sent) is not None
+    if method and (not outcome or sent.rstrip().endswith("?")):  # a question reports nothing
+        return None
     for m in WITHOUT.finditer(sent):
-        hit = _named(m.group(1), gold)
+        hit = _named(m.group(1), gold, title)
         if hit is not None:
             return "w/o a gold component", hit.name
-    if CONTRAST.search(sent) and RESULT.search(sent) and (re.search(r"\d", sent) or FINDING.search(sent)):
-        hit = _named(sent, gold)
+    result = outcome if method else RESULT.search(sent) is not None
+    number = NUMBER.search(sent) if method else re.search(r"\d", sent)
+    if CONTRAST.search(sent) and result and (number or FINDING.search(sent)):
+        hit = _named_near_contrast(sent, gold, title)
         if hit is not None:
             return "a gold component next to result words", hit.name
     return None
 
 
-def text_leaks(text: str, gold: list[Ablation]) -> bool:
+def text_leaks(text: str, gold: list[Ablation], title: str = "") -> bool:
     """Does this passage hold a gold quote or a sentence that gives a gold result away?"""
     if any(quote_in(e.quote, text) for a in gold for e in a.evidence):
         return True
-    return any(sentence_leak(text[a:b], gold, set()) for a, b in sentence_spans(text))
+    return any(sentence_leak(text[a:b], gold, set(), title=title) for a, b in leak_spans(text))
 
 
 def find_leaks(doc: Doc, gold: list[Ablation], cut_labels: set[str]) -> list[Leak]:
     leaks: list[Leak] = []
     quotes = [(e.quote, a.name) for a in gold for e in a.evidence]
-    for p in doc.parts:
+    for i, p in enumerate(doc.parts):
         if p.role == "references":
             continue
-        for b in p.blocks:
+        for j, b in enumerate(p.blocks):
             for q, name in quotes:
                 if quote_in(q, b.text):
-                    leaks.append(Leak(p.heading, squash(q)[:100], name, "evidence quote still in the text"))
-            for a, e in sentence_spans(b.text):
+                    at = (i, j, 0, len(b.text))
+                    leaks.append(
+                        Leak(p.heading, squash(q)[:100], name, "evidence quote still in the text", at)
+                    )
+            for a, e in leak_spans(b.text):
                 sent = b.text[a:e]
-                got = sentence_leak(sent, gold, cut_labels)
+                got = sentence_leak(sent, gold, cut_labels, method=p.role == "method", title=doc.title)
                 if got:
-                    leaks.append(Leak(p.heading, squash(sent)[:100], got[1], got[0]))
+                    leaks.append(Leak(p.heading, squash(sent)[:100], got[1], got[0], (i, j, a, e)))
     return leaks
