@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -59,8 +60,10 @@ class LMRequest:
             tag=tag,
         )
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
+        # Computed once per request (the hash of a whole paper is not free); cached_property writes the
+        # instance dict directly, which a frozen dataclass allows.
         # surrogatepass: a lone surrogate (from a reply quoted back in a repair request) still has a key;
         # valid text hashes exactly as before.
         return hashlib.sha256(canonical_json(self.to_json()).encode("utf-8", "surrogatepass")).hexdigest()
