@@ -24,6 +24,7 @@ from abplan import __version__
 from abplan.api import aplan_paper, estimate, make_client, resolve_planner
 from abplan.cli_help import TidyGroup
 from abplan.cli_plan import (
+    OptionFlag,
     check_numbers,
     check_out_dir,
     files_options,
@@ -228,15 +229,7 @@ def plan(
         int | None,
         typer.Option("--context-window", metavar="TOKENS", help="Override the model's context window."),
     ] = None,
-    option: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--option",
-            "-O",
-            metavar="KEY=VALUE",
-            help="consensus: cut=fixed|adaptive, adaptive_at=N, prior=true (author), angles=false (reviewer).",
-        ),
-    ] = None,
+    option: OptionFlag = None,
     plans: Annotated[
         Path | None,
         typer.Option(

@@ -16,6 +16,7 @@ from abplan.bench.report import compare_md, load_results, overall_md, plot
 from abplan.bench.results import NO_SCORE
 from abplan.bench.runner import RunConfig, Runner, RunState
 from abplan.bench.tasks import load_dataset
+from abplan.cli_plan import OptionFlag, planner_option_pairs
 from abplan.config import load_settings
 from abplan.errors import ConfigError
 from abplan.render.safe import SafeConsole
@@ -205,15 +206,7 @@ def run(
     ] = None,
     length: Annotated[str, typer.Option("--length", help="staged: support or fixed.")] = "support",
     context_window: Annotated[int | None, typer.Option("--context-window")] = None,
-    option: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--option",
-            "-O",
-            metavar="KEY=VALUE",
-            help="consensus: cut=fixed|adaptive, adaptive_at=N, prior=true (author), angles=false (reviewer).",
-        ),
-    ] = None,
+    option: OptionFlag = None,
     offline: Annotated[
         bool,
         typer.Option(
@@ -224,7 +217,6 @@ def run(
 ) -> None:
     """Plan every task, judge each plan, and score the run."""
     from abplan.cli import handle_errors, staged_options
-    from abplan.cli_plan import planner_option_pairs
 
     def go() -> None:
         check_paths(("--dataset", dataset))  # Path options are checked by the option parser

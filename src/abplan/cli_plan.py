@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -74,6 +75,15 @@ def staged_options(
 
 # Planner options that have no flag of their own, given as `--option KEY=VALUE` (consensus planner).
 OPTION_KEYS = ("cut", "adaptive_at", "prior", "angles")
+OptionFlag = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--option",
+        "-O",
+        metavar="KEY=VALUE",
+        help="consensus: cut=fixed|adaptive, adaptive_at=N, prior=true (author), angles=false (reviewer).",
+    ),
+]
 
 
 def planner_option_pairs(pairs: list[str] | None) -> dict[str, Any]:

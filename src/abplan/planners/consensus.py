@@ -142,19 +142,7 @@ def cut_groups(
             rule = f"support {g.support} < {need}"
         if rule is None:
             kept.append(g)
-        records.append(
-            {
-                "rank": rank,
-                "name": g.name,
-                "ablated_part": g.ablated_part,
-                "action": g.action,
-                "support": g.support,
-                "mean_rank": round(g.mean_rank, 3),
-                "members": [m.id for m in g.members],
-                "kept": rule is None,
-                "cut": rule,
-            }
-        )
+        records.append(g.record(rank, rule))
     return kept, records, need
 
 

@@ -94,6 +94,20 @@ class Group:
     def support(self) -> int:
         return len({m.sample for m in self.members})
 
+    def record(self, rank: int, cut: str | None) -> dict[str, Any]:
+        """The group as the plan's `stages["groups"]` keeps it: support, rank, and the rule that cut it."""
+        return {
+            "rank": rank,
+            "name": self.name,
+            "ablated_part": self.ablated_part,
+            "action": self.action,
+            "support": self.support,
+            "mean_rank": round(self.mean_rank, 3),
+            "members": [m.id for m in self.members],
+            "kept": cut is None,
+            "cut": cut,
+        }
+
     @property
     def mean_rank(self) -> float:
         best: dict[int, int] = {}
@@ -433,19 +447,7 @@ class StagedPlanner:
                 rule = f"support {g.support} < {min_support}"
             if rule is None:
                 kept.append(g)
-            records.append(
-                {
-                    "rank": rank,
-                    "name": g.name,
-                    "ablated_part": g.ablated_part,
-                    "action": g.action,
-                    "support": g.support,
-                    "mean_rank": round(g.mean_rank, 3),
-                    "members": [m.id for m in g.members],
-                    "kept": rule is None,
-                    "cut": rule,
-                }
-            )
+            records.append(g.record(rank, rule))
         if not kept and groups:
             kept = [groups[0]]
             records[0].update(kept=True, cut=None, note="kept so the plan is not empty")
