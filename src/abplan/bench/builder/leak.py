@@ -16,6 +16,7 @@ from itertools import pairwise
 
 from abplan.bench.builder.doc import Doc, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
+from abplan.bench.builder.rows import item_head, table_rows, variant_named
 from abplan.schema import Ablation
 from abplan.text_match import content_tokens
 
@@ -149,9 +150,35 @@ def find_leaks(doc: Doc, gold: list[Ablation], cut_labels: set[str]) -> list[Lea
                     leaks.append(
                         Leak(p.heading, squash(q)[:100], name, "evidence quote still in the text", at)
                     )
+            rows = _row_leaks(p.heading, b.text, gold, doc.title, (i, j))
+            leaks += rows
             for a, e in leak_spans(b.text):
+                if any(lk.at[2] <= a < lk.at[3] or a <= lk.at[2] < e for lk in rows):
+                    continue  # the row goes, not the table
                 sent = b.text[a:e]
                 got = sentence_leak(sent, gold, cut_labels, method=p.role == "method", title=doc.title)
+                if got is None and p.role != "method":
+                    got = item_leak(sent, gold, doc.title)
                 if got:
                     leaks.append(Leak(p.heading, squash(sent)[:100], got[1], got[0], (i, j, a, e)))
     return leaks
+
+
+ROW_WHY = "a table row named after a gold variant"
+
+
+def _row_leaks(heading: str, text: str, gold: list[Ablation], title: str, at: tuple[int, int]) -> list[Leak]:
+    out = []
+    for a, e, label in table_rows(text):
+        hit = variant_named(label, gold, title)
+        if hit is not None:
+            out.append(Leak(heading, squash(text[a:e])[:100], hit.name, ROW_WHY, (*at, a, e)))
+    return out
+
+
+def item_leak(sent: str, gold: list[Ablation], title: str = "") -> tuple[str, str] | None:
+    """A list item headed by a gold variant's name that gives a number ("\\item \\textbf{ASR-BN}: 80.81")."""
+    if not sent.lstrip().startswith("\\item") or not re.search(r"\d", sent):
+        return None
+    hit = variant_named(item_head(sent), gold, title)
+    return ("a list item named after a gold variant", hit.name) if hit else None
