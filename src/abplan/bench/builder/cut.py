@@ -122,7 +122,7 @@ def _safe_span(text: str, a: int, b: int) -> tuple[int, int]:
                 opened.append(k)
             elif opened:
                 opened.pop()
-            elif 2 * (k - a) >= b - k:
+            elif k - a >= b - k:
                 return a, k
             else:  # a label's closing brace early on ("\\textbf{2. Label:} The sentence."): cut after it
                 return _safe_span(text, k + 1, b)
@@ -249,7 +249,7 @@ def _goes_whole(doc: Doc, at: tuple[int, int], spans: list[tuple[int, int]], lea
         return any(
             not lk.why.startswith("refers")
             and lk.why != ROW_WHY
-            and not (cap and cap[0] <= lk.at[2] and lk.at[3] <= cap[1] + 1)
+            and not (cap and cap[0] <= lk.at[2] < cap[1])  # starts in the caption
             for lk in mine
         )
     flagged = sum(e - a for a, e in set(spans))

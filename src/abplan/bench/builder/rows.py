@@ -81,6 +81,21 @@ def _row_ends(text: str, start: int, stop: int) -> list[tuple[int, int]]:
     return out
 
 
+def _skip_args(text: str, k: int, n: int) -> int:
+    """Past a `[pos]` and `n` brace groups (the column spec, after a width for tabularx)."""
+    m = re.match(r"\s*\[[^\]]*\]", text[k:])
+    k += m.end() if m else 0
+    for _ in range(n):
+        m = re.match(r"\s*\{", text[k:])
+        if not m:
+            break
+        depth, k = 1, k + m.end()
+        while k < len(text) and depth:
+            depth += (text[k] == "{") - (text[k] == "}")
+            k += 1
+    return k
+
+
 def table_rows(text: str) -> list[tuple[int, int, str]]:
     """(start, end, label) of each data row of the LaTeX tabulars (and Markdown tables) in a block;
     the span runs from after the row's leading rules through its `\\\\` and line end."""
@@ -88,7 +103,7 @@ def table_rows(text: str) -> list[tuple[int, int, str]]:
     for m in _TABULAR.finditer(text):
         stop = text.find(f"\\end{{{m.group(1)}}}", m.end())
         stop = len(text) if stop == -1 else stop
-        start = m.end()
+        start = _skip_args(text, m.end(), 2 if m.group(1) in ("tabular*", "tabularx", "tabulary") else 1)
         for end_at, end in [*_row_ends(text, start, stop), (stop, stop)]:
             lead = _RULES.match(text, start, end_at)
             a = lead.end() if lead else start
