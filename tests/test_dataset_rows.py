@@ -24,6 +24,8 @@ TABLE = r"""\begin{table}[t]
 Method & TTFT & Score \\
 \midrule
     Baseline & 610 & 55 \\
+    Cascade & 700 & 50 \\
+    Retrieval agent & 640 & 58 \\
     \shortstack[l]{Ours w/o\\State-Awareness} & \textbf{285} & 67 \\
     ASR-BN & 80.81 & 4.72 \\
     Single 8B only (no Reflex) & 850 & 12.5 \\ \hline
@@ -43,12 +45,14 @@ def test_rows_of_a_latex_table_with_their_labels() -> None:
     assert labels == [
         "Method",
         "Baseline",
+        "Cascade",
+        "Retrieval agent",
         r"\shortstack[l]{Ours w/o\\State-Awareness}",  # a line break in braces is not a row end
         "ASR-BN",
         "Single 8B only (no Reflex)",
         r"\textbf{Ours (Full)}",
     ]
-    a, e, _ = rows[3]
+    a, e, _ = rows[5]
     assert TABLE[a:e] == "    ASR-BN & 80.81 & 4.72 \\\\\n"  # its indentation and line end go with it
 
 
@@ -77,10 +81,18 @@ def test_the_check_flags_the_rows_and_the_cut_keeps_the_table_and_its_other_rows
 
 
 def test_markdown_rows_too() -> None:
-    md = "Table 2: Results.\n| system | score |\n|---|---|\n| full | 90 |\n| ASR-BN | 81 |\n"
+    md = "Table 2: Results.\n| system | score |\n|---|---|\n| base | 70 |\n| full | 90 |\n| ASR-BN | 81 |\n"
     out = cut_leaks(_doc(Block("table", md)), GOLD, CutReport())
     text = out.parts[0].blocks[0].text
-    assert "| full | 90 |" in text and "ASR-BN" not in text
+    assert "| full | 90 |" in text and "| base | 70 |" in text and "ASR-BN" not in text
+
+
+def test_a_table_of_mostly_variants_goes_whole() -> None:
+    md = "Table 3: Ablation.\n| system | score |\n|---|---|\n| full | 90 |\n| ASR-BN | 81 |\n"
+    rep = CutReport()
+    out = cut_leaks(_doc(Block("table", md), Block("paragraph", "We train for ten epochs.")), GOLD, rep)
+    assert [b.kind for b in out.parts[0].blocks] == ["paragraph"]  # one full-model row would be left
+    assert rep.blocks == ["table in 4 Results (leak check)"]
 
 
 def test_a_caption_sentence_on_a_gold_variant_goes_alone() -> None:

@@ -10,7 +10,7 @@ from abplan.bench.builder.doc import Block, Doc, Part, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
 from abplan.bench.builder.find import Candidate
 from abplan.bench.builder.leak import ROW_WHY, Leak, announces, find_leaks, sentence_leak
-from abplan.bench.builder.rows import caption_span
+from abplan.bench.builder.rows import caption_span, table_rows
 from abplan.schema import Ablation, Evidence
 
 ANNOUNCING = ("abstract", "intro", "conclusion")
@@ -122,15 +122,30 @@ def _safe_span(text: str, a: int, b: int) -> tuple[int, int]:
                 opened.append(k)
             elif opened:
                 opened.pop()
-            elif k - a >= b - k:
-                return a, k
-            else:  # a label's closing brace early on ("\\textbf{2. Label:} The sentence."): cut after it
+            elif _closes_label(text, a, k):  # "\\textbf{2. Label:} The sentence.": cut after it
                 return _safe_span(text, k + 1, b)
+            else:
+                return a, k
         k += 1
     if envs:
         stop = text.find(f"\\end{{{envs[0]}}}", b)
         return (a, stop + len(envs[0]) + 6) if stop != -1 else (a, b)
     return (opened[-1] + 1, b) if opened else (a, b)
+
+
+def _closes_label(text: str, a: int, k: int) -> bool:
+    """Does the `}` at k close a short bold/italic run label that the sentence at a starts inside?"""
+    depth, o = 0, k - 1
+    while o >= 0:
+        if text[o] == "}" and text[o - 1 : o] != "\\":
+            depth += 1
+        elif text[o] == "{" and text[o - 1 : o] != "\\":
+            if depth == 0:
+                break
+            depth -= 1
+        o -= 1
+    lead = re.search(r"\\(?:textbf|textit|emph|underline|textsc)\s*$", text[max(0, o - 12) : max(0, o)])
+    return o >= 0 and lead is not None and k - o <= 60
 
 
 def _drop_sentences(text: str, bad: list[tuple[int, int]], squeeze: bool = True) -> tuple[str, list[str]]:
@@ -245,6 +260,9 @@ def _goes_whole(doc: Doc, at: tuple[int, int], spans: list[tuple[int, int]], lea
     if any(lk.at[2:] == (0, len(b.text)) for lk in mine):
         return True
     if b.kind != "paragraph":  # a named row or a caption sentence goes alone; other results: the float
+        named, data = sum(lk.why == ROW_WHY for lk in mine), len(table_rows(b.text)) - 1
+        if named and (2 * named > data or data - named < 2):  # mostly variants: an ablation table
+            return True
         cap = caption_span(b.text)
         return any(
             not lk.why.startswith("refers")

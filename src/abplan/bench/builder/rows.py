@@ -19,7 +19,7 @@ _RULES = re.compile(
     r"(?:\([^)]*\))?(?:\[[^\]]*\])?(?:\{[^{}]*\})*)*"
 )
 _VARIANT = re.compile(
-    r"(?i)(?:\bw/o|\bwithout|\bno|\bonly|\bremov\w*|\bminus)\s+(.+)|(.+?)\s+(?:only|alone|removed)\b"
+    r"(?i)(?:\bw/o|\bwithout|\bno|\bonly|\bremov\w*|\bminus)\s+([^;,()]+)|([^;,()]+?)\s+(?:only|alone|removed)\b"
 )
 _CMD = re.compile(r"\\[A-Za-z]+\*?")
 
@@ -36,7 +36,8 @@ def _norm(s: str) -> str:
 
 
 def _gold_strings(a: Ablation) -> set[str]:
-    out = {a.name, a.name.split(":")[0], a.name.split(" (")[0], a.ablated_part, *(a.replacement or [])}
+    out = {a.name, a.name.split(":")[0], a.ablated_part, *(a.replacement or [])}
+    out |= {n.split(" (")[0] for n in out}
     out |= set(re.findall(r"\(([^()]{3,40})\)", a.name))  # "Bottleneck Encoder only (ASR-BN)"
     return {n for n in map(_norm, out) if len(n) >= 3}
 
