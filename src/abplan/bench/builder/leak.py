@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from abplan.bench.builder.doc import Doc, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
-from abplan.bench.builder.rows import item_head, table_rows, variant_named
+from abplan.bench.builder.rows import item_head, names_variant, table_rows, variant_named
 from abplan.schema import Ablation
 from abplan.text_match import content_tokens
 
@@ -178,7 +178,13 @@ def _row_leaks(heading: str, text: str, gold: list[Ablation], title: str, at: tu
 
 def item_leak(sent: str, gold: list[Ablation], title: str = "") -> tuple[str, str] | None:
     """A list item headed by a gold variant's name that gives a number ("\\item \\textbf{ASR-BN}: 80.81")."""
-    if not sent.lstrip().startswith("\\item") or not re.search(r"\d", sent):
+    if not re.search(r"\d", sent):
         return None
+    if not sent.lstrip().startswith("\\item"):
+        named = names_variant(LABEL_KEYS.sub("", sent), gold)
+        return ("a gold variant's short name with a number", named.name) if named else None
     hit = variant_named(item_head(sent), gold, title)
     return ("a list item named after a gold variant", hit.name) if hit else None
+
+
+LABEL_KEYS = re.compile(r"\\(?:label|[cC]?ref|eqref|autoref)\*?\{[^{}]*\}")

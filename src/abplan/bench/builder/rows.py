@@ -141,3 +141,17 @@ def item_head(item: str) -> str:
         return m.group(1)
     head = body.split(":", 1)
     return head[0] if len(head) == 2 and len(head[0]) <= 60 else ""
+
+
+def short_names(a: Ablation) -> list[str]:
+    """A gold variant's own short name, the bracketed acronym of its `name` ("... only (ASR-BN)")."""
+    return [n for n in re.findall(r"\(([A-Za-z][\w\-+]{1,20})\)", a.name) if re.search(r"[A-Z]", n)]
+
+
+def names_variant(sent: str, gold: list[Ablation]) -> Ablation | None:
+    """A gold ablation whose short name stands in the sentence as a whole word (not ASR-BN of ASR-BN-ROB)."""
+    for a in gold:
+        for n in short_names(a):
+            if re.search(rf"(?<![\w\-]){re.escape(n)}(?![\w\-])", sent):
+                return a
+    return None
