@@ -140,3 +140,18 @@ def test_a_sentence_giving_a_variant_by_its_short_name_with_numbers_goes() -> No
     text = out.parts[0].blocks[0].text
     assert "80.81" not in text and "ASR-BN-ROB model reaches 81.63%" in text  # a longer name is not it
     assert "The variants (ASR-BN) need no dialect IDs." in text  # no number: nothing given away
+
+
+def test_an_announcing_sentence_naming_the_gold_alternative_with_a_comparison_is_cut() -> None:
+    from abplan.bench.builder.leak import announces
+
+    charge = Ablation(
+        name="Charging strategy ablation",
+        ablated_part="charging station selection strategy",
+        action="REPLACE",
+        replacement=["Nearest charging station strategy (distance only)"],
+    )
+    said = "Charging strategy design matters, with the optimal strategy outperforming the nearest station approach."
+    assert announces(said, [charge])
+    assert not announces(said.replace("outperforming", "differing from"), [charge])  # no comparison word
+    assert not announces("We route fleets with a learned scheduler that outperforms EDF.", [charge])

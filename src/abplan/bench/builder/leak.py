@@ -94,6 +94,24 @@ def announces(sent: str, gold: list[Ablation], title: str = "") -> bool:
         return True
     if CONTRAST.search(sent) and (RESULT.search(sent) or FINDING.search(sent)):
         return _named(sent, gold, title) is not None
+    return COMPARES.search(sent) is not None and _replacement_named(sent, gold, title)
+
+
+COMPARES = re.compile(
+    r"(?i)\b(outperform\w*|underperform\w*|surpass\w*|worse than|better than|gains?|falls? short)\b"
+)
+
+
+def _replacement_named(sent: str, gold: list[Ablation], title: str) -> bool:
+    """The gold variant's alternative named ("the nearest station approach"): with an outcome word the
+    sentence states the comparison in words, contrast word or not."""
+    toks = content_tokens(sent)
+    common = content_tokens(title)
+    for a in gold:
+        for r in a.replacement or []:
+            key = frozenset(content_tokens(r.split(" (")[0])) - common
+            if len(key) >= 2 and mentions(toks, key):
+                return True
     return False
 
 
