@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 from abplan.bench.builder.doc import Block, Doc, Part, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
 from abplan.bench.builder.find import Candidate
-from abplan.bench.builder.leak import Leak, announces, find_leaks, sentence_leak
+from abplan.bench.builder.leak import ROW_WHY, Leak, announces, find_leaks, sentence_leak
+from abplan.bench.builder.rows import caption_span, table_rows
 from abplan.schema import Ablation, Evidence
 
 ANNOUNCING = ("abstract", "intro", "conclusion")
@@ -121,6 +122,8 @@ def _safe_span(text: str, a: int, b: int) -> tuple[int, int]:
                 opened.append(k)
             elif opened:
                 opened.pop()
+            elif _closes_label(text, a, k):  # "\\textbf{2. Label:} The sentence.": cut after it
+                return _safe_span(text, k + 1, b)
             else:
                 return a, k
         k += 1
@@ -130,11 +133,32 @@ def _safe_span(text: str, a: int, b: int) -> tuple[int, int]:
     return (opened[-1] + 1, b) if opened else (a, b)
 
 
-def _drop_sentences(text: str, bad: list[tuple[int, int]]) -> str:
+def _closes_label(text: str, a: int, k: int) -> bool:
+    """Does the `}` at k close a short bold/italic run label that the sentence at a starts inside?"""
+    depth, o = 0, k - 1
+    while o >= 0:
+        if text[o] == "}" and text[o - 1 : o] != "\\":
+            depth += 1
+        elif text[o] == "{" and text[o - 1 : o] != "\\":
+            if depth == 0:
+                break
+            depth -= 1
+        o -= 1
+    lead = re.search(r"\\(?:textbf|textit|emph|underline|textsc)\s*$", text[max(0, o - 12) : max(0, o)])
+    return o >= 0 and lead is not None and k - o <= 60
+
+
+def _drop_sentences(text: str, bad: list[tuple[int, int]], squeeze: bool = True) -> tuple[str, list[str]]:
+    """The text without the spans (made LaTeX-safe), and what was really removed, in text order."""
+    if not bad:
+        return text, []
+    gone: list[str] = []
     for a, b in sorted(bad, reverse=True):
         a, b = _safe_span(text, a, b)
+        if text[a:b].strip():
+            gone.insert(0, squash(text[a:b]))
         text = text[:a] + text[b:]
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
+    return (re.sub(r"[ \t]{2,}", " ", text) if squeeze else text).strip(), gone
 
 
 def cut_paper(
@@ -204,6 +228,7 @@ def _apply_leak_cuts(doc: Doc, leaks: list[Leak], rep: CutReport) -> Doc:
     for lk in leaks:
         spans.setdefault(lk.at[:2], []).append(lk.at[2:])
     whole = {at for at, sp in spans.items() if _goes_whole(doc, at, sp, leaks)}
+    rows = {lk.at for lk in leaks if lk.why == ROW_WHY}
     parts: list[Part] = []
     for i, p in enumerate(doc.parts):
         kept: list[Block] = []
@@ -212,10 +237,14 @@ def _apply_leak_cuts(doc: Doc, leaks: list[Leak], rep: CutReport) -> Doc:
                 rep.blocks.append(f"{b.kind} in {p.heading} (leak check)")
                 rep.labels.update(b.labels)
                 continue
-            bad = sorted(set(spans.get((i, j), [])))
-            for a, e in bad:
-                rep.sentences.append(f"{p.heading}: {squash(b.text[a:e])[:80]} (leak check)")
-            text = _drop_sentences(b.text, bad) if bad else b.text
+            mine = sorted(set(spans.get((i, j), [])))
+            squeeze = any((i, j, *sp) not in rows for sp in mine)  # table alignment stays when only rows go
+            text, gone = _drop_sentences(b.text, mine, squeeze)
+            for g in gone:
+                if b.kind != "paragraph" and "&" in g:
+                    rep.blocks.append(f"{b.kind} row in {p.heading}: {g[:80]} (leak check)")
+                else:
+                    rep.sentences.append(f"{p.heading}: {g[:80]} (leak check)")
             if text:
                 kept.append(replace(b, text=text))
         parts.append(replace(p, blocks=tuple(kept)))
@@ -230,8 +259,17 @@ def _goes_whole(doc: Doc, at: tuple[int, int], spans: list[tuple[int, int]], lea
     mine = [lk for lk in leaks if lk.at[:2] == at]
     if any(lk.at[2:] == (0, len(b.text)) for lk in mine):
         return True
-    if b.kind != "paragraph":
-        return any(not lk.why.startswith("refers") for lk in mine)
+    if b.kind != "paragraph":  # a named row or a caption sentence goes alone; other results: the float
+        named, data = sum(lk.why == ROW_WHY for lk in mine), len(table_rows(b.text)) - 1
+        if named and (2 * named > data or data - named < 2):  # mostly variants: an ablation table
+            return True
+        cap = caption_span(b.text)
+        return any(
+            not lk.why.startswith("refers")
+            and lk.why != ROW_WHY
+            and not (cap and cap[0] <= lk.at[2] < cap[1])  # starts in the caption
+            for lk in mine
+        )
     flagged = sum(e - a for a, e in set(spans))
     return part.role != "method" and 2 * flagged >= len(b.text)
 
@@ -259,8 +297,8 @@ def _cut_sentences(p: Part, gold: list[Ablation], rep: CutReport, title: str) ->
                 why = "refers to a cut table, figure or section"
             if why:
                 bad.append((a, e))
-                rep.sentences.append(f"{p.heading}: {squash(sent)[:80]}")
-        text = _drop_sentences(b.text, bad) if bad else b.text
+        text, gone = _drop_sentences(b.text, bad)
+        rep.sentences += [f"{p.heading}: {g[:80]}" for g in gone]
         if text:
             kept.append(replace(b, text=text))
     return replace(p, blocks=tuple(kept))

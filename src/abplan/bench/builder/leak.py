@@ -16,6 +16,7 @@ from itertools import pairwise
 
 from abplan.bench.builder.doc import Doc, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
+from abplan.bench.builder.rows import item_head, names_variant, table_rows, variant_named
 from abplan.schema import Ablation
 from abplan.text_match import content_tokens
 
@@ -93,6 +94,24 @@ def announces(sent: str, gold: list[Ablation], title: str = "") -> bool:
         return True
     if CONTRAST.search(sent) and (RESULT.search(sent) or FINDING.search(sent)):
         return _named(sent, gold, title) is not None
+    return COMPARES.search(sent) is not None and _replacement_named(sent, gold, title)
+
+
+COMPARES = re.compile(
+    r"(?i)\b(outperform\w*|underperform\w*|surpass\w*|worse than|better than|gains?|falls? short)\b"
+)
+
+
+def _replacement_named(sent: str, gold: list[Ablation], title: str) -> bool:
+    """The gold variant's alternative named ("the nearest station approach"): with an outcome word the
+    sentence states the comparison in words, contrast word or not."""
+    toks = content_tokens(sent)
+    common = content_tokens(title)
+    for a in gold:
+        for r in a.replacement or []:
+            key = frozenset(content_tokens(r.split(" (")[0])) - common
+            if len(key) >= 2 and mentions(toks, key):
+                return True
     return False
 
 
@@ -149,9 +168,41 @@ def find_leaks(doc: Doc, gold: list[Ablation], cut_labels: set[str]) -> list[Lea
                     leaks.append(
                         Leak(p.heading, squash(q)[:100], name, "evidence quote still in the text", at)
                     )
+            rows = _row_leaks(p.heading, b.text, gold, doc.title, (i, j))
+            leaks += rows
             for a, e in leak_spans(b.text):
+                if any(lk.at[2] <= a < lk.at[3] or a <= lk.at[2] < e for lk in rows):
+                    continue  # the row goes, not the table
                 sent = b.text[a:e]
                 got = sentence_leak(sent, gold, cut_labels, method=p.role == "method", title=doc.title)
+                if got is None and p.role != "method":
+                    got = item_leak(sent, gold, doc.title)
                 if got:
                     leaks.append(Leak(p.heading, squash(sent)[:100], got[1], got[0], (i, j, a, e)))
     return leaks
+
+
+ROW_WHY = "a table row named after a gold variant"
+
+
+def _row_leaks(heading: str, text: str, gold: list[Ablation], title: str, at: tuple[int, int]) -> list[Leak]:
+    out = []
+    for a, e, label in table_rows(text):
+        hit = variant_named(label, gold, title)
+        if hit is not None:
+            out.append(Leak(heading, squash(text[a:e])[:100], hit.name, ROW_WHY, (*at, a, e)))
+    return out
+
+
+def item_leak(sent: str, gold: list[Ablation], title: str = "") -> tuple[str, str] | None:
+    """A list item headed by a gold variant's name that gives a number ("\\item \\textbf{ASR-BN}: 80.81")."""
+    if not re.search(r"\d", sent):
+        return None
+    if not sent.lstrip().startswith("\\item"):
+        named = names_variant(LABEL_KEYS.sub("", sent), gold)
+        return ("a gold variant's short name with a number", named.name) if named else None
+    hit = variant_named(item_head(sent), gold, title)
+    return ("a list item named after a gold variant", hit.name) if hit else None
+
+
+LABEL_KEYS = re.compile(r"\\(?:label|[cC]?ref|eqref|autoref)\*?\{[^{}]*\}")
