@@ -210,9 +210,11 @@ def test_api_key_is_never_written(tmp_path: Path) -> None:
     secret = "sk-very-secret-123456"
     srv = Server([(200, completion(), {})])
     run(client(srv, tmp_path, api_key=secret), REQ)
-    for f in (tmp_path / "cache").rglob("*"):
-        if f.is_file():
-            assert secret.encode() not in f.read_bytes()
+    assert srv.requests and srv.requests[0].headers["authorization"] == f"Bearer {secret}"  # the key was sent
+    files = [f for f in (tmp_path / "cache").rglob("*") if f.is_file()]
+    assert any(b"hello" in f.read_bytes() for f in files), "the response was not cached"
+    for f in files:
+        assert secret.encode() not in f.read_bytes()
 
 
 def test_anthropic_wire_format(tmp_path: Path) -> None:

@@ -65,7 +65,12 @@ def test_keys_are_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         assert r3.exit_code == 3
         r4 = runner.invoke(app, ["lm", "export", "--out", str(tmp_path / "batch")])
         assert r4.exit_code == 0
-        assert all(h == f"Bearer {SECRET}" for h in server.auth_headers)  # the key was really used
+        # the key was really used, and what is scanned really holds requests and answers
+        assert server.auth_headers and all(h == f"Bearer {SECRET}" for h in server.auth_headers)
+    written = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert any(f.suffix == ".sqlite" for f in written), "no response cache was written"
+    assert any(f.suffix == ".jsonl" and f.parent.name == "batch" for f in written), "no batch file"
+    assert len(list((tmp_path / "run" / "plans").glob("*.json"))) == 3
     assert scan(tmp_path) == []
     for r in (r1, r2, r3, r4):
         assert SECRET not in r.output

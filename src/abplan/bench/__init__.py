@@ -1,0 +1,1 @@
+"""The benchmark harness: datasets, the resumable runner, scoring, reports, and the task builder."""
