@@ -86,3 +86,18 @@ class Scripted:
             + "\n".join(json.dumps(i) for i in items)
             + "\n</predictions>"
         )
+
+
+def group_by_part(user: str) -> str:
+    """A grouping reply that puts together the proposals (`S1-2: name | ACTION part ...`) with the same
+    ablated part, as the staged and consensus planners' grouping call expects."""
+    by_part: dict[str, list[str]] = {}
+    for line in user.splitlines():
+        m = re.match(r"(S\d+-\d+): .*? \| (?:REMOVE|REPLACE|ADD) (.+?)(?: with .*)?$", line)
+        if m:
+            by_part.setdefault(m.group(2), []).append(m.group(1))
+    rows = [
+        {"ids": ids, "name": f"Ablate {part}", "ablated_part": part, "action": "REMOVE"}
+        for part, ids in by_part.items()
+    ]
+    return "<predictions>\n" + "\n".join(json.dumps(r) for r in rows) + "\n</predictions>"

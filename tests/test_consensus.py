@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from abplan.planners.base import PlanOptions, get_planner
 from abplan.planners.consensus import ConsensusOptions, ConsensusPlanner, dry_run
 from abplan.schema import Plan
 from conftest import EXAMPLE
+from scripted import group_by_part
 
 
 def item(name: str, part: str) -> dict[str, Any]:
@@ -33,16 +33,7 @@ class ConsensusScript:
         user = req.messages[-1][1]
         if "Group together the proposals" in user:
             self.kinds.append("group")
-            by_part: dict[str, list[str]] = {}
-            for line in user.splitlines():
-                m = re.match(r"(S\d+-\d+): .*? \| (?:REMOVE|REPLACE|ADD) (.+?)(?: with .*)?$", line)
-                if m:
-                    by_part.setdefault(m.group(2), []).append(m.group(1))
-            rows = [
-                {"ids": ids, "name": f"Ablate {p}", "ablated_part": p, "action": "REMOVE"}
-                for p, ids in by_part.items()
-            ]
-            return "<predictions>\n" + "\n".join(json.dumps(r) for r in rows) + "\n</predictions>"
+            return group_by_part(user)
         self.kinds.append("sample")
         self.systems.append(req.messages[0][1])
         seed = req.seed or 0

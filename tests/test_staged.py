@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from abplan.planners.base import PlanOptions
 from abplan.planners.staged import StagedPlanner, default_min_support, groups_from_reply, lexical_groups
 from abplan.schema import Plan
 from conftest import EXAMPLE
+from scripted import group_by_part
 
 DROPOUT_QUOTE = "we apply standard binary dropout on the residual path"
 
@@ -70,16 +70,7 @@ class StagedScript:
             )
         if "Group together the proposals" in user:
             self.stages.append("consolidate")
-            by_part: dict[str, list[str]] = {}
-            for line in user.splitlines():
-                m = re.match(r"(S\d+-\d+): .*? \| (?:REMOVE|REPLACE|ADD) (.+?)(?: with .*)?$", line)
-                if m:
-                    by_part.setdefault(m.group(2), []).append(m.group(1))
-            rows = [
-                {"ids": ids, "name": f"Ablate {part}", "ablated_part": part, "action": "REMOVE"}
-                for part, ids in by_part.items()
-            ]
-            return "<predictions>\n" + "\n".join(json.dumps(r) for r in rows) + "\n</predictions>"
+            return group_by_part(user)
         self.stages.append("propose")
         seed = req.seed or 0
         items = [
