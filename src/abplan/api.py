@@ -47,20 +47,19 @@ def estimate(
     if planner != "lm":
         raise ConfigError(f"--dry-run has no estimate for the {planner} planner")
     from abplan.lm.context import estimate_tokens
-    from abplan.lm.pricing import cost_of, price_of
+    from abplan.lm.pricing import total_cost
     from abplan.planners.lm_planner import planner_request
 
     req, notes = planner_request(paper, opts, opts.model)
     tin = estimate_tokens("".join(m for _, m in req.messages))
-    known = price_of(opts.model, prices) is not None
-    if not known:
-        notes.append(f"no price known for {opts.model}: add it under [prices] in the config file")
+    cost, unpriced = total_cost([(opts.model, tin, LM_REPLY_TOKENS)], prices)
+    notes += unpriced
     notes.append("one more call if no ablation can be read from the reply (the repair request)")
     return {
         "calls": 1,
         "input_tokens": tin,
         "output_tokens": LM_REPLY_TOKENS,
-        "cost_usd": cost_of(opts.model, tin, LM_REPLY_TOKENS, prices) if known else None,
+        "cost_usd": cost,
         "stages": [
             {"stage": "plan", "calls": 1, "input_tokens_each": tin, "output_tokens_each": LM_REPLY_TOKENS}
         ],

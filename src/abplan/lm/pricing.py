@@ -47,3 +47,19 @@ def cost_of(
     if p is None:
         return 0.0
     return (input_tokens * p[0] + output_tokens * p[1]) / 1_000_000
+
+
+def total_cost(
+    calls: list[tuple[str, int, int]], overrides: dict[str, tuple[float, float]] | None = None
+) -> tuple[float | None, list[str]]:
+    """USD for (model, input tokens, output tokens) calls, or None when a model has no known price, with
+    one note per unpriced model."""
+    cost: float | None = 0.0
+    notes: list[str] = []
+    for model, tin, tout in calls:
+        if price_of(model, overrides) is None:
+            cost = None
+            notes.append(f"no price known for {model}: add it under [prices] in the config file")
+        elif cost is not None:
+            cost += cost_of(model, tin, tout, overrides)
+    return cost, list(dict.fromkeys(notes))

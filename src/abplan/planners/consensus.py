@@ -22,20 +22,17 @@ from abplan import prompts
 from abplan.errors import ConfigError, LMError
 from abplan.lm.client import LMClient
 from abplan.lm.context import estimate_tokens
-from abplan.lm.pricing import cost_of, price_of
+from abplan.lm.pricing import total_cost
 from abplan.lm.types import LMRequest, LMResponse
-from abplan.parsing import split_reply
 from abplan.planners.base import PlanOptions, register_planner, usage_of
 from abplan.planners.lm_planner import complete_plan, planner_request
 from abplan.planners.staged import (
     Candidate,
     Extraction,
     Group,
-    consolidate_request,
+    consolidate,
     gather_all,
     ground,
-    groups_from_reply,
-    lexical_groups,
     merge_group,
 )
 from abplan.schema import Ablation, Paper, Plan, Usage
@@ -146,19 +143,6 @@ def cut_groups(
     return kept, records, need
 
 
-async def consolidate(
-    lm: LMClient, paper: Paper, cands: list[Candidate], model: str, opts: PlanOptions, n_ok: int
-) -> tuple[list[Group], list[LMResponse], list[str]]:
-    if n_ok < 2:
-        return [Group.single(c) for c in cands], [], []
-    res = await lm.complete(consolidate_request(paper, cands, model, opts))
-    groups, notes = groups_from_reply(res.text, cands)
-    if len(groups) == len(cands) and not split_reply(res.text).items:
-        groups = lexical_groups(cands)
-        notes = ["the grouping reply was unreadable: grouped by word overlap instead"]
-    return groups, [res], notes
-
-
 @register_planner("consensus")
 class ConsensusPlanner:
     """N LM-Planner samples at k items each, grouped by one LM call, cut by how many samples agree."""
@@ -264,13 +248,8 @@ def dry_run(
     ]
     if co.samples > 1:
         rows.append(("group", co.models[0], 60 * opts.top_k * co.samples // 4 + 300, 800))
-    cost: float | None = 0.0
-    for _, model, tin, tout in rows:
-        if price_of(model, prices) is None:
-            cost = None
-            notes.append(f"no price known for {model}: add it under [prices] in the config file")
-        elif cost is not None:
-            cost += cost_of(model, tin, tout, prices)
+    cost, unpriced = total_cost([(model, tin, tout) for _, model, tin, tout in rows], prices)
+    notes += unpriced
     stages = [
         {
             "stage": s,

@@ -31,7 +31,7 @@ from abplan.errors import ConfigError, LMError
 from abplan.grounding import best_sentence, quote_in_text
 from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, estimate_tokens, fit_paper
-from abplan.lm.pricing import cost_of, price_of
+from abplan.lm.pricing import cost_of, total_cost
 from abplan.lm.repair import repair_request
 from abplan.lm.types import LMRequest, LMResponse, RequestPending
 from abplan.parsing import json_objects, split_reply, strip_thinking
@@ -307,6 +307,21 @@ def lexical_groups(cands: list[Candidate]) -> list[Group]:
     return groups
 
 
+async def consolidate(
+    lm: LMClient, paper: Paper, cands: list[Candidate], model: str, opts: PlanOptions, n_ok: int
+) -> tuple[list[Group], list[LMResponse], list[str]]:
+    """One grouping call over the candidates of `n_ok` samples (none for a single sample), with the
+    lexical fallback when the reply cannot be read."""
+    if n_ok < 2:
+        return [Group.single(c) for c in cands], [], []
+    res = await lm.complete(consolidate_request(paper, cands, model, opts))
+    groups, notes = groups_from_reply(res.text, cands)
+    if len(groups) == len(cands) and not split_reply(res.text).items:
+        groups = lexical_groups(cands)
+        notes = ["the grouping reply was unreadable: grouped by word overlap instead"]
+    return groups, [res], notes
+
+
 def merge_group(g: Group) -> Ablation:
     """The group as one ablation: the top member's fields, replacements and metrics merged by frequency."""
     top = min(g.members, key=lambda c: (c.rank, c.sample)).ablation
@@ -417,19 +432,10 @@ class StagedPlanner:
             min_support = min(min_support, ok_samples)
 
         # 3. consolidate
-        if ok_samples > 1:
-            creq = consolidate_request(fitted, cands, models[0], opts)
-            cres = await lm.complete(creq)
-            stage_usage["consolidate"] = usage_of([cres])
-            groups, gnotes = groups_from_reply(cres.text, cands)
-            if len(groups) == len(cands) and not split_reply(cres.text).items:
-                groups, gnotes = (
-                    lexical_groups(cands),
-                    ["the grouping reply was unreadable: grouped by word overlap instead"],
-                )
-            warnings += gnotes
-        else:
-            groups = [Group.single(c) for c in cands]
+        groups, cres, gnotes = await consolidate(lm, fitted, cands, models[0], opts, ok_samples)
+        if cres:
+            stage_usage["consolidate"] = usage_of(cres)
+        warnings += gnotes
 
         # 4. rank and cut
         groups.sort(key=lambda g: (-g.support, g.mean_rank, g.name.lower()))
@@ -568,15 +574,15 @@ def dry_run(
         ("propose", n, estimate_tokens("".join(m for _, m in p[0].messages)), 1500),
         ("consolidate", 1 if n > 1 else 0, c_in, 800),
     ]
-    cost: float | None = 0.0
-    for stage, calls, tin, tout in rows:
-        for i in range(calls):
-            model = models[i % len(models)] if stage == "propose" else models[0]
-            if price_of(model, prices) is None:
-                cost = None
-                notes.append(f"no price known for {model}: add it under [prices] in the config file")
-            elif cost is not None:
-                cost += cost_of(model, tin, tout, prices)
+    cost, unpriced = total_cost(
+        [
+            (models[i % len(models)] if stage == "propose" else models[0], tin, tout)
+            for stage, calls, tin, tout in rows
+            for i in range(calls)
+        ],
+        prices,
+    )
+    notes += unpriced
     return {
         "calls": sum(r[1] for r in rows),
         "input_tokens": sum(r[1] * r[2] for r in rows),
