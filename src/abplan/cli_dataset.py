@@ -30,6 +30,9 @@ OfflineOpt = Annotated[
         "--offline", help="Answer only from the cache; record misses for 'abplan lm export' (exit 3)."
     ),
 ]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...).")
+]
 CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Where LM responses are cached.")]
 NoteOpt = Annotated[
     str | None,
@@ -76,9 +79,7 @@ def author(
     ] = False,
     offline: OfflineOpt = False,
     cache_dir: CacheOpt = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...).")
-    ] = None,
+    base_url: BaseUrlOpt = None,
     source_note: NoteOpt = None,
     licence: LicenceOpt = None,
     task_id: IdOpt = None,
@@ -145,9 +146,7 @@ def reviewer(
     model: ModelOpt = None,
     offline: OfflineOpt = False,
     cache_dir: CacheOpt = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Any OpenAI-compatible endpoint (vLLM, llama.cpp, ...).")
-    ] = None,
+    base_url: BaseUrlOpt = None,
     source_note: NoteOpt = None,
     licence: LicenceOpt = None,
     task_id: IdOpt = None,
