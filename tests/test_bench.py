@@ -626,7 +626,7 @@ def test_judge_eval_reads_ablationbench_parquet(tmp_path: Path, scripted: FakeMo
 
 
 def test_a_bug_in_one_task_is_recorded_not_fatal(tmp_path: Path) -> None:
-    from abplan.planners.base import _REGISTRY, register_planner
+    from abplan.planners.base import PLANNERS, register_planner
 
     @register_planner("buggy")
     class Buggy:
@@ -657,7 +657,7 @@ def test_a_bug_in_one_task_is_recorded_not_fatal(tmp_path: Path) -> None:
         out = json.loads((tmp_path / "r" / "results.json").read_text())
         assert out["scored"] == 3 and "internal error (KeyError" in out["failures"]["iclr2017-314"]
     finally:
-        _REGISTRY.pop("buggy", None)
+        PLANNERS.unregister("buggy")
 
 
 def test_cli_internal_error_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,21 +7,18 @@ Exit codes: 0 success; 1 the model failed after retries; 2 bad input or configur
 from __future__ import annotations
 
 import asyncio
-import errno
-import functools
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from abplan import __version__
+from abplan._version import __version__
 from abplan.api import aplan_paper, estimate, make_client, resolve_planner
+from abplan.cli_common import err, handle_errors, out
 from abplan.cli_help import TidyGroup
 from abplan.cli_plan import (
     OptionFlag,
@@ -35,13 +32,13 @@ from abplan.cli_plan import (
     wrote_line,
 )
 from abplan.config import load_settings
-from abplan.errors import AbplanError, ConfigError, InputError, PendingRequests
+from abplan.errors import ConfigError, InputError, PendingRequests
 from abplan.lm.types import RequestPending
 from abplan.papers import load_paper
 from abplan.planners import planner_summary
 from abplan.planners.base import PlanOptions, get_planner, planner_names
 from abplan.render import parse_formats, plan_stem, write_plan
-from abplan.render.safe import SafeConsole, terminal_safe
+from abplan.render.safe import terminal_safe
 from abplan.schema import MODES, Plan
 
 app = typer.Typer(
@@ -52,58 +49,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=TidyGroup,
 )
-# Every print of paper, file-name or model text goes through these: escape sequences are stripped,
-# and lines are not wrapped when the output is not a terminal.
-out = SafeConsole()
-err = SafeConsole(stderr=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handle_errors(fn: F) -> F:
-    """Turn known failures into one line on stderr (keys redacted) and the documented exit code.
-
-    Also shows the `abplan` logger's warnings (retries) on stderr, one short line each."""
-    from abplan.lm.client import show_warnings_on_stderr
-    from abplan.redact import redact
-
-    def fail(msg: str, code: int, label: str = "error") -> typer.Exit:
-        line = " ".join(redact(msg).split())
-        err.print(f"[bold red]abplan: {label}:[/] {escape(line)}", highlight=False, soft_wrap=True)
-        return typer.Exit(code)
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        show_warnings_on_stderr()
-        try:
-            return fn(*args, **kwargs)
-        except PendingRequests as e:  # batch mode's documented stop: a status line, not an error
-            err.print(f"abplan: {escape(str(e))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
-        except AbplanError as e:
-            raise fail(str(e), e.exit_code) from None
-        except RequestPending:
-            raise fail("LM requests pending (offline mode): run 'abplan lm export'", 3) from None
-        except PermissionError as e:
-            raise fail(f"permission denied: {e.filename}", 2) from None
-        except KeyboardInterrupt:
-            err.print("abplan: interrupted")
-            raise typer.Exit(130) from None
-        except typer.Exit:
-            raise
-        except Exception as e:
-            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-                where = f" writing {e.filename}" if e.filename else ""
-                raise fail(f"no space left on the device{where}", 2) from None
-            if os.environ.get("ABPLAN_DEBUG"):
-                raise
-            raise fail(
-                f"{type(e).__name__}: {e} (set ABPLAN_DEBUG=1 for the traceback, and please report it)",
-                1,
-                "internal error",
-            ) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def version_cb(value: bool) -> None:

@@ -16,7 +16,8 @@ from abplan.bench.report import compare_md, load_results, overall_md, plot
 from abplan.bench.results import NO_SCORE
 from abplan.bench.runner import RunConfig, Runner, RunState
 from abplan.bench.tasks import load_dataset
-from abplan.cli_plan import OptionFlag, planner_option_pairs
+from abplan.cli_common import handle_errors
+from abplan.cli_plan import OptionFlag, planner_option_pairs, staged_options
 from abplan.config import load_settings
 from abplan.errors import ConfigError
 from abplan.render.safe import SafeConsole
@@ -216,7 +217,6 @@ def run(
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None,
 ) -> None:
     """Plan every task, judge each plan, and score the run."""
-    from abplan.cli import handle_errors, staged_options
 
     def go() -> None:
         check_paths(("--dataset", dataset))  # Path options are checked by the option parser
@@ -263,7 +263,6 @@ def evaluate(
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None,
 ) -> None:
     """Judge and score existing plans."""
-    from abplan.cli import handle_errors
 
     def go() -> None:
         check_paths(("--dataset", dataset))
@@ -298,7 +297,6 @@ def report(
     ] = None,
 ) -> None:
     """Put runs side by side: planner, model, judge, P/R/F1 with intervals, cost per paper."""
-    from abplan.cli import handle_errors
 
     def go() -> None:
         loaded = [(r.name, load_results(r)) for r in runs]
@@ -325,7 +323,6 @@ def judge_eval(
 ) -> None:
     """Score a judge against human match labels (accuracy, precision, recall, F1)."""
     from abplan.bench.judge_eval import evaluate_judge
-    from abplan.cli import handle_errors
 
     def go() -> None:
         res = evaluate_judge(labels, run_dir / "judgements" / judge)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from abplan.api import make_client
+from abplan.cli_common import handle_errors
 from abplan.config import load_settings
 from abplan.errors import AbplanError, ConfigError, PendingRequests
 from abplan.lm.types import RequestPending
@@ -87,7 +88,6 @@ def author(
     """Turn each paper into an AuthorAblation task: the gold ablations, and the paper without them."""
     from abplan.bench.builder.author import AuthorOptions, build_author_task
     from abplan.bench.builder.write import check_id, write_task
-    from abplan.cli import handle_errors
 
     @handle_errors
     def go() -> None:
@@ -155,7 +155,6 @@ def reviewer(
     from abplan.bench.builder.reviewer import ReviewerOptions, build_reviewer_task
     from abplan.bench.builder.reviews import read_reviews
     from abplan.bench.builder.write import check_id, write_task
-    from abplan.cli import handle_errors
 
     @handle_errors
     def go() -> None:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from abplan.cli_common import handle_errors
 from abplan.config import load_settings
 from abplan.errors import InputError
 from abplan.fsutil import atomic_write_text
@@ -80,7 +81,6 @@ def export(
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None,
 ) -> None:
     """Write every LM request pending in the cache as batch JSONL or as prompt files."""
-    from abplan.cli import handle_errors
 
     @handle_errors
     def go() -> None:
@@ -124,7 +124,6 @@ def import_(
     Exit code 2 when a reply file was rejected (empty, binary, too large, or for no pending request);
     the good replies are imported all the same.
     """
-    from abplan.cli import handle_errors
 
     @handle_errors
     def go() -> None:
@@ -148,7 +147,6 @@ def import_(
 @lm_app.command("pending")
 def pending(cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None) -> None:
     """Count the requests waiting for an answer."""
-    from abplan.cli import handle_errors
 
     @handle_errors
     def go() -> None:

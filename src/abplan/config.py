@@ -16,15 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from abplan.errors import ConfigError
-from abplan.papers import default_cache_dir
+from abplan.fsutil import default_cache_dir
+from abplan.lm.providers import KEY_ENVS
 from abplan.redact import register_secret
-
-KEY_ENVS = {
-    "openai": "OPENAI_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "vllm": "VLLM_API_KEY",
-}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Small file helpers: atomic writes and content hashes."""
+"""Small file helpers: atomic writes, content hashes and the cache folder."""
 
 from __future__ import annotations
 
@@ -90,3 +90,12 @@ def sha256_text(text: str) -> str:
 
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def default_cache_dir() -> Path:
+    """`$ABPLAN_CACHE_DIR`, else `$XDG_CACHE_HOME/abplan`, else `~/.cache/abplan` (LM replies, downloads)."""
+    env = os.environ.get("ABPLAN_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "abplan"

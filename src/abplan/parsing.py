@@ -319,3 +319,8 @@ def parse_plan(text: str) -> ParsedPlan:
     ablations, notes = dedupe_names(ablations)
     warnings.extend(notes)
     return ParsedPlan(reasoning=reply.discussion, ablations=ablations, warnings=warnings)
+
+
+def read_jsonl_plan(text: str) -> list[Ablation]:
+    """Read an AblationBench-style plan file (tolerantly, like any LM reply)."""
+    return parse_plan("<predictions>\n" + text + "\n</predictions>").ablations

@@ -118,3 +118,22 @@ class Plan(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     stages: dict[str, Any] = Field(default_factory=dict)
+
+
+class Task(BaseModel):
+    """A benchmark task: a paper and its gold (`abplan.bench.tasks` loads and re-exports it)."""
+
+    id: str
+    mode: Mode
+    paper_title: str = ""
+    paper_abstract: str = ""
+    paper_path: str | None = None
+    root: str | None = None  # the dataset folder the paper must stay inside
+    ablations_in_paper: list[Ablation] = Field(default_factory=list)
+    review_text: list[str] = Field(default_factory=list)
+    num_ablation_suggestions: int = 0
+    missing_ablations: list[Ablation] | None = None
+
+    @property
+    def gold_count(self) -> int:
+        return len(self.ablations_in_paper) if self.mode == "author" else self.num_ablation_suggestions

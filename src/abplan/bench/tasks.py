@@ -12,13 +12,29 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from abplan.errors import InputError, MissingExtraError
 from abplan.fsutil import sha256_text
 from abplan.limits import MAX_ID_BYTES
 from abplan.papers import load_paper
-from abplan.schema import Ablation, Mode, Paper
+from abplan.schema import Mode, Paper, Task
+
+__all__ = [  # Task is defined in abplan.schema with the other shared types, and loaded here
+    "HF_DATASETS",
+    "LFS_MAGIC",
+    "Task",
+    "check_id",
+    "check_paper_path",
+    "load_ablationbench_clone",
+    "load_dataset",
+    "load_hf",
+    "load_local",
+    "load_parquet",
+    "load_task_paper",
+    "stub_paper",
+    "task_from_record",
+]
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
 HF_DATASETS = {
@@ -26,23 +42,6 @@ HF_DATASETS = {
     "ai-coscientist/author-ablation-bench": "author",
     "ai-coscientist/reviewer-ablation-bench": "reviewer",
 }
-
-
-class Task(BaseModel):
-    id: str
-    mode: Mode
-    paper_title: str = ""
-    paper_abstract: str = ""
-    paper_path: str | None = None
-    root: str | None = None  # the dataset folder the paper must stay inside
-    ablations_in_paper: list[Ablation] = Field(default_factory=list)
-    review_text: list[str] = Field(default_factory=list)
-    num_ablation_suggestions: int = 0
-    missing_ablations: list[Ablation] | None = None
-
-    @property
-    def gold_count(self) -> int:
-        return len(self.ablations_in_paper) if self.mode == "author" else self.num_ablation_suggestions
 
 
 def _json_field(value: Any, name: str, where: str) -> Any:

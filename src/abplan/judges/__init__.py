@@ -1,6 +1,7 @@
 """Judges, registered by name: `lexical` (no LM), `lm` and `majority`."""
 
 from abplan.judges.base import (
+    JUDGES,
     Judge,
     Judgement,
     JudgeOptions,
@@ -12,6 +13,7 @@ from abplan.judges.base import (
 )
 
 __all__ = [
+    "JUDGES",
     "Judge",
     "JudgeOptions",
     "Judgement",

@@ -10,10 +10,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from abplan.bench.tasks import Task
-from abplan.errors import ConfigError
 from abplan.lm.client import LMClient
-from abplan.schema import Ablation, Mode, Paper, Usage
+from abplan.registry import Registry
+from abplan.schema import Ablation, Mode, Paper, Task, Usage
 
 
 class Match(BaseModel):
@@ -58,34 +57,33 @@ class Judge(Protocol):
     ) -> Judgement: ...
 
 
-_REGISTRY: dict[str, Callable[[], Judge]] = {}
+JUDGES: Registry[Callable[[], Judge]] = Registry("judge")
+for _name, _target in {
+    "lexical": "abplan.judges.lexical:LexicalJudge",
+    "lm": "abplan.judges.lm_judges:LMJudge",
+    "majority": "abplan.judges.majority:MajorityJudge",
+}.items():
+    JUDGES.register(_name, _target)
 
 
-def register_judge(name: str) -> Callable[[type[Any]], type[Any]]:
+def register_judge(name: str, *, replace: bool = False) -> Callable[[type[Any]], type[Any]]:
+    """Class decorator: `@register_judge("mine")` makes `--judge mine` build it (a taken name raises)."""
+
     def deco(cls: type[Any]) -> type[Any]:
         cls.name = name
-        _REGISTRY[name] = cls
+        JUDGES.register(name, cls, replace=replace)
         return cls
 
     return deco
 
 
 def judge_names() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
+    return JUDGES.names()
 
 
 def get_judge(name: str) -> Judge:
-    _load_builtin()
-    if name not in _REGISTRY:
-        near = difflib.get_close_matches(name, list(_REGISTRY), n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise ConfigError(f"unknown judge '{name}'{hint}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]()
-
-
-def _load_builtin() -> None:
-    from abplan.judges import lexical, lm_judges, majority  # noqa: F401  (registers them)
+    """A new judge of that name; an unknown name is an InputError with a near miss and the known names."""
+    return JUDGES.get(name)()
 
 
 def task_seed(task_id: str, seed: int) -> int:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-from abplan.bench.tasks import Task
 from abplan.judges.base import Judgement, JudgeOptions, Match, ReviewItem, register_judge
 from abplan.lm.client import LMClient
-from abplan.schema import Ablation, Paper
+from abplan.schema import Ablation, Paper, Task
 from abplan.text_match import content_tokens, split_sentences
 
 REMOVAL = re.compile(r"(?i)\b(no|none|without|remove[ds]?|removing|disable[ds]?|drop|zero|off)\b")

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from abplan import prompts
-from abplan.bench.tasks import Task
 from abplan.errors import LMError
 from abplan.judges.base import (
     Judgement,
@@ -27,10 +26,10 @@ from abplan.judges.base import (
 from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, fit_paper
 from abplan.lm.repair import ask_with_repair
-from abplan.lm.types import LMRequest, LMResponse
+from abplan.lm.types import LMRequest, LMResponse, usage_of
 from abplan.parsing import split_reply
-from abplan.planners.base import paper_source, usage_of
-from abplan.schema import Ablation, Paper
+from abplan.prompts import paper_source
+from abplan.schema import Ablation, Paper, Task
 
 
 def judge_budget(model: str, opts: JudgeOptions) -> int:

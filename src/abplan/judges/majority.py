@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from abplan.bench.tasks import Task
 from abplan.errors import LMError
 from abplan.judges.base import Judgement, JudgeOptions, Match, ReviewItem, register_judge
 from abplan.judges.lm_judges import judge_once
 from abplan.lm.client import LMClient
-from abplan.schema import Ablation, Paper, Usage
+from abplan.schema import Ablation, Paper, Task, Usage
 
 
 def vote(task: Task, names: list[str], js: list[Judgement], judge: str) -> Judgement:

@@ -2,7 +2,7 @@
 
 from abplan.lm.cache import ResponseCache
 from abplan.lm.client import LMClient
-from abplan.lm.providers import FakeModel, register_fake, unregister_fake
+from abplan.lm.fake import FakeModel, register_fake, unregister_fake
 from abplan.lm.types import LMRequest, LMResponse, ProviderError, RequestPending
 
 __all__ = [

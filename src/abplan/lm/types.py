@@ -10,6 +10,7 @@ from typing import Any
 
 from abplan.fsutil import canonical_json
 from abplan.redact import redact
+from abplan.schema import Usage
 
 
 @dataclass(frozen=True)
@@ -138,3 +139,19 @@ class ProviderError(Exception):
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after
+
+
+def usage_of(responses: list[LMResponse]) -> Usage:
+    """Calls, cached calls, tokens and cost of some responses (a cached reply is no call)."""
+    u = Usage()
+    for r in responses:
+        u = u.add(
+            Usage(
+                calls=0 if r.cached else 1,
+                cached_calls=1 if r.cached else 0,
+                input_tokens=r.input_tokens,
+                output_tokens=r.output_tokens,
+                cost_usd=r.cost_usd,
+            )
+        )
+    return u

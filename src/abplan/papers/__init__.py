@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
 import httpx
 
 from abplan.errors import InputError
-from abplan.fsutil import sha256_text
+from abplan.fsutil import default_cache_dir, sha256_text
 from abplan.papers import archive, latex, markdown, pdf
 from abplan.papers.arxiv import download, parse_arxiv_id
 from abplan.papers.hidden import scan_latex, scan_text
@@ -25,14 +24,6 @@ TEXT_SUFFIXES = {
     ".txt": "text",
     ".text": "text",
 }
-
-
-def default_cache_dir() -> Path:
-    env = os.environ.get("ABPLAN_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "abplan"
 
 
 def _paper(

@@ -1,6 +1,6 @@
 """Planners, registered by name: `lm` (AblationBench's LM-Planner), `consensus`, `staged`, `offline`, `files`."""
 
-from abplan.planners.base import Planner, PlanOptions, get_planner, planner_names, register_planner
+from abplan.planners.base import PLANNERS, Planner, PlanOptions, get_planner, planner_names, register_planner
 
 SUMMARIES = {
     "consensus": "N LM-Planner samples, grouped by one call, cut by how many agree: N+1 calls; needs --model",
@@ -20,6 +20,7 @@ def planner_summary(name: str) -> str:
 
 
 __all__ = [
+    "PLANNERS",
     "SUMMARIES",
     "PlanOptions",
     "Planner",

@@ -23,8 +23,8 @@ from abplan.errors import ConfigError, LMError
 from abplan.lm.client import LMClient
 from abplan.lm.context import estimate_tokens
 from abplan.lm.pricing import total_cost
-from abplan.lm.types import LMRequest, LMResponse
-from abplan.planners.base import PlanOptions, register_planner, usage_of
+from abplan.lm.types import LMRequest, LMResponse, usage_of
+from abplan.planners.base import PlanOptions, register_planner
 from abplan.planners.lm_planner import complete_plan, planner_request
 from abplan.planners.staged import (
     Candidate,

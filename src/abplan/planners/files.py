@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from abplan.errors import InputError
 from abplan.lm.client import LMClient
+from abplan.parsing import read_jsonl_plan
 from abplan.planners.base import PlanOptions, register_planner
-from abplan.render.jsonl import read_jsonl_plan
 from abplan.schema import Paper, Plan
 
 NEEDS = "the files planner reads existing plans: give --plans DIR (a folder of <id>.json or <id>.jsonl plans) or --plans FILE"

@@ -7,9 +7,10 @@ from abplan.errors import LMError
 from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, fit_paper
 from abplan.lm.repair import ask_with_repair
-from abplan.lm.types import LMRequest, LMResponse
+from abplan.lm.types import LMRequest, LMResponse, usage_of
 from abplan.parsing import ParsedPlan, parse_plan
-from abplan.planners.base import PlanOptions, paper_source, register_planner, usage_of
+from abplan.planners.base import PlanOptions, register_planner
+from abplan.prompts import paper_source
 from abplan.schema import Paper, Plan
 
 

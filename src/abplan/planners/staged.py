@@ -33,10 +33,11 @@ from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, estimate_tokens, fit_paper
 from abplan.lm.pricing import cost_of, total_cost
 from abplan.lm.repair import repair_request
-from abplan.lm.types import LMRequest, LMResponse, RequestPending
+from abplan.lm.types import LMRequest, LMResponse, RequestPending, usage_of
 from abplan.parsing import json_objects, split_reply, strip_thinking
-from abplan.planners.base import PlanOptions, paper_source, register_planner, usage_of
+from abplan.planners.base import PlanOptions, register_planner
 from abplan.planners.lm_planner import complete_plan
+from abplan.prompts import paper_source
 from abplan.schema import Ablation, Evidence, Paper, Plan, Usage
 from abplan.text_match import overlap
 

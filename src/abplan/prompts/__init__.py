@@ -11,7 +11,8 @@ from typing import Any
 
 import jinja2
 
-from abplan.prompts.datablock import finalize
+from abplan.prompts.datablock import finalize, neutralise
+from abplan.schema import Paper
 
 
 @cache
@@ -27,3 +28,15 @@ def _env() -> jinja2.Environment:
 
 def render(name: str, **variables: Any) -> str:
     return _env().get_template(f"{name}.j2").render(**variables).strip()
+
+
+def paper_source(paper: Paper, max_chars: int | None = None) -> str:
+    """The paper as the planner sees it: the text as read (LaTeX stays LaTeX), capped at `max_chars`.
+
+    Templates place it, with the title and abstract, inside the `<paper_source>` block; delimiter
+    tags in it are neutralised here and again by the template environment, so it cannot end the block.
+    """
+    text = paper.text
+    if max_chars is not None and len(text) > max_chars:
+        text = text[:max_chars] + "\n[... truncated ...]"
+    return neutralise(text)

@@ -25,10 +25,3 @@ def render_jsonl(plan: Plan) -> str:
 
 def render_json(plan: Plan) -> str:
     return plan.model_dump_json(indent=2) + "\n"
-
-
-def read_jsonl_plan(text: str) -> list[Ablation]:
-    """Read an AblationBench-style plan file (tolerantly, like any LM reply)."""
-    from abplan.parsing import parse_plan
-
-    return parse_plan("<predictions>\n" + text + "\n</predictions>").ablations

@@ -15,7 +15,7 @@ from abplan.bench.builder.provenance import provenance
 from abplan.bench.builder.write import task_id_for
 from abplan.errors import AbplanError, InputError
 from abplan.lm.client import LMClient
-from abplan.planners.base import usage_of
+from abplan.lm.types import usage_of
 from abplan.schema import Ablation, Paper, Usage
 
 DRAFT_NOTE = "rules-only draft: every item was read by patterns, not checked by a model; review before use"

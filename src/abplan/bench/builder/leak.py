@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from abplan.bench.builder.doc import Doc, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
-from abplan.bench.builder.rows import item_head, names_variant, table_rows, variant_named
+from abplan.bench.builder.rows import item_head, keys_of, mentions, names_variant, table_rows, variant_named
 from abplan.schema import Ablation
 from abplan.text_match import content_tokens
 
@@ -37,10 +37,6 @@ FINDING = re.compile(
     r"(?i)\b(we (find|found|observe|observed|show|see)|results?|table|figure|fig\.|confirm\w*|demonstrat\w*)\b"
 )
 WITHOUT = re.compile(r"(?i)\b(?:w/o|without)\s+(?:the\s+|our\s+|any\s+)?((?:[\w\-]+\s*){1,4})")
-_CUE_WORDS = frozenset(
-    """no without w/o remove removing replace replacing instead effect impact vary varying number size single
-    only alone using use sensitivity choice choices vs vs. versus sweep adding add disable""".split()  # noqa: SIM905
-)
 NEAR = 120  # characters either side of a contrast word where the gold component must be named
 
 
@@ -54,24 +50,6 @@ class Leak:
 
     def line(self) -> str:
         return f"section {self.section!r}: {self.excerpt!r} ({self.why}: {self.item})"
-
-
-def keys_of(a: Ablation, title: str = "") -> list[frozenset[str]]:
-    """Token sets that name a gold ablation: its name without cue words, and the head of its part.
-
-    Words of the paper's title name its own method or task ("ASR" in an ASR paper, "BID-LoRA"), so they
-    do not count towards naming an ablated part, unless fewer than two words would be left.
-    """
-    name = " ".join(w for w in re.split(r"\s+", a.name) if w.lower().strip(".,:;()") not in _CUE_WORDS)
-    head = re.split(r"(?i)\s+(?:used|of|in|for|that|which|on|at|with|\()\s*", a.ablated_part, maxsplit=1)[0]
-    common = content_tokens(title)
-    keys = [frozenset(content_tokens(name)), frozenset(content_tokens(head))]
-    return [k - common if len(k - common) >= 2 else k for k in keys if k]
-
-
-def mentions(tokens: set[str], key: frozenset[str]) -> bool:
-    need = len(key) if len(key) <= 2 else max(2, round(0.6 * len(key)))
-    return len(key & tokens) >= need
 
 
 def _named(sent: str, gold: list[Ablation], title: str = "") -> Ablation | None:

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from abplan import __version__
+from abplan._version import __version__
 from abplan.papers.arxiv import parse_arxiv_id
 from abplan.schema import Paper
 

@@ -22,9 +22,8 @@ from abplan.errors import InputError
 from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, estimate_tokens, fit_paper
 from abplan.lm.repair import ask_with_repair
-from abplan.lm.types import LMRequest
+from abplan.lm.types import LMRequest, usage_of
 from abplan.parsing import split_reply, to_ablation
-from abplan.planners.base import usage_of
 from abplan.schema import Ablation, Paper, Usage
 
 REASONS = ("answered_in_paper", "baseline", "new_dataset", "clarification", "other")

@@ -24,6 +24,30 @@ _VARIANT = re.compile(
 _CMD = re.compile(r"\\[A-Za-z]+\*?")
 
 
+_CUE_WORDS = frozenset(
+    """no without w/o remove removing replace replacing instead effect impact vary varying number size single
+    only alone using use sensitivity choice choices vs vs. versus sweep adding add disable""".split()  # noqa: SIM905
+)
+
+
+def keys_of(a: Ablation, title: str = "") -> list[frozenset[str]]:
+    """Token sets that name a gold ablation: its name without cue words, and the head of its part.
+
+    Words of the paper's title name its own method or task ("ASR" in an ASR paper, "BID-LoRA"), so they
+    do not count towards naming an ablated part, unless fewer than two words would be left.
+    """
+    name = " ".join(w for w in re.split(r"\s+", a.name) if w.lower().strip(".,:;()") not in _CUE_WORDS)
+    head = re.split(r"(?i)\s+(?:used|of|in|for|that|which|on|at|with|\()\s*", a.ablated_part, maxsplit=1)[0]
+    common = content_tokens(title)
+    keys = [frozenset(content_tokens(name)), frozenset(content_tokens(head))]
+    return [k - common if len(k - common) >= 2 else k for k in keys if k]
+
+
+def mentions(tokens: set[str], key: frozenset[str]) -> bool:
+    need = len(key) if len(key) <= 2 else max(2, round(0.6 * len(key)))
+    return len(key & tokens) >= need
+
+
 def plain(latex: str) -> str:
     """A row label or item head as words: commands, braces, `$`, `~` and extra space gone."""
     text = _CMD.sub(" ", latex)
@@ -45,7 +69,6 @@ def _gold_strings(a: Ablation) -> set[str]:
 def variant_named(label: str, gold: list[Ablation], title: str = "") -> Ablation | None:
     """The gold ablation a row label or item head names: "w/o X", "no X", "X only" for a gold
     component X, or a gold `name` / `ablated_part` / `replacement` string itself (normalised)."""
-    from abplan.bench.builder.leak import keys_of, mentions  # leak imports this module
 
     text = plain(label)
     if not text:
