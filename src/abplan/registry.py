@@ -100,7 +100,7 @@ class Registry(Generic[T]):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as e:
-            if entry.install_hint is None or (e.name or "").startswith("abplan"):
+            if entry.install_hint is None or (e.name or "abplan").split(".")[0] == "abplan":
                 raise
             raise InputError(f"{self.kind} '{name}' needs {e.name}: {entry.install_hint}") from e
         if entry.value is not None:  # its module registered it while loading
