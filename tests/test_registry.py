@@ -61,7 +61,7 @@ def test_an_unknown_name_suggests_the_near_miss_and_lists_the_names() -> None:
 def test_a_duplicate_name_raises_unless_replaced() -> None:
     reg: Registry[int] = Registry("widget")
     reg.register("a", 1)
-    with pytest.raises(ConfigError, match="widget 'a' is already registered .*replace=True"):
+    with pytest.raises(ConfigError, match=r"widget 'a' is already registered .*replace=True"):
         reg.register("a", 2)
     with pytest.raises(ConfigError, match=r"already registered \(abplan.x:Y\)"):
         reg.register("b", "abplan.x:Y")
