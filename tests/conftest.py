@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from abplan.lm.providers import KEY_ENVS
+from abplan.testing import FakeModels
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ABPLAN_SHARED", ROOT.parent / "shared"))
 DEV_BENCH = SHARED / "data" / "dev-bench"
@@ -30,14 +33,7 @@ def need_module(name: str, extra: str) -> None:
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test reads a user's config, keys or cache."""
-    for var in (
-        "ABPLAN_MODEL",
-        "ABPLAN_BASE_URL",
-        "ABPLAN_CONFIG",
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "OPENROUTER_API_KEY",
-    ):
+    for var in ("ABPLAN_MODEL", "ABPLAN_BASE_URL", "ABPLAN_CONFIG", *KEY_ENVS.values()):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ABPLAN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -48,3 +44,10 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"
+
+
+@pytest.fixture
+def fake_lm() -> Iterator[FakeModels]:
+    """`fm = fake_lm("name", replies)` makes `fake/name` answer for this test; all are removed after it."""
+    with FakeModels() as fakes:
+        yield fakes

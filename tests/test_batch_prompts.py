@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from abplan.cli import app
-from abplan.lm import FakeModel, LMRequest, ResponseCache, register_fake, unregister_fake
+from abplan.lm import FakeModel, LMRequest, ResponseCache
+from abplan.testing import FakeModels
 from conftest import DEV_BENCH, EXAMPLE, need_shared
 from scripted import Scripted
 from test_staged import StagedScript
@@ -21,11 +22,10 @@ Answer = Callable[[LMRequest, str], str]
 
 
 @pytest.fixture
-def never_called() -> Iterator[FakeModel]:
+def never_called(fake_lm: FakeModels) -> Iterator[FakeModel]:
     """The model named in the runs: offline, nothing may reach it."""
-    fm = register_fake("hand", FakeModel(["never used"]))
+    fm = fake_lm("hand", FakeModel(["never used"]))
     yield fm
-    unregister_fake("hand")
 
 
 def index(folder: Path) -> list[dict[str, Any]]:
@@ -80,24 +80,21 @@ def rounds_until_done(
 
 
 def test_staged_plan_by_hand_samples_on_different_shards_and_repair(
-    tmp_path: Path, never_called: FakeModel
+    tmp_path: Path, never_called: FakeModel, fake_lm: FakeModels
 ) -> None:
     script = StagedScript()
-    live_fm = register_fake("staged", FakeModel(StagedScript()))
-    try:
-        live_args = ["plan", str(EXAMPLE), "--planner", "staged", "--model", "fake/staged", "--samples", "3"]
-        live_args += [
-            "-f",
-            "json",
-            "-o",
-            str(tmp_path / "live"),
-            "-q",
-            "--cache-dir",
-            str(tmp_path / "live-cache"),
-        ]
-        live = runner.invoke(app, live_args)
-    finally:
-        unregister_fake("staged")
+    live_fm = fake_lm("staged", FakeModel(StagedScript()))
+    live_args = ["plan", str(EXAMPLE), "--planner", "staged", "--model", "fake/staged", "--samples", "3"]
+    live_args += [
+        "-f",
+        "json",
+        "-o",
+        str(tmp_path / "live"),
+        "-q",
+        "--cache-dir",
+        str(tmp_path / "live-cache"),
+    ]
+    live = runner.invoke(app, live_args)
     assert live.exit_code == 0 and len(live_fm.calls) == 5, live.output
     kinds: list[list[str]] = []
 
@@ -127,30 +124,26 @@ def test_staged_plan_by_hand_samples_on_different_shards_and_repair(
     assert got["ablations"] == want["ablations"] and len(got["ablations"]) >= 2
 
 
-def test_majority_judge_runs_of_one_task_go_to_different_shards(tmp_path: Path) -> None:
+def test_majority_judge_runs_of_one_task_go_to_different_shards(tmp_path: Path, fake_lm: FakeModels) -> None:
     need_shared(DEV_BENCH)
     from abplan.bench.tasks import load_dataset
 
     tasks = load_dataset(str(DEV_BENCH / "author"))
-    register_fake("bench", FakeModel(Scripted(tasks)))
-    try:
-        base = [
-            "bench",
-            "run",
-            "--dataset",
-            str(DEV_BENCH / "author"),
-            "--planner",
-            "lm",
-            "--model",
-            "fake/bench",
-        ]
-        base += ["--judge", "majority", "--judge-model", "fake/bench"]
-        live = runner.invoke(
-            app, [*base, "--out", str(tmp_path / "live"), "--cache-dir", str(tmp_path / "lc")]
-        )
-        assert live.exit_code == 0, live.output
-    finally:
-        unregister_fake("bench")
+    live_fm = fake_lm("bench", FakeModel(Scripted(tasks)))
+    base = [
+        "bench",
+        "run",
+        "--dataset",
+        str(DEV_BENCH / "author"),
+        "--planner",
+        "lm",
+        "--model",
+        "fake/bench",
+    ]
+    base += ["--judge", "majority", "--judge-model", "fake/bench"]
+    live = runner.invoke(app, [*base, "--out", str(tmp_path / "live"), "--cache-dir", str(tmp_path / "lc")])
+    assert live.exit_code == 0, live.output
+    live_calls = len(live_fm.calls)
     answerer = Scripted(tasks)
     judged: list[list[dict[str, Any]]] = []
 
@@ -161,7 +154,7 @@ def test_majority_judge_runs_of_one_task_go_to_different_shards(tmp_path: Path) 
     rounds, _ = rounds_until_done(
         [*base, "--out", str(tmp_path / "hand"), "--offline"], tmp_path, lambda r, _: answerer(r), 3, check
     )
-    assert rounds == 2 and len(judged) == 1
+    assert rounds == 2 and len(judged) == 1 and len(live_fm.calls) == live_calls > 0  # offline: no call
     (rows,) = judged
     assert len(rows) == 3 * len(tasks)
     by_group: dict[str, list[int]] = {}

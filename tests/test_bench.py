@@ -15,8 +15,9 @@ from abplan.cli import app
 from abplan.errors import InputError, PendingRequests
 from abplan.judges.base import JudgeOptions
 from abplan.judges.lm_judges import match_sides
-from abplan.lm import FakeModel, LMClient, ResponseCache, register_fake, unregister_fake
+from abplan.lm import FakeModel, LMClient, ResponseCache
 from abplan.schema import Ablation
+from abplan.testing import FakeModels
 from conftest import DEV_BENCH, need_shared
 from scripted import Scripted
 
@@ -57,12 +58,11 @@ def run_bench(
 
 
 @pytest.fixture
-def scripted() -> Any:
+def scripted(fake_lm: FakeModels) -> Any:
     ts = tasks("author") + tasks("reviewer")
     s = Scripted(ts)
-    fm = register_fake("bench", FakeModel(s))
+    fm = fake_lm("bench", FakeModel(s))
     yield fm
-    unregister_fake("bench")
 
 
 def test_author_run_matches_hand_computation(tmp_path: Path, scripted: FakeModel) -> None:
@@ -109,7 +109,7 @@ def test_rerun_makes_no_lm_call_and_gives_the_same_results(tmp_path: Path, scrip
     assert len(scripted.calls) == n and c["scores"] == a["scores"]
 
 
-def test_failures_are_recorded_and_retried(tmp_path: Path) -> None:
+def test_failures_are_recorded_and_retried(tmp_path: Path, fake_lm: FakeModels) -> None:
     ts = tasks("author")
     good = Scripted(ts)
     broken = {"on": True}
@@ -119,18 +119,15 @@ def test_failures_are_recorded_and_retried(tmp_path: Path) -> None:
             return "no plan here at all"
         return good(req)
 
-    register_fake("flaky", FakeModel(flaky))
-    try:
-        res = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="flaky")
-        assert res["failed"] == 1 and "iclr2017-314" in res["failures"] and not res["complete"]
-        assert (tmp_path / "run" / "failures" / "iclr2017-314.json").is_file()
-        assert not (tmp_path / "run" / "plans" / "iclr2017-314.json").exists()  # never an empty plan
-        broken["on"] = False
-        res2 = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="flaky")
-        assert res2["failed"] == 0 and res2["complete"]
-        assert not (tmp_path / "run" / "failures" / "iclr2017-314.json").exists()
-    finally:
-        unregister_fake("flaky")
+    fake_lm("flaky", FakeModel(flaky))
+    res = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="flaky")
+    assert res["failed"] == 1 and "iclr2017-314" in res["failures"] and not res["complete"]
+    assert (tmp_path / "run" / "failures" / "iclr2017-314.json").is_file()
+    assert not (tmp_path / "run" / "plans" / "iclr2017-314.json").exists()  # never an empty plan
+    broken["on"] = False
+    res2 = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="flaky")
+    assert res2["failed"] == 0 and res2["complete"]
+    assert not (tmp_path / "run" / "failures" / "iclr2017-314.json").exists()
 
 
 def test_config_change_is_refused(tmp_path: Path, scripted: FakeModel) -> None:
@@ -246,7 +243,7 @@ def test_import_rejects_bad_lines(tmp_path: Path) -> None:
         import_results(ResponseCache.in_dir(tmp_path), f)
 
 
-def test_sides_are_seeded_and_mapped_back(tmp_path: Path) -> None:
+def test_sides_are_seeded_and_mapped_back(tmp_path: Path, fake_lm: FakeModels) -> None:
     gold = [
         Ablation(name=f"G{i}", ablated_part=f"part {i}", action="REMOVE", metrics=["m"]) for i in range(4)
     ]
@@ -270,7 +267,7 @@ def test_sides_are_seeded_and_mapped_back(tmp_path: Path) -> None:
         ]
         return "<predictions>\n" + "\n".join(json.dumps(r) for r in rows) + "\n</predictions>"
 
-    register_fake("sides", FakeModel(judge))
+    fake_lm("sides", FakeModel(judge))
     task = Task(id="t1", mode="author", paper_title="T", ablations_in_paper=gold)
     gold_sides = []
 
@@ -281,16 +278,13 @@ def test_sides_are_seeded_and_mapped_back(tmp_path: Path) -> None:
         finally:
             await lm.aclose()
 
-    try:
-        m1 = asyncio.run(go(1))
-        m1b = asyncio.run(go(1))
-        assert seen_prompts[0] == seen_prompts[1]  # same seed, same sides and order
-        for seed in range(12):
-            matches, _, _, detail = asyncio.run(go(seed))
-            gold_sides.append(detail["gold_side"])
-            assert {m.gold: m.plan for m in matches} == {"G0": ["P0"], "G1": [], "G2": ["P2"], "G3": []}
-    finally:
-        unregister_fake("sides")
+    m1 = asyncio.run(go(1))
+    m1b = asyncio.run(go(1))
+    assert seen_prompts[0] == seen_prompts[1]  # same seed, same sides and order
+    for seed in range(12):
+        matches, _, _, detail = asyncio.run(go(seed))
+        gold_sides.append(detail["gold_side"])
+        assert {m.gold: m.plan for m in matches} == {"G0": ["P0"], "G1": [], "G2": ["P2"], "G3": []}
     assert m1[0] == m1b[0]
     assert set(gold_sides) == {"A", "B"}  # both assignments occur across seeds
 
@@ -453,23 +447,20 @@ def test_cli_offline_bench_exits_3_then_export(tmp_path: Path, scripted: FakeMod
     assert scripted.calls == []
 
 
-def test_max_cost_stops_cleanly(tmp_path: Path) -> None:
+def test_max_cost_stops_cleanly(tmp_path: Path, fake_lm: FakeModels) -> None:
     from abplan.lm.types import LMResponse
 
     s = Scripted(tasks("author"))
-    register_fake("priced", FakeModel(lambda r: LMResponse(text=s(r), cost_usd=1.0)))
-    try:
-        res = run_bench(
-            "author",
-            tmp_path / "run",
-            tmp_path / "cache",
-            fake="priced",
-            judge="lexical",
-            max_cost=2.5,
-            concurrency=1,
-        )
-    finally:
-        unregister_fake("priced")
+    fake_lm("priced", FakeModel(lambda r: LMResponse(text=s(r), cost_usd=1.0)))
+    res = run_bench(
+        "author",
+        tmp_path / "run",
+        tmp_path / "cache",
+        fake="priced",
+        judge="lexical",
+        max_cost=2.5,
+        concurrency=1,
+    )
     assert res["scored"] == 2 and res["skipped_for_budget"] == 2 and not res["complete"]
 
 
@@ -573,7 +564,7 @@ def test_hugging_face_loader_on_local_files(tmp_path: Path, monkeypatch: pytest.
     )
 
 
-def test_unreadable_judge_reply_is_a_failure_not_no_match(tmp_path: Path) -> None:
+def test_unreadable_judge_reply_is_a_failure_not_no_match(tmp_path: Path, fake_lm: FakeModels) -> None:
     ts = tasks("author")
     good = Scripted(ts)
     state = {"broken": True}
@@ -583,16 +574,13 @@ def test_unreadable_judge_reply_is_a_failure_not_no_match(tmp_path: Path) -> Non
             return "I would rather not say."
         return good(req)
 
-    register_fake("badjudge", FakeModel(judge_breaks))
-    try:
-        res = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="badjudge")
-        assert res["failed"] == 4 and res["scored"] == 0
-        assert all("judge reply unreadable" in why for why in res["failures"].values())
-        state["broken"] = False
-        res2 = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="badjudge")
-        assert res2["complete"] and res2["scores"]["compat"]["precision"]["mean"] == pytest.approx(0.4)
-    finally:
-        unregister_fake("badjudge")
+    fake_lm("badjudge", FakeModel(judge_breaks))
+    res = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="badjudge")
+    assert res["failed"] == 4 and res["scored"] == 0
+    assert all("judge reply unreadable" in why for why in res["failures"].values())
+    state["broken"] = False
+    res2 = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="badjudge")
+    assert res2["complete"] and res2["scores"]["compat"]["precision"]["mean"] == pytest.approx(0.4)
 
 
 def test_judge_eval_reads_ablationbench_parquet(tmp_path: Path, scripted: FakeModel) -> None:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from abplan.cli import app
-from abplan.lm import register_fake, unregister_fake
+from abplan.testing import FakeModels
 from abplan.testing.fault_server import PLAN_REPLY
 from conftest import EXAMPLE
 from synthetic import make_dataset
@@ -20,9 +20,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _model() -> Any:
-    yield register_fake("flags", [PLAN_REPLY])
-    unregister_fake("flags")
+def _model(fake_lm: FakeModels) -> Any:
+    yield fake_lm("flags", [PLAN_REPLY])
 
 
 def bench(ds: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> Any:
@@ -163,9 +162,9 @@ def test_corrupt_results_json_in_bench_report_exits_2(tmp_path: Path, content: b
     one_line_exit_2(runner.invoke(app, ["bench", "report", str(run)]), "results.json", word)
 
 
-def test_a_run_where_every_task_failed_says_no_task_scored(tmp_path: Path) -> None:
+def test_a_run_where_every_task_failed_says_no_task_scored(tmp_path: Path, fake_lm: FakeModels) -> None:
     ds = make_dataset(tmp_path / "ds", 2)
-    register_fake("flags", ["no plan in this reply"])
+    fake_lm("flags", ["no plan in this reply"])
     res = bench(ds, tmp_path / "run")
     assert res.exit_code == 1, res.output
     assert "no task scored" in res.output and "F1 0.000" not in res.output
@@ -178,12 +177,12 @@ def test_a_run_where_every_task_failed_says_no_task_scored(tmp_path: Path) -> No
     assert rep.exit_code == 0 and "0.000" not in rep.output
 
 
-def test_status_of_complete_and_incomplete_runs(tmp_path: Path) -> None:
+def test_status_of_complete_and_incomplete_runs(tmp_path: Path, fake_lm: FakeModels) -> None:
     ds = make_dataset(tmp_path / "ds", 2)
     assert bench(ds, tmp_path / "run").exit_code == 0
     out = json.loads((tmp_path / "run" / "results.json").read_text())
     assert out["status"] == "complete" and out["scores"]["compat"]["f1"]["mean"] > 0
-    register_fake("flags", lambda req: "nothing" if "Paper 1" in req.messages[1][1] else PLAN_REPLY)
+    fake_lm("flags", lambda req: "nothing" if "Paper 1" in req.messages[1][1] else PLAN_REPLY)
     res = bench(ds, tmp_path / "half", "--cache-dir", str(tmp_path / "fresh-cache"))
     assert res.exit_code == 1, res.output
     half = json.loads((tmp_path / "half" / "results.json").read_text())

@@ -20,6 +20,7 @@ from abplan.bench.tasks import load_dataset, load_task_paper
 from abplan.cli import app
 from abplan.errors import ConfigError, InputError
 from abplan.limits import MAX_ID_BYTES
+from abplan.testing import FakeModels
 from synthetic import make_dataset
 
 runner = CliRunner()
@@ -34,12 +35,10 @@ def write_tasks(folder: Path, *records: dict[str, Any]) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _planner_model() -> Any:
-    from abplan.lm import register_fake, unregister_fake
+def _planner_model(fake_lm: FakeModels) -> Any:
     from abplan.testing.fault_server import PLAN_REPLY
 
-    yield register_fake("folder", [PLAN_REPLY])
-    unregister_fake("folder")
+    yield fake_lm("folder", [PLAN_REPLY])
 
 
 def bench_run(ds: Path, out: Path, *extra: str) -> Any:

@@ -16,16 +16,16 @@ import abplan.bench.runner as runner_mod
 from abplan.bench.report import results_json
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
-from abplan.lm import FakeModel, LMClient, register_fake, unregister_fake
+from abplan.lm import FakeModel, LMClient
+from abplan.testing import FakeModels
 from abplan.testing.fault_server import PLAN_REPLY
 from synthetic import make_dataset
 
 
 @pytest.fixture
-def fake() -> Any:
-    fm = register_fake("io", FakeModel([PLAN_REPLY]))
+def fake(fake_lm: FakeModels) -> Any:
+    fm = fake_lm("io", FakeModel([PLAN_REPLY]))
     yield fm
-    unregister_fake("io")
 
 
 def run(ds: Path, out: Path, cache: Path, concurrency: int = 8) -> dict[str, Any]:
@@ -100,12 +100,14 @@ def test_a_corrupt_plan_file_is_planned_again_from_the_paper(tmp_path: Path, fak
     json.loads((tmp_path / "run" / "plans" / "t0000.json").read_text())
 
 
-def test_a_success_removes_the_earlier_failure_record(tmp_path: Path, fake: FakeModel) -> None:
+def test_a_success_removes_the_earlier_failure_record(
+    tmp_path: Path, fake: FakeModel, fake_lm: FakeModels
+) -> None:
     ds = make_dataset(tmp_path / "ds", 1)
-    register_fake("io", ["no plan"])
+    fake_lm("io", ["no plan"])
     assert run(ds, tmp_path / "run", tmp_path / "cache")["failed"] == 1
     assert (tmp_path / "run" / "failures" / "t0000.json").is_file()
-    register_fake("io", [PLAN_REPLY])
+    fake_lm("io", [PLAN_REPLY])
     res = run(ds, tmp_path / "run", tmp_path / "cache2")
     assert res["failed"] == 0 and res["status"] == "complete"
     assert not (tmp_path / "run" / "failures" / "t0000.json").exists()

@@ -14,8 +14,9 @@ from abplan.bench.results import collect_results
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
 from abplan.cli import app
-from abplan.lm import FakeModel, LMClient, LMRequest, register_fake, unregister_fake
+from abplan.lm import FakeModel, LMClient, LMRequest
 from abplan.lm.types import ProviderError
+from abplan.testing import FakeModels
 from abplan.testing.fault_server import PLAN_REPLY
 from synthetic import make_dataset
 
@@ -62,13 +63,10 @@ def run(ds: Path, out: Path, cache: Path, model: str) -> dict[str, Any]:
     return asyncio.run(go())
 
 
-def test_planner_errors_echoing_keys_are_redacted_everywhere(tmp_path: Path) -> None:
+def test_planner_errors_echoing_keys_are_redacted_everywhere(tmp_path: Path, fake_lm: FakeModels) -> None:
     ds = make_dataset(tmp_path / "ds", 3)
-    register_fake("echo", FakeModel([echoing_error()]))
-    try:
-        res = run(ds, tmp_path / "run", tmp_path / "cache", "fake/echo")
-    finally:
-        unregister_fake("echo")
+    fake_lm("echo", FakeModel([echoing_error()]))
+    res = run(ds, tmp_path / "run", tmp_path / "cache", "fake/echo")
     assert res["failed"] == 3 and res["scored"] == 0
     for why in res["failures"].values():
         assert "401 Unauthorized" in why and "[redacted]" in why  # the error is kept, the key is not
@@ -79,7 +77,9 @@ def test_planner_errors_echoing_keys_are_redacted_everywhere(tmp_path: Path) -> 
     assert assert_no_key(tmp_path / "run", json.dumps(res)) >= 6
 
 
-def test_judge_errors_echoing_keys_are_redacted_and_the_cli_prints_none(tmp_path: Path) -> None:
+def test_judge_errors_echoing_keys_are_redacted_and_the_cli_prints_none(
+    tmp_path: Path, fake_lm: FakeModels
+) -> None:
     ds = make_dataset(tmp_path / "ds", 2)
 
     def reply(req: LMRequest) -> Any:
@@ -87,29 +87,26 @@ def test_judge_errors_echoing_keys_are_redacted_and_the_cli_prints_none(tmp_path
             raise echoing_error()
         return PLAN_REPLY
 
-    register_fake("judge-echo", FakeModel(reply))
-    try:
-        res = runner.invoke(
-            app,
-            [
-                "bench",
-                "run",
-                "--dataset",
-                str(ds),
-                "--planner",
-                "lm",
-                "--model",
-                "fake/judge-echo",
-                "--judge",
-                "lm",
-                "--judge-model",
-                "fake/judge-echo",
-                "--out",
-                str(tmp_path / "run"),
-            ],
-        )
-    finally:
-        unregister_fake("judge-echo")
+    fake_lm("judge-echo", FakeModel(reply))
+    res = runner.invoke(
+        app,
+        [
+            "bench",
+            "run",
+            "--dataset",
+            str(ds),
+            "--planner",
+            "lm",
+            "--model",
+            "fake/judge-echo",
+            "--judge",
+            "lm",
+            "--judge-model",
+            "fake/judge-echo",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+    )
     assert res.exit_code == 1, res.output
     out = json.loads((tmp_path / "run" / "results.json").read_text())
     assert out["failed"] == 2 and all("401 Unauthorized" in w for w in out["failures"].values())

@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from abplan.cli import app
+from abplan.testing import FakeModels
 from conftest import EXAMPLE
 
 runner = CliRunner()
@@ -83,16 +84,12 @@ def test_offline_mode_with_empty_cache_exits_3(tmp_path: Path) -> None:
     assert res.exit_code == 3 and "1 LM request pending" in res.output
 
 
-def test_model_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from abplan.lm import register_fake, unregister_fake
+def test_model_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_lm: FakeModels) -> None:
     from test_lm_planner import REPLY
 
-    register_fake("env", [REPLY])
+    fake_lm("env", [REPLY])
     monkeypatch.setenv("ABPLAN_MODEL", "fake/env")
-    try:
-        res = runner.invoke(app, ["plan", str(EXAMPLE), "-o", str(tmp_path), "-q"])
-    finally:
-        unregister_fake("env")
+    res = runner.invoke(app, ["plan", str(EXAMPLE), "-o", str(tmp_path), "-q"])
     assert res.exit_code == 0, res.output
     assert "offline planner" not in res.output
 

@@ -9,10 +9,11 @@ import pytest
 
 from abplan import load_paper
 from abplan.errors import ConfigError
-from abplan.lm import FakeModel, LMClient, LMRequest, register_fake, unregister_fake
+from abplan.lm import FakeModel, LMClient, LMRequest
 from abplan.planners.base import PlanOptions, get_planner
 from abplan.planners.consensus import ConsensusOptions, ConsensusPlanner, dry_run
 from abplan.schema import Plan
+from abplan.testing import FakeModels
 from conftest import EXAMPLE
 from scripted import group_by_part
 
@@ -49,11 +50,10 @@ class ConsensusScript:
 
 
 @pytest.fixture
-def script() -> Any:
+def script(fake_lm: FakeModels) -> Any:
     s = ConsensusScript()
-    fm = register_fake("consensus", FakeModel(s))
+    fm = fake_lm("consensus", FakeModel(s))
     yield s, fm
-    unregister_fake("consensus")
 
 
 def plan_with(tmp_path: Path, mode: str = "author", **extra: Any) -> Plan:

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from abplan.bench.builder import cut as cut_module
 from abplan.bench.tasks import load_dataset, load_task_paper
 from abplan.cli import app
-from abplan.lm import LMRequest, register_fake, unregister_fake
+from abplan.lm import LMRequest
+from abplan.testing import FakeModels
 from conftest import need_module
 
 runner = CliRunner()
@@ -91,10 +92,9 @@ def scripted(items: list[dict[str, object]]) -> object:
 
 
 @pytest.fixture
-def fake() -> Iterator[object]:
-    fm = register_fake("builder", scripted(ITEMS))  # type: ignore[arg-type]
+def fake(fake_lm: FakeModels) -> Iterator[object]:
+    fm = fake_lm("builder", scripted(ITEMS))  # type: ignore[arg-type]
     yield fm
-    unregister_fake("builder")
 
 
 def markdown_paper(path: Path, method: str = METHOD, ablation: bool = True) -> Path:
@@ -255,24 +255,21 @@ def test_leak_in_the_method_is_cut_or_fails_loudly(
     assert any("fell by 3%" in s and "(leak check)" in s for s in only_task(tmp_path)["cut"]["sentences"])  # type: ignore[index]
 
 
-def test_quote_not_in_the_source_is_rejected_and_recorded(tmp_path: Path) -> None:
+def test_quote_not_in_the_source_is_rejected_and_recorded(tmp_path: Path, fake_lm: FakeModels) -> None:
     made_up = {**ITEMS[1], "name": "No encoder", "evidence": "Removing the encoder halves accuracy."}
-    register_fake("inventor", scripted([ITEMS[0], made_up]))  # type: ignore[arg-type]
-    try:
-        res = runner.invoke(
-            app,
-            [
-                "dataset",
-                "author",
-                str(markdown_paper(tmp_path / "p.md")),
-                "--out",
-                str(tmp_path / "ds"),
-                "--model",
-                "fake/inventor",
-            ],
-        )
-    finally:
-        unregister_fake("inventor")
+    fake_lm("inventor", scripted([ITEMS[0], made_up]))  # type: ignore[arg-type]
+    res = runner.invoke(
+        app,
+        [
+            "dataset",
+            "author",
+            str(markdown_paper(tmp_path / "p.md")),
+            "--out",
+            str(tmp_path / "ds"),
+            "--model",
+            "fake/inventor",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "rejected 'No encoder': evidence not found in the source" in res.output
     assert [g["name"] for g in only_task(tmp_path)["ablations_in_paper"]] == ["No gate"]  # type: ignore[union-attr]
@@ -280,23 +277,20 @@ def test_quote_not_in_the_source_is_rejected_and_recorded(tmp_path: Path) -> Non
     assert len(ex) == 1 and ex[0]["item"]["name"] == "No encoder" and "not found" in ex[0]["reason"]
 
 
-def test_only_invented_quotes_is_a_clear_error(tmp_path: Path) -> None:
-    register_fake("liar", scripted([{**ITEMS[0], "evidence": "Nothing like this is in the paper."}]))  # type: ignore[arg-type]
-    try:
-        res = runner.invoke(
-            app,
-            [
-                "dataset",
-                "author",
-                str(markdown_paper(tmp_path / "p.md")),
-                "-o",
-                str(tmp_path / "ds"),
-                "--model",
-                "fake/liar",
-            ],
-        )
-    finally:
-        unregister_fake("liar")
+def test_only_invented_quotes_is_a_clear_error(tmp_path: Path, fake_lm: FakeModels) -> None:
+    fake_lm("liar", scripted([{**ITEMS[0], "evidence": "Nothing like this is in the paper."}]))  # type: ignore[arg-type]
+    res = runner.invoke(
+        app,
+        [
+            "dataset",
+            "author",
+            str(markdown_paper(tmp_path / "p.md")),
+            "-o",
+            str(tmp_path / "ds"),
+            "--model",
+            "fake/liar",
+        ],
+    )
     assert res.exit_code == 2 and "no ablation with verifiable evidence" in res.output
     assert not (tmp_path / "ds" / "tasks.jsonl").exists()
 
@@ -441,26 +435,23 @@ def test_an_uncited_result_paragraph_that_leaks_is_cut_too(tmp_path: Path, fake:
 
 
 def test_a_key_in_a_rejected_item_never_reaches_the_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_lm: FakeModels
 ) -> None:
     monkeypatch.setenv("WIDGET_API_KEY", "wk-0123456789abcdef")
     bad = {**ITEMS[1], "name": "Leaky wk-0123456789abcdef", "evidence": "Not in the paper at all."}
-    register_fake("keyed", scripted([ITEMS[0], bad]))  # type: ignore[arg-type]
-    try:
-        res = runner.invoke(
-            app,
-            [
-                "dataset",
-                "author",
-                str(markdown_paper(tmp_path / "p.md")),
-                "-o",
-                str(tmp_path / "ds"),
-                "--model",
-                "fake/keyed",
-            ],
-        )
-    finally:
-        unregister_fake("keyed")
+    fake_lm("keyed", scripted([ITEMS[0], bad]))  # type: ignore[arg-type]
+    res = runner.invoke(
+        app,
+        [
+            "dataset",
+            "author",
+            str(markdown_paper(tmp_path / "p.md")),
+            "-o",
+            str(tmp_path / "ds"),
+            "--model",
+            "fake/keyed",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "wk-0123456789abcdef" not in res.output and "[redacted]" in res.output
     ex = (tmp_path / "ds" / "exclusions.jsonl").read_text("utf-8")

@@ -14,8 +14,8 @@ from abplan.bench.builder.cut import CutReport, cut_leaks
 from abplan.bench.builder.doc import Block, Doc, Part
 from abplan.bench.builder.leak import find_leaks, sentence_leak
 from abplan.cli import app
-from abplan.lm import register_fake, unregister_fake
 from abplan.schema import Ablation, Evidence
+from abplan.testing import FakeModels
 from test_dataset_author import EXPERIMENTS, ITEMS, markdown_paper, scripted
 
 runner = CliRunner()
@@ -30,10 +30,9 @@ DESCRIBES = "Instead of a plain sum, the sigmoid gate scales each update, with a
 
 
 @pytest.fixture
-def lm() -> Iterator[None]:
-    register_fake("leaky", scripted(ITEMS))  # type: ignore[arg-type]
+def lm(fake_lm: FakeModels) -> Iterator[None]:
+    fake_lm("leaky", scripted(ITEMS))  # type: ignore[arg-type]
     yield
-    unregister_fake("leaky")
 
 
 def _build(tmp: Path, paper: Path) -> tuple[int, str, dict[str, object], str]:

@@ -14,7 +14,8 @@ from abplan.bench.builder.reviews import read_reviews
 from abplan.bench.tasks import load_dataset
 from abplan.cli import app
 from abplan.errors import InputError
-from abplan.lm import LMRequest, register_fake, unregister_fake
+from abplan.lm import LMRequest
+from abplan.testing import FakeModels
 from test_dataset_author import markdown_paper
 
 runner = CliRunner()
@@ -89,10 +90,9 @@ def reviewer_reply(req: LMRequest) -> str:
 
 
 @pytest.fixture
-def fake() -> Iterator[object]:
-    fm = register_fake("reviewer", reviewer_reply)
+def fake(fake_lm: FakeModels) -> Iterator[object]:
+    fm = fake_lm("reviewer", reviewer_reply)
     yield fm
-    unregister_fake("reviewer")
 
 
 def peerread(path: Path) -> Path:
@@ -288,17 +288,14 @@ def test_openreview_input_end_to_end(tmp_path: Path, fake: object) -> None:
     assert rec["provenance"]["reviews_format"] == "openreview" and rec["num_ablation_suggestions"] == 2
 
 
-def test_no_model_and_no_request_are_clear_errors(tmp_path: Path) -> None:
+def test_no_model_and_no_request_are_clear_errors(tmp_path: Path, fake_lm: FakeModels) -> None:
     code, out = build(tmp_path, peerread(tmp_path / "42.json"))
     assert code == 2 and "needs a model" in out
-    register_fake(
+    fake_lm(
         "none",
         ["<discussion>nothing</discussion><missing_ablations></missing_ablations><excluded></excluded>"],
     )
-    try:
-        code, out = build(tmp_path, peerread(tmp_path / "42.json"), "--model", "fake/none")
-    finally:
-        unregister_fake("none")
+    code, out = build(tmp_path, peerread(tmp_path / "42.json"), "--model", "fake/none")
     assert code == 2 and "no missing-ablation request" in out
     assert not (tmp_path / "ds" / "tasks.jsonl").exists()
 

@@ -18,7 +18,7 @@ import pytest
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
 from abplan.lm import LMClient, LMRequest, LMResponse, ResponseCache
-from abplan.testing import FAULT_KINDS, FaultServer
+from abplan.testing import FAULT_KINDS, FakeModels, FaultServer
 from synthetic import make_dataset
 
 MODEL = "local/test-model"
@@ -197,8 +197,8 @@ def test_cache_survives_concurrent_writers(tmp_path: Path) -> None:
         assert got is not None and got.text == f"answer {i}"
 
 
-def test_cut_off_replies_are_asked_again_on_the_next_run(tmp_path: Path) -> None:
-    from abplan.lm import FakeModel, register_fake, unregister_fake
+def test_cut_off_replies_are_asked_again_on_the_next_run(tmp_path: Path, fake_lm: FakeModels) -> None:
+    from abplan.lm import FakeModel
     from abplan.testing.fault_server import PLAN_REPLY
 
     state = {"cut": 2}
@@ -209,7 +209,7 @@ def test_cut_off_replies_are_asked_again_on_the_next_run(tmp_path: Path) -> None
             return LMResponse(text=PLAN_REPLY[:40], finish_reason="length")
         return LMResponse(text=PLAN_REPLY)
 
-    fm = register_fake("cut", FakeModel(reply))
+    fm = fake_lm("cut", FakeModel(reply))
     ds = make_dataset(tmp_path / "ds", 1)
     cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/cut", judge="lexical")
 
@@ -223,10 +223,7 @@ def test_cut_off_replies_are_asked_again_on_the_next_run(tmp_path: Path) -> None
 
         return asyncio.run(go())
 
-    try:
-        first = once()
-        assert first["failed"] == 1 and "cut off" in next(iter(first["failures"].values()))
-        second = once()
-        assert second["complete"] and len(fm.calls) == 3
-    finally:
-        unregister_fake("cut")
+    first = once()
+    assert first["failed"] == 1 and "cut off" in next(iter(first["failures"].values()))
+    second = once()
+    assert second["complete"] and len(fm.calls) == 3

@@ -10,6 +10,7 @@ import pytest
 
 from abplan.errors import LMError
 from abplan.lm import LMClient, LMRequest, RequestPending, ResponseCache
+from abplan.testing import FakeModels
 
 
 def completion(
@@ -268,10 +269,10 @@ def test_local_providers_need_no_key(tmp_path: Path) -> None:
     assert srv.requests[0].url.port == 11434 and srv.bodies()[0]["model"] == "qwen3:8b"
 
 
-def test_concurrency_bound_and_rate_limit(tmp_path: Path) -> None:
+def test_concurrency_bound_and_rate_limit(tmp_path: Path, fake_lm: FakeModels) -> None:
     import time
 
-    from abplan.lm import FakeModel, register_fake, unregister_fake
+    from abplan.lm import FakeModel
 
     state = {"now": 0, "max": 0}
 
@@ -282,23 +283,18 @@ def test_concurrency_bound_and_rate_limit(tmp_path: Path) -> None:
         state["now"] -= 1
         return "ok"
 
-    register_fake("bounded", FakeModel(reply))
-    try:
+    fake_lm("bounded", FakeModel(reply))
 
-        async def go(c: LMClient, n: int) -> None:
-            try:
-                await asyncio.gather(
-                    *(c.complete(LMRequest.chat("fake/bounded", "s", f"u{i}")) for i in range(n))
-                )
-            finally:
-                await c.aclose()
+    async def go(c: LMClient, n: int) -> None:
+        try:
+            await asyncio.gather(
+                *(c.complete(LMRequest.chat("fake/bounded", "s", f"u{i}")) for i in range(n))
+            )
+        finally:
+            await c.aclose()
 
-        asyncio.run(go(LMClient(cache_dir=tmp_path / "a", concurrency=3), 12))
-        assert state["max"] == 3
-        t = time.perf_counter()
-        asyncio.run(
-            go(LMClient(cache_dir=tmp_path / "b", concurrency=8, rpm=1200), 6)
-        )  # one request per 50 ms
-        assert time.perf_counter() - t >= 0.25
-    finally:
-        unregister_fake("bounded")
+    asyncio.run(go(LMClient(cache_dir=tmp_path / "a", concurrency=3), 12))
+    assert state["max"] == 3
+    t = time.perf_counter()
+    asyncio.run(go(LMClient(cache_dir=tmp_path / "b", concurrency=8, rpm=1200), 6))  # one request per 50 ms
+    assert time.perf_counter() - t >= 0.25

@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 from abplan import plan_paper
 from abplan.cli import app
 from abplan.errors import LMError
-from abplan.lm import LMClient, register_fake, unregister_fake
+from abplan.lm import LMClient
 from abplan.render.markdown import read_markdown_plan
+from abplan.testing import FakeModels
 
 SEEDS = Path(__file__).parent / "data" / "seeds"
 REPLY = """<discussion>
@@ -39,10 +40,9 @@ def write_paper(
 
 
 @pytest.fixture
-def fake() -> object:
-    fm = register_fake("planner", [REPLY])
+def fake(fake_lm: FakeModels) -> object:
+    fm = fake_lm("planner", [REPLY])
     yield fm
-    unregister_fake("planner")
 
 
 def test_lm_planner_prompt_and_plan(tmp_path: Path, fake: object) -> None:
@@ -77,24 +77,18 @@ def test_second_run_is_served_from_cache(tmp_path: Path, fake: object) -> None:
     assert again.usage.cached_calls == 1 and again.usage.calls == 0
 
 
-def test_unreadable_reply_is_repaired_once(tmp_path: Path) -> None:
-    fm = register_fake("repair", ["I cannot comply in JSON, sorry.", REPLY])
-    try:
-        plan = plan_paper(write_paper(tmp_path), model="fake/repair", cache_dir=tmp_path / "c")
-    finally:
-        unregister_fake("repair")
+def test_unreadable_reply_is_repaired_once(tmp_path: Path, fake_lm: FakeModels) -> None:
+    fm = fake_lm("repair", ["I cannot comply in JSON, sorry.", REPLY])
+    plan = plan_paper(write_paper(tmp_path), model="fake/repair", cache_dir=tmp_path / "c")
     assert len(fm.calls) == 2 and len(plan.ablations) == 3
     assert fm.calls[1].messages[-2][0] == "assistant" and "could not be read" in fm.calls[1].messages[-1][1]
     assert "repaired" in plan.warnings[0]
 
 
-def test_unrepairable_reply_fails_loudly(tmp_path: Path) -> None:
-    register_fake("junk", ["nothing useful"])
-    try:
-        with pytest.raises(LMError, match="even after one repair"):
-            plan_paper(write_paper(tmp_path), model="fake/junk", cache_dir=tmp_path / "c")
-    finally:
-        unregister_fake("junk")
+def test_unrepairable_reply_fails_loudly(tmp_path: Path, fake_lm: FakeModels) -> None:
+    fake_lm("junk", ["nothing useful"])
+    with pytest.raises(LMError, match="even after one repair"):
+        plan_paper(write_paper(tmp_path), model="fake/junk", cache_dir=tmp_path / "c")
 
 
 def seed_reply(seed: Path) -> tuple[str, str, list[dict[str, object]]]:
@@ -105,35 +99,32 @@ def seed_reply(seed: Path) -> tuple[str, str, list[dict[str, object]]]:
 
 
 @pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.stem)
-def test_markdown_matches_the_seed_layout(tmp_path: Path, seed: Path) -> None:
+def test_markdown_matches_the_seed_layout(tmp_path: Path, seed: Path, fake_lm: FakeModels) -> None:
     title, reply, items = seed_reply(seed)
     paper_name = title.split("/")[-1]
-    register_fake("seed", [reply])
-    try:
-        paper = write_paper(
-            tmp_path,
-            title=paper_name.replace("_", " "),
-            abstract="A method summarised in one paragraph of text.",
-            inject=False,
-        )
-        res = CliRunner().invoke(
-            app,
-            [
-                "plan",
-                str(paper),
-                "--model",
-                "fake/seed",
-                "--mode",
-                "reviewer",
-                "--format",
-                "md",
-                "--out",
-                str(tmp_path / "out"),
-                "-q",
-            ],
-        )
-    finally:
-        unregister_fake("seed")
+    fake_lm("seed", [reply])
+    paper = write_paper(
+        tmp_path,
+        title=paper_name.replace("_", " "),
+        abstract="A method summarised in one paragraph of text.",
+        inject=False,
+    )
+    res = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            str(paper),
+            "--model",
+            "fake/seed",
+            "--mode",
+            "reviewer",
+            "--format",
+            "md",
+            "--out",
+            str(tmp_path / "out"),
+            "-q",
+        ],
+    )
     assert res.exit_code == 0, res.output
     ours = next((tmp_path / "out").glob("*.md")).read_text("utf-8")
     our_title, our_trace, our_items = read_markdown_plan(ours)
@@ -157,11 +148,11 @@ def test_markdown_matches_the_seed_layout(tmp_path: Path, seed: Path) -> None:
     ]
 
 
-def test_concurrent_identical_requests_share_one_call(tmp_path: Path) -> None:
+def test_concurrent_identical_requests_share_one_call(tmp_path: Path, fake_lm: FakeModels) -> None:
     from abplan.lm import FakeModel, LMRequest
 
     fm = FakeModel(["x"], latency=0.05)
-    register_fake("dup", fm)
+    fake_lm("dup", fm)
 
     async def go() -> None:
         c = LMClient(cache_dir=tmp_path / "c")
@@ -169,8 +160,5 @@ def test_concurrent_identical_requests_share_one_call(tmp_path: Path) -> None:
         await asyncio.gather(*(c.complete(req) for _ in range(5)))
         await c.aclose()
 
-    try:
-        asyncio.run(go())
-    finally:
-        unregister_fake("dup")
+    asyncio.run(go())
     assert len(fm.calls) == 1

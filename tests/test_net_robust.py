@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from abplan import fsutil
 from abplan.cli import app
 from abplan.errors import ConfigError, ResourceError
-from abplan.lm import LMClient, LMRequest, LMResponse, ResponseCache, register_fake, unregister_fake
+from abplan.lm import LMClient, LMRequest, LMResponse, ResponseCache
+from abplan.testing import FakeModels
 from abplan.testing.fault_server import PLAN_REPLY
 from conftest import EXAMPLE
 
@@ -242,16 +243,15 @@ def test_surrogate_in_a_request_has_a_key() -> None:
     assert LMRequest.chat("fake/x", "s", "plain").key == LMRequest.chat("fake/x", "s", "plain").key
 
 
-def test_cli_plan_with_a_surrogate_in_the_reply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_plan_with_a_surrogate_in_the_reply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_lm: FakeModels
+) -> None:
     monkeypatch.setenv("ABPLAN_CACHE_DIR", str(tmp_path / "cache"))
-    register_fake("surrogate", [PLAN_REPLY.replace("No gate", "No gate \ud800")])
-    try:
-        res = CliRunner().invoke(
-            app,
-            ["plan", str(EXAMPLE), "--model", "fake/surrogate", "-f", "md,json", "-o", str(tmp_path / "p")],
-        )
-    finally:
-        unregister_fake("surrogate")
+    fake_lm("surrogate", [PLAN_REPLY.replace("No gate", "No gate \ud800")])
+    res = CliRunner().invoke(
+        app,
+        ["plan", str(EXAMPLE), "--model", "fake/surrogate", "-f", "md,json", "-o", str(tmp_path / "p")],
+    )
     assert res.exit_code == 0, res.output
     md = next((tmp_path / "p").glob("*.md")).read_text("utf-8")
     assert "No gate \ufffd" in md

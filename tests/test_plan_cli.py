@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from abplan.cli import app
-from abplan.lm import register_fake, unregister_fake
+from abplan.testing import FakeModels
 from conftest import EXAMPLE
 from synthetic import make_dataset
 
@@ -60,12 +60,9 @@ def test_dry_run_without_a_model_is_offline_and_free() -> None:
     assert "propose" not in res.output and "$" not in res.output
 
 
-def test_dry_run_lm_is_one_call() -> None:
-    fm = register_fake("dry", ["never asked"])
-    try:
-        res = runner.invoke(app, ["plan", str(EXAMPLE), "--dry-run", "-p", "lm", "--model", "fake/dry"])
-    finally:
-        unregister_fake("dry")
+def test_dry_run_lm_is_one_call(fake_lm: FakeModels) -> None:
+    fm = fake_lm("dry", ["never asked"])
+    res = runner.invoke(app, ["plan", str(EXAMPLE), "--dry-run", "-p", "lm", "--model", "fake/dry"])
     assert res.exit_code == 0, res.output
     assert re.search(r"^total: 1 call, ~[\d,]+ input and ~2,000 output tokens, ~\$0\.0000$", res.output, re.M)
     assert "1 calls" not in res.output and "propose" not in res.output and fm.calls == []
@@ -162,14 +159,11 @@ def test_second_plan_gets_a_new_name_and_says_so(tmp_path: Path) -> None:
     ]
 
 
-def test_lm_plan_names_carry_the_model(tmp_path: Path) -> None:
+def test_lm_plan_names_carry_the_model(tmp_path: Path, fake_lm: FakeModels) -> None:
     from test_lm_planner import REPLY
 
-    register_fake("named", [REPLY])
-    try:
-        res = runner.invoke(app, ["plan", str(EXAMPLE), "--model", "fake/named", "-o", str(tmp_path), "-q"])
-    finally:
-        unregister_fake("named")
+    fake_lm("named", [REPLY])
+    res = runner.invoke(app, ["plan", str(EXAMPLE), "--model", "fake/named", "-o", str(tmp_path), "-q"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "pixelcnnpp-author-lm-fake-named.md").is_file()
 

@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from abplan.cli import app
-from abplan.lm import register_fake, unregister_fake
 from abplan.render import render_html, render_markdown
 from abplan.render.markdown import read_markdown_plan
 from abplan.render.safe import terminal_safe
 from abplan.schema import Ablation, Evidence, Finding, Plan
+from abplan.testing import FakeModels
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -130,18 +130,13 @@ REPLY = (
 )
 
 
-def test_console_output_carries_no_escape_sequences(tmp_path: Path) -> None:
+def test_console_output_carries_no_escape_sequences(tmp_path: Path, fake_lm: FakeModels) -> None:
     paper = tmp_path / "paper.md"
     paper.write_text(
         f"# {HOSTILE_TITLE}\n\n## Abstract\n\nWe gate widgets.\n\n## 1 Method\n\nThe gate uses a sigmoid.\n"
     )
-    register_fake("hostile", [REPLY])
-    try:
-        res = CliRunner().invoke(
-            app, ["plan", str(paper), "--model", "fake/hostile", "-o", str(tmp_path / "o")]
-        )
-    finally:
-        unregister_fake("hostile")
+    fake_lm("hostile", [REPLY])
+    res = CliRunner().invoke(app, ["plan", str(paper), "--model", "fake/hostile", "-o", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     assert "No gate" in res.output and "Reasoning here." in res.output  # the plan was printed
     assert not any(c in res.output for c in "\x1b\x07\x9b\x9c\x9d"), repr(res.output)

@@ -11,11 +11,12 @@ from typer.testing import CliRunner
 from abplan import load_paper
 from abplan.cli import app
 from abplan.errors import PendingRequests
-from abplan.lm import FakeModel, LMClient, LMRequest, ResponseCache, register_fake, unregister_fake
+from abplan.lm import FakeModel, LMClient, LMRequest, ResponseCache
 from abplan.lm.batch import export_lines, import_results
 from abplan.planners.base import PlanOptions
 from abplan.planners.staged import StagedPlanner, default_min_support, groups_from_reply, lexical_groups
 from abplan.schema import Plan
+from abplan.testing import FakeModels
 from conftest import EXAMPLE
 from scripted import group_by_part
 
@@ -101,11 +102,10 @@ class StagedScript:
 
 
 @pytest.fixture
-def script() -> Any:
+def script(fake_lm: FakeModels) -> Any:
     s = StagedScript()
-    fm = register_fake("staged", FakeModel(s))
+    fm = fake_lm("staged", FakeModel(s))
     yield s, fm
-    unregister_fake("staged")
 
 
 def plan_with(tmp_path: Path, mode: str = "author", offline: bool = False, **extra: Any) -> Plan:
