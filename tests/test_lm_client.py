@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from abplan.errors import LMError
-from abplan.lm import LMClient, LMRequest, RequestPending, ResponseCache
+from abplan.lm import CacheMiss, LMClient, LMRequest, ResponseCache
 from abplan.testing import FakeModels
 
 
@@ -187,7 +187,7 @@ def test_truncated_twice_is_an_error(tmp_path: Path) -> None:
 def test_offline_miss_is_recorded_as_pending(tmp_path: Path) -> None:
     srv = Server([(200, completion(), {})])
     c = client(srv, tmp_path, offline=True)
-    with pytest.raises(RequestPending):
+    with pytest.raises(CacheMiss):
         run(c, REQ)
     cache = ResponseCache.in_dir(tmp_path / "cache")
     assert [k for k, _ in cache.pending()] == [REQ.key]

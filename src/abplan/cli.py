@@ -33,7 +33,7 @@ from abplan.cli_plan import (
 )
 from abplan.config import load_settings
 from abplan.errors import ConfigError, InputError, PendingRequests
-from abplan.lm.types import RequestPending
+from abplan.lm.types import CacheMiss
 from abplan.papers import load_paper
 from abplan.planners import planner_summary
 from abplan.planners.base import PlanOptions, get_planner, planner_names
@@ -234,7 +234,7 @@ def plan(
                 settings=settings,
                 **extra,
             )
-        except RequestPending as e:
+        except CacheMiss as e:
             raise PendingRequests(len(client.pending_keys) if client else 1) from e
         finally:
             if client is not None:

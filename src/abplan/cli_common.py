@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from abplan.errors import AbplanError, PendingRequests
 from abplan.lm.client import show_warnings_on_stderr
-from abplan.lm.types import RequestPending
+from abplan.lm.types import CacheMiss
 from abplan.redact import redact
 from abplan.render.safe import SafeConsole
 
@@ -49,7 +49,7 @@ def handle_errors(fn: F) -> F:
             raise typer.Exit(e.exit_code) from None
         except AbplanError as e:
             raise fail(str(e), e.exit_code) from None
-        except RequestPending:
+        except CacheMiss:
             raise fail("LM requests pending (offline mode): run 'abplan lm export'", 3) from None
         except PermissionError as e:
             raise fail(f"permission denied: {e.filename}", 2) from None

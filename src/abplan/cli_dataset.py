@@ -14,7 +14,7 @@ from abplan.api import make_client
 from abplan.cli_common import handle_errors
 from abplan.config import load_settings
 from abplan.errors import AbplanError, ConfigError, PendingRequests
-from abplan.lm.types import RequestPending
+from abplan.lm.types import CacheMiss
 from abplan.papers import load_paper
 from abplan.redact import redact
 
@@ -112,7 +112,7 @@ def author(
                     try:
                         paper = load_paper(src, cache_dir=settings.cache_dir)
                         built = await build_author_task(paper, src, opts, client)
-                    except RequestPending:
+                    except CacheMiss:
                         continue
                     except AbplanError as e:
                         failures.append((src, e))
@@ -174,7 +174,7 @@ def reviewer(
             client = make_client(settings, offline=offline)
             try:
                 built = await build_reviewer_task(paper, paper_src, revs, reviews, opts, client)
-            except RequestPending as e:
+            except CacheMiss as e:
                 raise PendingRequests(len(client.pending_keys)) from e
             finally:
                 await client.aclose()

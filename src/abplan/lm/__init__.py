@@ -3,9 +3,10 @@
 from abplan.lm.cache import ResponseCache
 from abplan.lm.client import LMClient
 from abplan.lm.fake import FakeModel, register_fake, unregister_fake
-from abplan.lm.types import LMRequest, LMResponse, ProviderError, RequestPending
+from abplan.lm.types import CacheMiss, LMRequest, LMResponse, ProviderError, RequestPending
 
 __all__ = [
+    "CacheMiss",
     "FakeModel",
     "LMClient",
     "LMRequest",

@@ -16,7 +16,7 @@ from abplan.errors import LMError
 from abplan.lm.cache import ResponseCache
 from abplan.lm.pricing import cost_of
 from abplan.lm.providers import Provider, make_provider
-from abplan.lm.types import LMRequest, LMResponse, ProviderError, RequestPending, clean_text
+from abplan.lm.types import CacheMiss, LMRequest, LMResponse, ProviderError, clean_text
 from abplan.schema import Usage
 
 MAX_TOKENS_CAP = 32768
@@ -150,7 +150,7 @@ class LMClient:
             if self.cache is not None:
                 self.cache.add_pending(req)
             self.pending_keys.add(key)
-            raise RequestPending(key)
+            raise CacheMiss(key)
         # Identical concurrent requests share one call.
         if key in self._inflight:
             got = await asyncio.shield(self._inflight[key])

@@ -121,12 +121,18 @@ def clean_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-class RequestPending(Exception):
-    """Offline mode: this request is not in the cache; it was recorded as pending."""
+class CacheMiss(Exception):
+    """Offline mode: this one request is not in the cache; it was recorded as pending.
+
+    Raised per request inside the pipeline; the CLI reports the total as `errors.PendingRequests`.
+    """
 
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+
+
+RequestPending = CacheMiss  # the earlier name, kept for `abplan.lm.RequestPending`
 
 
 class ProviderError(Exception):

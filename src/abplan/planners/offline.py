@@ -14,7 +14,7 @@ import re
 from abplan.lm.client import LMClient
 from abplan.planners.base import PlanOptions, register_planner
 from abplan.planners.offline_extract import (
-    Candidate,
+    MethodPart,
     attach_alternatives,
     existing_ablations,
     find_components,
@@ -70,7 +70,7 @@ def _neighbours(value: str, name: str) -> list[str]:
     return out[:5]
 
 
-def _score(c: Candidate, paper: Paper, method_text: str, contrib_text: str) -> float:
+def _score(c: MethodPart, paper: Paper, method_text: str, contrib_text: str) -> float:
     toks = content_tokens(c.text)
     if not toks:
         return 0.0
@@ -110,7 +110,7 @@ def _contributions(paper: Paper) -> str:
     return text
 
 
-def _to_ablation(c: Candidate, metrics: list[str], section_text: str = "") -> Ablation:
+def _to_ablation(c: MethodPart, metrics: list[str], section_text: str = "") -> Ablation:
     """The candidate as an ablation: a sweep for a hyperparameter, REPLACE for a named alternative or a
     core part that cannot simply be removed, REMOVE otherwise."""
     head = c.text.split()[-1].lower() if c.text.split() else ""
@@ -181,7 +181,7 @@ def plan_offline(paper: Paper, opts: PlanOptions) -> Plan:
                 keep.append(c)
         pool = keep
     pool.sort(key=lambda c: (-c.score, c.text.lower()))
-    chosen: list[Candidate] = []
+    chosen: list[MethodPart] = []
     for c in pool:
         if any(overlap(c.text, o.text) >= 0.6 for o in chosen):
             continue
@@ -216,14 +216,14 @@ def _trace(
     paper: Paper,
     opts: PlanOptions,
     msecs: list[Section],
-    comps: list[Candidate],
-    hypers: list[Candidate],
+    comps: list[MethodPart],
+    hypers: list[MethodPart],
     metrics: list[str],
     existing: list[tuple[str, str]],
     excluded: list[str],
-    chosen: list[Candidate],
+    chosen: list[MethodPart],
 ) -> str:
-    def names(cs: list[Candidate], n: int = 8) -> str:
+    def names(cs: list[MethodPart], n: int = 8) -> str:
         top = sorted(cs, key=lambda c: -c.score)[:n]
         return ", ".join(f"{c.text}" + (f" = {c.value}" if c.value else "") for c in top) or "none"
 

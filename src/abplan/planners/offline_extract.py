@@ -37,7 +37,9 @@ from abplan.text_match import STOP, content_tokens, overlap, split_sentences
 
 
 @dataclass
-class Candidate:
+class MethodPart:
+    """A component, hyperparameter or named alternative the rules found in the method text."""
+
     text: str
     kind: str  # component | hyper | alternative
     quote: str
@@ -225,8 +227,8 @@ def _phrases(sent: str) -> list[str]:
     return out
 
 
-def find_components(paper: Paper, msecs: list[Section]) -> list[Candidate]:
-    cands: list[Candidate] = []
+def find_components(paper: Paper, msecs: list[Section]) -> list[MethodPart]:
+    cands: list[MethodPart] = []
     depths = [_depth(s) for s in msecs]
     min_depth = min(depths) if depths else 1
     full = paper.text.lower()
@@ -238,7 +240,7 @@ def find_components(paper: Paper, msecs: list[Section]) -> list[Candidate]:
             scored = sorted(sents, key=lambda x: -len(want & content_tokens(x)))
             first = scored[:1] if scored and want & content_tokens(scored[0]) else sents[:1]
             cands.append(
-                Candidate(
+                MethodPart(
                     text=h,
                     kind="component",
                     quote=first[0] if first else s.heading,
@@ -257,14 +259,14 @@ def find_components(paper: Paper, msecs: list[Section]) -> list[Candidate]:
                 )
                 if _usable(np) and len(np.split()) <= 5:
                     cands.append(
-                        Candidate(
+                        MethodPart(
                             text=np, kind="component", quote=sent, section=s.heading, sources={"propose"}
                         )
                     )
             for np in _phrases(sent):
                 if _usable(np) and full.count(np.lower()) >= 2:
                     cands.append(
-                        Candidate(
+                        MethodPart(
                             text=np,
                             kind="component",
                             quote=sent,
@@ -277,7 +279,7 @@ def find_components(paper: Paper, msecs: list[Section]) -> list[Candidate]:
                 long = " ".join(words[-len(m.group("short")) :]) if words else ""
                 if _usable(long) and len(long.split()) >= 2:
                     cands.append(
-                        Candidate(
+                        MethodPart(
                             text=f"{long} ({m.group('short')})",
                             kind="component",
                             quote=sent,
@@ -289,7 +291,7 @@ def find_components(paper: Paper, msecs: list[Section]) -> list[Candidate]:
                 alt = _clean_np(m.group("np"))
                 if _usable(alt):
                     cands.append(
-                        Candidate(
+                        MethodPart(
                             text="",
                             kind="alternative",
                             quote=sent,
@@ -301,8 +303,8 @@ def find_components(paper: Paper, msecs: list[Section]) -> list[Candidate]:
     return cands
 
 
-def find_hyperparameters(msecs: list[Section], paper: Paper) -> list[Candidate]:
-    out: list[Candidate] = []
+def find_hyperparameters(msecs: list[Section], paper: Paper) -> list[MethodPart]:
+    out: list[MethodPart] = []
     secs = msecs + [
         s for s in paper.sections if re.search(r"(?i)implementation|setup|training details|hyper", s.heading)
     ]
@@ -314,7 +316,7 @@ def find_hyperparameters(msecs: list[Section], paper: Paper) -> list[Candidate]:
                 )
                 for n in names:
                     out.append(
-                        Candidate(
+                        MethodPart(
                             text=n,
                             kind="hyper",
                             quote=sent,
@@ -328,7 +330,7 @@ def find_hyperparameters(msecs: list[Section], paper: Paper) -> list[Candidate]:
                 if name in ("k", "K", "T", "N", "M") and not re.search(rf"\b{name}\s*=", sent):
                     continue
                 out.append(
-                    Candidate(
+                    MethodPart(
                         text=name,
                         kind="hyper",
                         quote=sent,
@@ -340,7 +342,7 @@ def find_hyperparameters(msecs: list[Section], paper: Paper) -> list[Candidate]:
             for m in HYPER_BEFORE.finditer(sent):
                 if float(m.group("value")) > 1:
                     out.append(
-                        Candidate(
+                        MethodPart(
                             text=f"number of {m.group('name')}",
                             kind="hyper",
                             quote=sent,
@@ -352,8 +354,8 @@ def find_hyperparameters(msecs: list[Section], paper: Paper) -> list[Candidate]:
     return out
 
 
-def merge_candidates(cands: list[Candidate]) -> list[Candidate]:
-    merged: list[Candidate] = []
+def merge_candidates(cands: list[MethodPart]) -> list[MethodPart]:
+    merged: list[MethodPart] = []
     for c in cands:
         for m in merged:
             if m.kind == c.kind and (
@@ -372,7 +374,7 @@ def merge_candidates(cands: list[Candidate]) -> list[Candidate]:
                 break
         else:
             merged.append(
-                Candidate(
+                MethodPart(
                     text=c.text,
                     kind=c.kind,
                     quote=c.quote,
@@ -385,10 +387,10 @@ def merge_candidates(cands: list[Candidate]) -> list[Candidate]:
     return merged
 
 
-def weight_families(hypers: list[Candidate]) -> list[Candidate]:
+def weight_families(hypers: list[MethodPart]) -> list[MethodPart]:
     """λVR = 1, λRP = 1 and "λPC is a weighting term" are one experiment: the loss weights λVR, λRP, λPC."""
-    out: list[Candidate] = []
-    families: dict[str, Candidate] = {}
+    out: list[MethodPart] = []
+    families: dict[str, MethodPart] = {}
     for h in hypers:
         base = h.text[0] if h.text and h.text[0] in "λαβγτημερ" else None
         weighty = "weight" in h.sources or re.search(r"(?i)weight|coefficient|loss", h.quote)
@@ -397,7 +399,7 @@ def weight_families(hypers: list[Candidate]) -> list[Candidate]:
             continue
         fam = families.get(base)
         if fam is None:
-            fam = Candidate(
+            fam = MethodPart(
                 text=h.text,
                 kind="hyper",
                 quote=h.quote,
@@ -414,9 +416,9 @@ def weight_families(hypers: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def attach_alternatives(comps: list[Candidate], alts: list[Candidate]) -> None:
+def attach_alternatives(comps: list[MethodPart], alts: list[MethodPart]) -> None:
     for a in alts:
-        best: Candidate | None = None
+        best: MethodPart | None = None
         best_s = 0.0
         for c in comps:
             if c.kind != "component" or c.section != a.section:
@@ -436,7 +438,7 @@ def attach_alternatives(comps: list[Candidate], alts: list[Candidate]) -> None:
             best.sources.add("alternative")
 
 
-def standard_alternative(c: Candidate, section_text: str) -> str | None:
+def standard_alternative(c: MethodPart, section_text: str) -> str | None:
     """What the paper says the standard method uses instead (e.g. "a full 256-way softmax")."""
     for sent in split_sentences(c.quote) + split_sentences(section_text):
         m = STANDARD_CHOICE.search(sent)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from abplan.bench.builder.doc import Block, Doc, Part, refs_in, sentence_spans
 from abplan.bench.builder.evidence import quote_in, squash
-from abplan.bench.builder.find import Candidate
+from abplan.bench.builder.find import Passage
 from abplan.bench.builder.leak import ROW_WHY, Leak, announces, find_leaks, sentence_leak
 from abplan.bench.builder.rows import caption_span, table_rows
 from abplan.schema import Ablation, Evidence
@@ -162,7 +162,7 @@ def _drop_sentences(text: str, bad: list[tuple[int, int]], squeeze: bool = True)
 
 
 def cut_paper(
-    doc: Doc, gold: list[Ablation], cands: list[Candidate], chosen: set[str]
+    doc: Doc, gold: list[Ablation], cands: list[Passage], chosen: set[str]
 ) -> tuple[Doc, CutReport]:
     """Remove the chosen candidates, every block holding gold evidence, and announcing sentences."""
     rep = CutReport()

@@ -32,7 +32,7 @@ PASSAGE_CHARS = 8000
 
 
 @dataclass(frozen=True)
-class Candidate:
+class Passage:
     """A passage the rules flag: parts [start, stop) whole, or one block of one part."""
 
     id: str
@@ -52,8 +52,8 @@ def _subtree_end(doc: Doc, i: int) -> int:
     return j
 
 
-def find_candidates(doc: Doc) -> list[Candidate]:
-    out: list[Candidate] = []
+def find_candidates(doc: Doc) -> list[Passage]:
+    out: list[Passage] = []
     skip_until = -1
     for i, part in enumerate(doc.parts):
         if i < skip_until or part.role in ("references", "abstract", "front"):
@@ -62,7 +62,7 @@ def find_candidates(doc: Doc) -> list[Candidate]:
         if m:
             stop = _subtree_end(doc, i)
             text = "\n\n".join(f"{p.heading}\n{p.text}" for p in doc.parts[i:stop])
-            out.append(Candidate("", "section", i, stop, None, part.heading, text, m.group(0)))
+            out.append(Passage("", "section", i, stop, None, part.heading, text, m.group(0)))
             skip_until = stop
             continue
         for j, b in enumerate(part.blocks):
@@ -70,9 +70,9 @@ def find_candidates(doc: Doc) -> list[Candidate]:
             if cue is None and b.kind == "paragraph" and part.role in CANDIDATE_ROLES:
                 cue = SENTENCE_CUE.search(b.text)
             if cue:
-                out.append(Candidate("", b.kind, i, i + 1, j, part.heading, b.text, cue.group(0)))
+                out.append(Passage("", b.kind, i, i + 1, j, part.heading, b.text, cue.group(0)))
     return [
-        Candidate(f"P{n}", c.kind, c.part, c.stop, c.block, c.heading, c.text, c.cue)
+        Passage(f"P{n}", c.kind, c.part, c.stop, c.block, c.heading, c.text, c.cue)
         for n, c in enumerate(out, 1)
     ]
 
@@ -120,7 +120,7 @@ def metrics_in(text: str) -> list[str]:
     return [name for name, rx in METRIC_RES if rx.search(text)][:3]
 
 
-def draft_items(doc: Doc, cands: list[Candidate]) -> list[Ablation]:
+def draft_items(doc: Doc, cands: list[Passage]) -> list[Ablation]:
     """Ablations read from the candidates by patterns alone: a draft to review, never a finished gold list."""
     out: list[Ablation] = []
     seen: set[str] = set()
@@ -132,7 +132,7 @@ def draft_items(doc: Doc, cands: list[Candidate]) -> list[Ablation]:
     return out
 
 
-def candidate_blocks(doc: Doc, c: Candidate) -> list[tuple[str, str]]:
+def candidate_blocks(doc: Doc, c: Passage) -> list[tuple[str, str]]:
     """(heading, text) of each block a candidate covers."""
     if c.block is not None:
         return [(c.heading, doc.parts[c.part].blocks[c.block].text)]
@@ -140,7 +140,7 @@ def candidate_blocks(doc: Doc, c: Candidate) -> list[tuple[str, str]]:
 
 
 def _match_sentence(
-    sent: str, heading: str, c: Candidate, fallback: list[str], seen: set[str], out: list[Ablation]
+    sent: str, heading: str, c: Passage, fallback: list[str], seen: set[str], out: list[Ablation]
 ) -> None:
     for action, rx in _PATTERNS:
         m = rx.search(sent)

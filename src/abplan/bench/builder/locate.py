@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from abplan import prompts
 from abplan.bench.builder.doc import Doc
 from abplan.bench.builder.evidence import quote_in
-from abplan.bench.builder.find import PASSAGE_CHARS, Candidate
+from abplan.bench.builder.find import PASSAGE_CHARS, Passage
 from abplan.lm.client import LMClient
 from abplan.lm.context import CHARS_PER_TOKEN, context_window
 from abplan.lm.repair import ask_with_repair
@@ -30,7 +30,7 @@ class Located:
     responses: list[LMResponse] = field(default_factory=list)
 
 
-def author_request(doc: Doc, cands: list[Candidate], model: str) -> tuple[LMRequest, int]:
+def author_request(doc: Doc, cands: list[Passage], model: str) -> tuple[LMRequest, int]:
     """The request, and how many candidates it holds (as many as fit the model's window, in order)."""
     method = "\n\n".join(f"{p.heading}\n{p.text}" for p in doc.parts if p.role == "method")
     budget = max(PASSAGE_CHARS, (context_window(model) - MAX_TOKENS - 2000) * CHARS_PER_TOKEN)
@@ -98,7 +98,7 @@ def verify(
     return kept, cited, rejected
 
 
-async def locate(lm: LMClient, doc: Doc, cands: list[Candidate], model: str, source: str) -> Located:
+async def locate(lm: LMClient, doc: Doc, cands: list[Passage], model: str, source: str) -> Located:
     req, shown = author_request(doc, cands, model)
     items, _first, responses, problem = await ask_with_repair(
         lm,
