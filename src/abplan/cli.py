@@ -18,8 +18,11 @@ from rich.text import Text
 
 from abplan._version import __version__
 from abplan.api import aplan_paper, estimate, make_client, resolve_planner
+from abplan.cli_bench import bench_app
 from abplan.cli_common import err, handle_errors, out
+from abplan.cli_dataset import dataset_app
 from abplan.cli_help import TidyGroup
+from abplan.cli_lm import lm_app
 from abplan.cli_plan import (
     OptionFlag,
     check_numbers,
@@ -307,17 +310,9 @@ def list_judges() -> None:
         out.print(n)
 
 
-def _register_subcommands() -> None:
-    from abplan.cli_bench import bench_app
-    from abplan.cli_dataset import dataset_app
-    from abplan.cli_lm import lm_app
-
-    app.add_typer(bench_app, name="bench")
-    app.add_typer(lm_app, name="lm")
-    app.add_typer(dataset_app, name="dataset")
-
-
-_register_subcommands()
+app.add_typer(bench_app, name="bench")
+app.add_typer(lm_app, name="lm")
+app.add_typer(dataset_app, name="dataset")
 
 
 def main() -> None:
@@ -331,4 +326,4 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-__all__ = ["InputError", "app", "main", "staged_options"]
+__all__ = ["InputError", "app", "err", "handle_errors", "main", "out", "staged_options"]
