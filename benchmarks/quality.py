@@ -1,6 +1,8 @@
 """Planner arms on a development set, rescored from committed answers of a real model: no key, no network.
 
-    python benchmarks/quality.py                       # every arm, from benchmarks/answers/quality-devbench
+    python benchmarks/quality.py                       # the dev set (benchmarks/datasets/dev), every arm
+    python benchmarks/quality.py --author DEV/author   # ... with all 21 author tasks (rebuild_author.py)
+    python benchmarks/quality.py --suite devbench      # the first table, on ../shared/data/dev-bench
     python benchmarks/quality.py --out runs/quality    # keep the run folders (then: abplan bench report ...)
 
 Each arm is an ordinary `abplan bench run --offline`, replayed from the answer folders by
@@ -23,11 +25,11 @@ from replay import replay
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "dev-bench"
-ANSWERS = ROOT / "benchmarks" / "answers" / "quality-devbench"
+DEV = ROOT / "benchmarks" / "datasets" / "dev"
 MODEL = "local/frontier"  # the answers' model id; every request names it
 JUDGE = ["--judge", "majority", "--judge-model", MODEL]
 
-ARMS: list[tuple[str, str, list[str]]] = [
+ARMS_DEVBENCH: list[tuple[str, str, list[str]]] = [
     ("author-lm", "author", ["--planner", "lm"]),
     ("author-consensus", "author", ["--planner", "consensus", "--samples", "5"]),
     ("author-consensus-all", "author", ["--planner", "consensus", "--samples", "5", "--min-support", "5"]),
@@ -46,9 +48,21 @@ ARMS: list[tuple[str, str, list[str]]] = [
     ),
 ]
 
+CONSENSUS3 = ["--planner", "consensus", "--samples", "3"]
+ARMS_DEV: list[tuple[str, str, list[str]]] = [
+    ("author-lm", "author", ["--planner", "lm"]),
+    ("author-consensus-prior", "author", [*CONSENSUS3, "-O", "prior=true"]),
+    ("reviewer-lm", "reviewer", ["--planner", "lm"]),
+    ("reviewer-consensus-top2", "reviewer", [*CONSENSUS3, "--min-support", "1"]),
+]
+SUITES = {  # name: (answers, default dataset root, arms)
+    "dev": (ROOT / "benchmarks" / "answers" / "quality-dev", DEV, ARMS_DEV),
+    "devbench": (ROOT / "benchmarks" / "answers" / "quality-devbench", SHARED, ARMS_DEVBENCH),
+}
 
-def arm_command(name: str, mode: str, args: list[str], out: Path, dataset_root: Path) -> list[str]:
-    return ["bench", "run", "--dataset", str(dataset_root / mode), *args, "--model", MODEL, *JUDGE,
+
+def arm_command(name: str, dataset: Path, args: list[str], out: Path) -> list[str]:
+    return ["bench", "run", "--dataset", str(dataset), *args, "--model", MODEL, *JUDGE,
             "--out", str(out / name)]  # fmt: skip
 
 
@@ -72,13 +86,20 @@ def row(name: str, run: Path) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--answers", type=Path, default=ANSWERS, help="folder of answer rounds")
-    ap.add_argument("--dataset-root", type=Path, default=SHARED, help="holds author/ and reviewer/")
+    ap.add_argument("--suite", choices=sorted(SUITES), default="dev")
+    ap.add_argument("--answers", type=Path, help="folder of answer rounds (default: the suite's)")
+    ap.add_argument("--dataset-root", type=Path, help="holds author/ and reviewer/ (default: the suite's)")
+    ap.add_argument("--author", type=Path, help="the author tasks (default: DATASET_ROOT/author)")
+    ap.add_argument("--reviewer", type=Path, help="the reviewer tasks (default: DATASET_ROOT/reviewer)")
     ap.add_argument("--out", type=Path, help="where the run folders go (default: a temporary folder)")
     ns = ap.parse_args()
-    rounds = sorted(p for p in ns.answers.iterdir() if (p / "index.jsonl").is_file())
+    answers, root, arms = SUITES[ns.suite]
+    answers = ns.answers or answers
+    root = ns.dataset_root or root
+    datasets = {"author": ns.author or root / "author", "reviewer": ns.reviewer or root / "reviewer"}
+    rounds = sorted(p for p in answers.iterdir() if (p / "index.jsonl").is_file())
     if not rounds:
-        ap.error(f"no answer rounds under {ns.answers}")
+        ap.error(f"no answer rounds under {answers}")
     with tempfile.TemporaryDirectory(prefix="abplan-quality-") as tmp:
         out = ns.out or Path(tmp) / "runs"
         cache = Path(tmp) / "cache"
@@ -86,8 +107,8 @@ def main() -> int:
             "| arm | tasks | F1 [95% CI] | strict F1 [95% CI] | P | R | items per plan | calls per paper | plan tokens per paper |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
-        for name, mode, args in ARMS:
-            rc = replay(arm_command(name, mode, args, out, ns.dataset_root), rounds, cache)
+        for name, mode, args in arms:
+            rc = replay(arm_command(name, datasets[mode], args, out), rounds, cache)
             if rc != 0:
                 print(f"quality: arm {name} did not finish from the committed answers (exit {rc})")
                 return rc

@@ -40,8 +40,9 @@ def answer_all(folder: Path, cache: ResponseCache, answer: Answer) -> list[dict[
         assert raw is not None
         req = LMRequest.from_json(raw)
         prompt = (folder / row["path"]).read_text()
+        flat = " ".join(prompt.split())  # long lines are wrapped for reading
         for _, content in req.messages:  # everything the model would see is in the file
-            assert content in prompt
+            assert " ".join(content.split()) in flat
         reply = answer(req, prompt)
         (folder / row["path"]).with_name(row["name"] + ".response.txt").write_text(reply)
     return rows
@@ -392,3 +393,17 @@ def test_prompt_file_sections() -> None:
     assert "seed" not in text and "fake/a" not in text  # the answerer is blind to sample index and model
     default = render_prompt("r0002-0123456789", LMRequest.chat("fake/a", "s", "q", temperature=None))
     assert "the model's default" in default
+
+
+def test_long_lines_are_wrapped_for_reading_only() -> None:
+    from abplan.lm.prompt_files import WRAP, render_prompt, wrap_for_reading
+
+    para = " ".join(f"word{i}" for i in range(2000)) + " " + "x" * (WRAP + 40)
+    text = f"Title\n\n{para}\n\n  indented short line"
+    wrapped = wrap_for_reading(text)
+    assert wrapped.split() == text.split()  # the same words, in the same order
+    assert "\n  indented short line" in wrapped  # short lines are left alone
+    long_lines = [x for x in wrapped.splitlines() if len(x) > WRAP]
+    assert long_lines == ["x" * (WRAP + 40)]  # a word is never broken
+    req = LMRequest.chat("hand/m", "s", text, max_tokens=10)
+    assert "word1999" in render_prompt("r0001-abc", req) and "wrapped for reading" in render_prompt("r", req)

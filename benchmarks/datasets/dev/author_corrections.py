@@ -14,7 +14,9 @@ Copies the built task folder BUILT_DIR (tasks.jsonl, papers/) to OUT_DIR, applyi
   build missed; `evidence` is a verbatim quote of the source, checked here against the built task's
   source file when that file is present.
 
-Every correction fails loudly if it no longer applies, so a rebuild that changed the text is noticed.
+A correction fails loudly if its text occurs more than once or an added quote is not in the source.
+A cut whose text is absent is printed as a note: a newer builder may already cut it (the `--check`
+signals and a reading of the notes tell whether the rebuild still leaks).
 With `--check`, the leak signals abplan's builder uses are run again over each corrected paper, and any
 that remain are printed (a reader decides; the signals over-fire on method text).
 """
@@ -37,8 +39,14 @@ def load(task_id: str) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+NOTES: list[str] = []
+
+
 def _cut(text: str, old: str, new: str, where: str) -> str:
     n = text.count(old)
+    if n == 0 and old.strip():
+        NOTES.append(f"{where}: already gone from this build: {old[:70]!r}")
+        return text
     if n != 1:
         raise SystemExit(f"{where}: correction text occurs {n} times, expected once: {old[:80]!r}")
     return text.replace(old, new)
@@ -94,6 +102,14 @@ def apply(task: dict[str, Any], paper: str, fix: dict[str, Any]) -> tuple[dict[s
     return task, paper
 
 
+def _portable_source(task: dict[str, Any]) -> None:
+    """Name the source by repository and commit, not by the path it had on the building machine."""
+    prov = task.get("provenance") or {}
+    version = prov.get("version", "")
+    if version.startswith("github:") and Path(task.get("source", "")).is_absolute():
+        task["source"] = prov["source"] = f"{version}:{Path(task['source']).name}"
+
+
 def check(task: dict[str, Any], paper: str) -> list[str]:
     """The builder's sentence-level leak signals, rerun over each paragraph of the corrected paper."""
     from abplan.bench.builder.leak import text_leaks
@@ -127,11 +143,14 @@ def main() -> int:
         dest = ns.out / task["paper_path"]
         shutil.copytree(paper_dir, dest, dirs_exist_ok=True)
         (dest / "paper.md").write_text(paper)
+        _portable_source(task)
         kept.append(task)
         if ns.check and (ns.only is None or task["id"] in ns.only):
             for p in check(task, paper):
                 print(f"{task['id']}: leak signal: {p!r}")
     (ns.out / "tasks.jsonl").write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in kept))
+    for n in NOTES:
+        print(f"note: {n}")
     print(f"{len(kept)} tasks written to {ns.out}; dropped {len(dropped)}")
     for d in dropped:
         print(f"  dropped {d}")

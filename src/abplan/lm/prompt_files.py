@@ -19,6 +19,7 @@ import functools
 import hashlib
 import json
 import re
+import textwrap
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -131,6 +132,21 @@ def assign_shards(groups: list[str], families: list[str], sizes: list[int], n: i
     return out
 
 
+WRAP = 160  # longer lines are wrapped for reading: many viewers cut lines of a few thousand characters
+
+
+def wrap_for_reading(text: str, width: int = WRAP) -> str:
+    """Break lines longer than `width` at spaces (never inside a word). Only the readable file changes:
+    the request, its cache key and the reply are untouched."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+        else:
+            out.extend(textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False) or [line])
+    return "\n".join(out)
+
+
 def render_prompt(name: str, req: LMRequest) -> str:
     """The readable request: instructions, then each message under a header that names the request
     (a message cannot contain that header: the name comes from a hash of the messages)."""
@@ -153,6 +169,9 @@ def render_prompt(name: str, req: LMRequest) -> str:
     else:
         lines.append("Sampling temperature: 0 (the single most likely answer).")
     lines.append(f"Length limit of the reply: {req.max_tokens} tokens.")
+    lines.append(
+        f"Lines longer than {WRAP} characters are wrapped for reading; those breaks are not in the request."
+    )
     if len(turns) > 1:
         lines.append("This is a conversation: answer its last user message.")
     if req.json_schema is not None:
@@ -165,7 +184,7 @@ def render_prompt(name: str, req: LMRequest) -> str:
         )
         if role == "user" and len(turns) > 1:
             title = "USER MESSAGE (answer this one)" if i == last_user else "USER MESSAGE"
-        parts.append(head(title) + content + "\n")
+        parts.append(head(title) + wrap_for_reading(content) + "\n")
     if req.json_schema is not None:
         parts.append(
             head("OUTPUT FORMAT")
