@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,3 +171,16 @@ def test_planner_and_judge_names_are_checked_by_the_registries() -> None:
         InputError, match=r"unknown judge 'lexcal' \(did you mean 'lexical'\?\); known: lexical, lm"
     ):
         get_judge("lexcal")
+
+
+def test_listing_the_planners_and_judges_imports_none_of_them() -> None:
+    """A fresh interpreter: the CLI and both name lists load no planner or judge module but `files`."""
+    code = (
+        "import sys, abplan.cli\n"
+        "from abplan.planners import planner_names, planner_summary\n"
+        "from abplan.judges import judge_names\n"
+        "[planner_summary(n) for n in planner_names()], judge_names()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('abplan.planners.', 'abplan.judges.'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['abplan.judges.base', 'abplan.planners.base', 'abplan.planners.files']"
