@@ -164,3 +164,33 @@ def test_cli_options_reach_the_consensus_planner(tmp_path: Path, script: Any) ->
     bad = runner.invoke(app, ["plan", str(EXAMPLE), "-O", "cutt=adaptive"])
     assert bad.exit_code == 2 and "did you mean 'cut'" in bad.output
     assert runner.invoke(app, ["plan", str(EXAMPLE), "-O", "cut"]).exit_code == 2
+
+
+def test_lm_planner_takes_the_author_prior_in_its_system_message_only(tmp_path: Path) -> None:
+    from abplan.planners.lm_planner import LMPlanner
+
+    seen: list[LMRequest] = []
+    reply = (
+        "<discussion>d</discussion>\n<predictions>\n"
+        + json.dumps(item("No A", "part A"))
+        + "\n</predictions>"
+    )
+
+    def answer(req: LMRequest) -> str:
+        seen.append(req)
+        return reply
+
+    paper = load_paper(EXAMPLE)
+    with FakeModels() as fm:
+        fm("prior-lm", answer)
+        for i, (extra, mode) in enumerate(
+            (({"prior": True}, "author"), ({}, "author"), ({"prior": True}, "reviewer"))
+        ):
+            opts = PlanOptions(model="fake/prior-lm", mode=mode, extra=extra)
+            lm = LMClient(cache_dir=tmp_path / f"cache{i}")
+            plan = asyncio.run(LMPlanner().plan(paper, opts, lm))
+            assert [a.ablated_part for a in plan.ablations] == ["part A"]
+    with_prior, plain, reviewer = (r.messages[0][1] for r in seen)
+    assert "What authors of such papers actually ablate" in with_prior
+    assert with_prior.startswith(plain) and "What authors" not in plain and "What authors" not in reviewer
+    assert seen[0].messages[1:] == seen[1].messages[1:] and seen[0].temperature == 0.0

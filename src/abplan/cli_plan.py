@@ -81,7 +81,7 @@ OptionFlag = Annotated[
         "--option",
         "-O",
         metavar="KEY=VALUE",
-        help="consensus: cut=fixed|adaptive, adaptive_at=N, prior=true (author), angles=false (reviewer).",
+        help="prior=true (lm, consensus; author mode); consensus: cut=fixed|adaptive, adaptive_at=N, angles=false (reviewer).",
     ),
 ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from abplan import prompts
 from abplan.errors import LMError
 from abplan.lm.client import LMClient
@@ -37,6 +39,13 @@ def planner_request(paper: Paper, opts: PlanOptions, model: str) -> tuple[LMRequ
     return req, notes
 
 
+def with_author_prior(req: LMRequest) -> LMRequest:
+    """The request with the author prior (what authors usually ablate) after the system message:
+    `-O prior=true`, the same text the consensus planner gives each sample."""
+    system = req.messages[0][1] + "\n\n" + prompts.render("consensus_prior")
+    return replace(req, messages=(("system", system), *req.messages[1:]))
+
+
 def _plan_or_problem(text: str) -> tuple[ParsedPlan, str | None]:
     parsed = parse_plan(text)
     return parsed, None if parsed.ablations else (
@@ -66,6 +75,8 @@ class LMPlanner:
         if lm is None or not opts.model:
             raise LMError("the lm planner needs a model (--model provider/name)")
         req, fit_notes = planner_request(paper, opts, opts.model)
+        if opts.mode == "author" and str(opts.extra.get("prior")).lower() in ("1", "true", "yes", "on"):
+            req = with_author_prior(req)
         parsed, responses = await complete_plan(lm, req)
         ablations = parsed.ablations
         warnings = fit_notes + list(parsed.warnings)
