@@ -49,11 +49,25 @@ ARMS_DEVBENCH: list[tuple[str, str, list[str]]] = [
 ]
 
 CONSENSUS3 = ["--planner", "consensus", "--samples", "3"]
+PRIOR3 = [*CONSENSUS3, "-O", "prior=true"]
+PRIOR5 = ["--planner", "consensus", "--samples", "5", "-O", "prior=true"]
 ARMS_DEV: list[tuple[str, str, list[str]]] = [
     ("author-lm", "author", ["--planner", "lm"]),
-    ("author-consensus-prior", "author", [*CONSENSUS3, "-O", "prior=true"]),
+    ("author-lm-prior", "author", ["--planner", "lm", "-O", "prior=true"]),
+    ("author-consensus", "author", CONSENSUS3),
+    ("author-consensus-prior", "author", PRIOR3),
+    ("author-consensus-prior-2of3", "author", [*PRIOR3, "--min-support", "2"]),
+    ("author-consensus-prior-adaptive", "author", [*PRIOR3, "-O", "cut=adaptive"]),
+    ("author-consensus-prior-top", "author", [*PRIOR3, "--min-support", "1"]),
+    ("author-consensus5-prior", "author", PRIOR5),
+    ("author-consensus5-prior-all", "author", [*PRIOR5, "--min-support", "5"]),
+    ("author-consensus5-prior-3of5", "author", [*PRIOR5, "--min-support", "3"]),
+    ("author-consensus5-prior-adaptive", "author", [*PRIOR5, "-O", "cut=adaptive"]),
+    ("author-staged", "author", ["--planner", "staged"]),
     ("reviewer-lm", "reviewer", ["--planner", "lm"]),
+    ("reviewer-consensus", "reviewer", CONSENSUS3),
     ("reviewer-consensus-top2", "reviewer", [*CONSENSUS3, "--min-support", "1"]),
+    ("reviewer-staged", "reviewer", ["--planner", "staged"]),
 ]
 SUITES = {  # name: (answers, default dataset root, arms)
     "dev": (ROOT / "benchmarks" / "answers" / "quality-dev", DEV, ARMS_DEV),
