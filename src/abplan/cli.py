@@ -21,6 +21,7 @@ from abplan.api import aplan_paper, estimate, make_client, resolve_planner
 from abplan.cli_bench import bench_app
 from abplan.cli_common import err, handle_errors, out
 from abplan.cli_dataset import dataset_app
+from abplan.cli_design import design, design_eval
 from abplan.cli_help import TidyGroup
 from abplan.cli_lm import lm_app
 from abplan.cli_plan import (
@@ -35,6 +36,7 @@ from abplan.cli_plan import (
     wrote_line,
 )
 from abplan.config import load_settings
+from abplan.design.study import with_study
 from abplan.errors import ConfigError, InputError, PendingRequests
 from abplan.lm.types import CacheMiss
 from abplan.papers import load_paper
@@ -116,7 +118,13 @@ def plan(
         ),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="FORMATS", help="Comma-separated: md, html, jsonl, json.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMATS",
+            help="Comma-separated: md, html, jsonl, json, review (reviewer mode: review text).",
+        ),
     ] = "md,html",
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", metavar="DIR", help="Folder for the plan files.")
@@ -193,11 +201,17 @@ def plan(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the plan.")] = False,
+    study: Annotated[
+        bool,
+        typer.Option("--study", help="Add a study section: run order, total relative cost, claims tested."),
+    ] = False,
 ) -> None:
     """Read a paper and plan its ablations."""
     if mode not in MODES:
         raise ConfigError(f"--mode must be 'author' or 'reviewer', not {mode!r}")
     formats = parse_formats(fmt)
+    if "review" in formats and mode != "reviewer":
+        raise ConfigError("--format review writes reviewer-mode text: add --mode reviewer")
     check_numbers(k, temperature, timeout)
     check_out_dir(out_dir)
     extra = staged_options(model, samples, min_support, length, max_cost, context_window)
@@ -245,6 +259,8 @@ def plan(
 
     with err.status(Text(terminal_safe(f"planning with {name}{'/' + used_model if used_model else ''}…"))):
         result = asyncio.run(run())
+    if study or "review" in formats:  # the review text quotes the claims the study finds
+        result = with_study(result, paper)
     stem = plan_stem(paper.title, mode, name, used_model)
     paths = write_plan(result, out_dir, formats, stem=stem, force=force)
     if not quiet:
@@ -310,6 +326,8 @@ def list_judges() -> None:
         out.print(n)
 
 
+app.command("design")(handle_errors(design))
+bench_app.command("design-eval")(handle_errors(design_eval))
 app.add_typer(bench_app, name="bench")
 app.add_typer(lm_app, name="lm")
 app.add_typer(dataset_app, name="dataset")
