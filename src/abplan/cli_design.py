@@ -109,7 +109,7 @@ def design(
         err.print(f"warning: {flag}", markup=False, highlight=False)
     paths = write_design(d, out_dir, formats, force=force)
     if not quiet:
-        out.print(Text(terminal_safe(design_markdown(d))), soft_wrap=True)
+        out.print(Text(terminal_safe(design_markdown(d).rstrip())), soft_wrap=True)
     err.print(f"wrote {', '.join(str(p) for p in paths)}", markup=False, highlight=False)
 
 

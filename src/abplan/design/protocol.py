@@ -13,7 +13,6 @@ import re
 from abplan.design import facts
 from abplan.errors import InputError
 from abplan.grounding import best_sentence
-from abplan.planners.offline_extract import find_metrics
 from abplan.schema import UNKNOWN, Ablation, Cost, Design, Figure, Paper, Plan, Variant
 
 # Parts that cannot simply be taken out (a model needs some likelihood, loss or optimiser).
@@ -27,6 +26,14 @@ _NO_WEIGHTS = re.compile(
     r"(?i)dropout|regulari[sz]|augment|noise|weight decay|clipping|warm-?up|schedule|masking|"
     r"curriculum|label smoothing|early stopping|loss|objective|sampling"
 )
+
+
+def find_metrics(paper: Paper) -> list[str]:
+    """The metrics the paper reports (the offline planner's rules, loaded only when a design needs them,
+    so starting the CLI loads no planner)."""
+    from abplan.planners.offline_extract import find_metrics as metrics_of
+
+    return metrics_of(paper)
 
 
 def pick_ablation(plan: Plan, which: str) -> tuple[int, Ablation]:
