@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from abplan.cli import app
 from abplan.design.study import build_study
 from abplan.grounding import quote_in_text
+from abplan.lm.types import LMRequest
 from abplan.papers import load_paper
 from abplan.render.review import render_review
 from abplan.render.study import study_of
@@ -116,29 +117,45 @@ def test_review_without_a_claim_falls_back_to_verified_evidence_or_says_none() -
     assert "replaced by 0.5" in second
 
 
-def test_lm_planner_plan_with_study_and_review(fake_lm: FakeModels, tmp_path: Path) -> None:
-    items = [
-        {
-            "name": "No short-cuts",
-            "ablated_part": "short-cut connections",
-            "action": "REMOVE",
-            "replacement": None,
-            "metrics": ["bits per dimension"],
-        },
-        {
-            "name": "Softmax output",
-            "ablated_part": "discretized logistic mixture likelihood",
-            "action": "REPLACE",
-            "replacement": ["256-way softmax"],
-            "metrics": ["bits per dimension"],
-        },
-    ]
-    reply = (
-        "<discussion>two</discussion>\n<predictions>\n"
-        + "\n".join(map(json.dumps, items))
-        + "\n</predictions>"
-    )
-    fm = fake_lm("reviewer", [reply])
+PLAN_ITEMS = [
+    {
+        "name": "No short-cuts",
+        "ablated_part": "short-cut connections",
+        "action": "REMOVE",
+        "replacement": None,
+        "metrics": ["bits per dimension"],
+    },
+    {
+        "name": "Softmax output",
+        "ablated_part": "discretized logistic mixture likelihood",
+        "action": "REPLACE",
+        "replacement": ["256-way softmax"],
+        "metrics": ["bits per dimension"],
+    },
+]
+PLAN_REPLY = (
+    "<discussion>two</discussion>\n<predictions>\n"
+    + "\n".join(map(json.dumps, PLAN_ITEMS))
+    + "\n</predictions>"
+)
+SHORTCUTS = "4) We introduce additional short-cut connections to further speed up optimization."
+INVENTED = "We also propose a novel attention gate that doubles the speed."
+STUDY_REPLY = json.dumps(
+    {
+        "claims": [{"quote": SHORTCUTS, "tested_by": [1, 7]}, {"quote": INVENTED, "tested_by": [2]}],
+        "runs": [{"item": 2, "runs": 3}, {"item": 9, "runs": 1}],
+        "figures": [{"text": "8 GPUs", "quote": "We train on 8 GPUs for a week."}],
+        "absolute": "56 GPU-days",
+    }
+)
+
+
+def scripted(req: LMRequest) -> str:
+    return STUDY_REPLY if req.tag.startswith("study") else PLAN_REPLY
+
+
+def test_lm_planner_plan_with_review_uses_the_rules_study(fake_lm: FakeModels, tmp_path: Path) -> None:
+    fm = fake_lm("reviewer", [PLAN_REPLY])
     res = runner.invoke(
         app,
         [
@@ -148,7 +165,6 @@ def test_lm_planner_plan_with_study_and_review(fake_lm: FakeModels, tmp_path: Pa
             "reviewer",
             "--model",
             "fake/reviewer",
-            "--study",
             "-f",
             "json,review",
             "-o",
@@ -157,13 +173,42 @@ def test_lm_planner_plan_with_study_and_review(fake_lm: FakeModels, tmp_path: Pa
         ],
     )
     assert res.exit_code == 0, res.output
-    assert len(fm.calls) == 1  # the study and the review text need no LM call
+    assert len(fm.calls) == 1  # without --study the review text needs no LM call of its own
     review = (tmp_path / "pixelcnnpp-reviewer-lm-fake-reviewer.review.md").read_text()
-    assert (
-        "\u201c4) We introduce additional short-cut connections to further speed up optimization.\u201d"
-        in review
-    )
+    assert f"\u201c{SHORTCUTS}\u201d" in review
     assert "replaced by 256-way softmax" in review and "report bits per dimension on CIFAR-10" in review
-    plan = Plan.model_validate_json((tmp_path / "pixelcnnpp-reviewer-lm-fake-reviewer.json").read_text())
+    study = study_of(
+        Plan.model_validate_json((tmp_path / "pixelcnnpp-reviewer-lm-fake-reviewer.json").read_text())
+    )
+    assert study is not None and study.method == "rules" and [s.item for s in study.steps] == [0, 1, 2]
+
+
+def test_lm_study_one_call_with_verified_claims_and_honest_cost(fake_lm: FakeModels, tmp_path: Path) -> None:
+    fm = fake_lm("studier", scripted)
+    res = runner.invoke(
+        app,
+        [
+            "plan",
+            str(EXAMPLE),
+            "--model",
+            "fake/studier",
+            "--study",
+            "-f",
+            "json,md",
+            "-o",
+            str(tmp_path),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert [c.tag for c in fm.calls] == ["plan", "study"] and fm.calls[1].json_schema is not None
+    assert "2. Softmax output (REPLACE discretized logistic mixture likelihood" in fm.calls[1].messages[1][1]
+    plan = Plan.model_validate_json(next(tmp_path.glob("*.json")).read_text())
     study = study_of(plan)
-    assert study is not None and [s.item for s in study.steps] == [0, 1, 2]
+    assert study is not None and study.method == "lm"
+    assert [c.quote for c in study.claims] == [SHORTCUTS] and study.claims[0].tested_by == [1]  # 7 is no item
+    assert study.claims[0].section == "Abstract"
+    assert [(s.item, s.runs) for s in study.steps] == [(0, 1), (1, 1), (2, 3)] and study.total_runs == 5
+    assert study.figures == [] and study.absolute.startswith("unknown")
+    assert any(INVENTED in n for n in study.notes) and any("56 GPU-days" in n for n in study.notes)
+    assert plan.usage.calls == 2

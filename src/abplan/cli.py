@@ -37,6 +37,7 @@ from abplan.cli_plan import (
 )
 from abplan.config import load_settings
 from abplan.design.study import with_study
+from abplan.design.study_lm import with_lm_study
 from abplan.errors import ConfigError, InputError, PendingRequests
 from abplan.lm.types import CacheMiss
 from abplan.papers import load_paper
@@ -203,7 +204,10 @@ def plan(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the plan.")] = False,
     study: Annotated[
         bool,
-        typer.Option("--study", help="Add a study section: run order, total relative cost, claims tested."),
+        typer.Option(
+            "--study",
+            help="Add a study section: run order, total relative cost, claims tested (one more LM call with a model).",
+        ),
     ] = False,
 ) -> None:
     """Read a paper and plan its ablations."""
@@ -240,7 +244,7 @@ def plan(
     async def run() -> Plan:
         client = make_client(settings, offline=offline) if impl.needs_model else None
         try:
-            return await aplan_paper(
+            made = await aplan_paper(
                 paper,
                 mode=mode,  # type: ignore[arg-type]
                 planner=name,
@@ -251,6 +255,9 @@ def plan(
                 settings=settings,
                 **extra,
             )
+            if study and client is not None and settings.model:  # one more call: the LM study
+                return await with_lm_study(made, paper, client, settings.model)
+            return made
         except CacheMiss as e:
             raise PendingRequests(len(client.pending_keys) if client else 1) from e
         finally:
@@ -259,7 +266,7 @@ def plan(
 
     with err.status(Text(terminal_safe(f"planning with {name}{'/' + used_model if used_model else ''}…"))):
         result = asyncio.run(run())
-    if study or "review" in formats:  # the review text quotes the claims the study finds
+    if "study" not in result.stages and (study or "review" in formats):  # the review quotes its claims
         result = with_study(result, paper)
     stem = plan_stem(paper.title, mode, name, used_model)
     paths = write_plan(result, out_dir, formats, stem=stem, force=force)

@@ -24,15 +24,12 @@ def claim_for(part: str, name: str, claims: list[Claim]) -> int | None:
     return best[1] if best else None
 
 
-def build_study(plan: Plan, paper: Paper) -> Study:
-    claims = [Claim(quote=e.quote, section=e.section) for e in facts.find_claims(paper)]
-    rows = []
-    for n, a in enumerate(plan.ablations, 1):
-        runs = len(variants_for(a)) - 1
-        j = claim_for(a.ablated_part, a.name, claims)
-        if j is not None:
-            claims[j].tested_by.append(n)
-        rows.append((runs, j is None, n, a.name, j))
+def order(plan: Plan, runs: list[int], claims: list[Claim]) -> list[StudyStep]:
+    """The shared baseline, then the items by runs needed, those testing a claim first, then plan order."""
+    claim_of: dict[int, int] = {}
+    for j, c in reversed(list(enumerate(claims))):
+        for n in c.tested_by:
+            claim_of[n] = j
     steps = [
         StudyStep(
             item=0,
@@ -41,11 +38,24 @@ def build_study(plan: Plan, paper: Paper) -> Study:
             why="trained once per seed and reused by every item below",
         )
     ]
-    for runs, _, n, name, j in sorted(rows):
-        why = f"{runs} run{'s' if runs != 1 else ''}; " + (
-            f"tests claim {j + 1}" if j is not None else "tests no claim the paper states"
+    items = range(1, len(plan.ablations) + 1)
+    for n in sorted(items, key=lambda n: (runs[n - 1], n not in claim_of, n)):
+        claim = claim_of.get(n)
+        r = runs[n - 1]
+        why = f"{r} run{'s' if r != 1 else ''}; " + (
+            f"tests claim {claim + 1}" if claim is not None else "tests no claim the paper states"
         )
-        steps.append(StudyStep(item=n, name=name, runs=runs, claim=j, why=why))
+        steps.append(StudyStep(item=n, name=plan.ablations[n - 1].name, runs=r, claim=claim, why=why))
+    return steps
+
+
+def build_study(plan: Plan, paper: Paper) -> Study:
+    claims = [Claim(quote=e.quote, section=e.section) for e in facts.find_claims(paper)]
+    for n, a in enumerate(plan.ablations, 1):
+        j = claim_for(a.ablated_part, a.name, claims)
+        if j is not None:
+            claims[j].tested_by.append(n)
+    steps = order(plan, [len(variants_for(a)) - 1 for a in plan.ablations], claims)
     total = sum(s.runs for s in steps)
     figures = [f for f in facts.find_figures(paper) if f.verified]
     absolute = (
