@@ -147,6 +147,33 @@ def test_cli_offline_writes_markdown_html_and_json(tmp_path: Path) -> None:
     assert again.exit_code == 0 and (tmp_path / "pixelcnnpp-design-without-dropout-2.md").exists()
 
 
+def test_cli_designs_an_item_of_a_given_plan_json_or_jsonl(tmp_path: Path) -> None:
+    made = runner.invoke(app, ["plan", str(EXAMPLE), "-f", "json,jsonl", "-o", str(tmp_path / "p"), "-q"])
+    assert made.exit_code == 0, made.output
+    for suffix, out in ((".json", "a"), (".jsonl", "b")):
+        plan = tmp_path / "p" / f"pixelcnnpp-author-offline{suffix}"
+        res = runner.invoke(
+            app,
+            [
+                "design",
+                str(EXAMPLE),
+                "-a",
+                "downsampling vs. dilated convolution",
+                "--plan",
+                str(plan),
+                "-f",
+                "json",
+                "-o",
+                str(tmp_path / out),
+                "-q",
+            ],
+        )
+        assert res.exit_code == 0, res.output
+        d = Design.model_validate_json(next((tmp_path / out).glob("*.json")).read_text())
+        assert d.ablation.action == "REPLACE" and d.ablation.replacement == ["dilated convolution"]
+        assert [v.null_control for v in d.variants] == [False, False, True] and d.cost.runs == 2
+
+
 def test_cli_one_line_errors_for_bad_choices(tmp_path: Path) -> None:
     both = runner.invoke(app, ["design", str(EXAMPLE), "--ablation", "1", "--part", "x"])
     assert both.exit_code == 2 and "not both" in both.output

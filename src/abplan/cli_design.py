@@ -71,7 +71,12 @@ def design(
         typer.Option("--plan", metavar="PLAN", help="The plan (.json or .jsonl); default: the offline plan."),
     ] = None,
     part: Annotated[
-        str | None, typer.Option("--part", metavar="COMPONENT", help="Design the removal of this component.")
+        str | None,
+        typer.Option(
+            "--part",
+            metavar="COMPONENT",
+            help="Design the removal of this component (a replacement where it cannot be removed).",
+        ),
     ] = None,
     mode: Annotated[
         str,
@@ -87,7 +92,9 @@ def design(
     force: Annotated[bool, typer.Option("--force", help="Overwrite a design of the same name.")] = False,
     offline: OfflineOpt = False,
     cache_dir: CacheOpt = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", metavar="URL")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", metavar="URL", help="Any OpenAI-compatible endpoint.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the design.")] = False,
 ) -> None:
     """Design one ablation as a full protocol: question, baseline, variants, data, seeds, outcomes, cost."""

@@ -78,7 +78,7 @@ async def judge_task(
     task: DesignTask, paper: Paper, lm: LMClient, models: list[str], runs: int, temperature: float
 ) -> list[LMResponse]:
     """Every run of every model on one task; the first failure (or cache miss) ends the task."""
-    md = design_markdown(task.design)
+    md = design_markdown(task.design, blind=True)  # the judge does not see who wrote it
     jobs = [(m, r) for m in models for r in range(runs)]
     results = await asyncio.gather(
         *(judge_design(paper, task.design, md, lm, m, r, temperature) for m, r in jobs),

@@ -23,16 +23,18 @@ def _quote_lines(quotes: list[Evidence]) -> list[str]:
     ]
 
 
-def design_markdown(d: Design) -> str:
+def design_markdown(d: Design, *, blind: bool = False) -> str:
+    """The design as Markdown; `blind` leaves out who wrote it and its flags (what a judge sees)."""
     a = d.ablation
     who = "rules (no LM)" if d.method == "rules" else f"lm ({esc_line(d.model)})"
+    byline = "" if blind else f" · written by: {who}"
     out = [
         f"# Ablation design: {esc_line(a.name)}",
         "",
-        f"*{esc_line(d.paper_title)}* · part: {esc_line(a.ablated_part)} · action: {a.action} · written by: {who}",
+        f"*{esc_line(d.paper_title)}* · part: {esc_line(a.ablated_part)} · action: {a.action}{byline}",
         "",
     ]
-    if d.flags:
+    if d.flags and not blind:
         out += ["**Flags**", "", *[f"- {esc_line(f)}" for f in d.flags], ""]
     out += ["## Research question", "", esc(d.research_question), "", "## Baseline configuration", ""]
     out += _quote_lines(d.baseline) or ["unknown: the paper states no main setting", ""]
