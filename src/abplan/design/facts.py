@@ -15,10 +15,15 @@ from abplan.schema import Evidence, Figure, Paper
 from abplan.text_match import content_tokens, split_sentences
 
 _SKIP = re.compile(r"(?i)references|bibliography|acknowledg")
-_SETUP = re.compile(r"(?i)experiment|setup|set-up|implementation|training|details|hyper|evaluation|result")
+_SETUP = re.compile(
+    r"(?i)experiment|setup|set-up|implementation|training|details|hyper|evaluation|result|architecture"
+)
 _END = re.compile(r"(?i)conclusion|discussion|related work|limitation|broader impact")
 _ANALYSIS = re.compile(r"(?i)ablat|examin|effect of|impact of|analys|varying|sensitiv|qualitative")
-_NUM = r"(?:\d[\d,.]*\s*[kKM]?|one|two|three|four|five|six|eight|ten|sixteen|thirty-two|sixty-four)"
+_NUM = (
+    r"(?:(?:\d[\d,.]*\s*[kKMB]?|one|two|three|four|five|six|eight|ten|sixteen|thirty-two|sixty-four)"
+    r"(?:\s*(?:million|billion|thousand))?)"
+)
 _KNOWN_DATA = (
     r"CIFAR-?10{1,2}|ImageNet(?:-1[kK]|-21[kK])?|MNIST|Fashion-MNIST|SVHN|CelebA(?:-HQ)?|LSUN|FFHQ|"
     r"MS[- ]?COCO|COCO|Pascal VOC|Cityscapes|WMT\s?'?\d{2}|GLUE|SuperGLUE|SQuAD(?:\s?v?[12](?:\.\d)?)?|"
@@ -43,14 +48,21 @@ FIGURES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("batch size", re.compile(r"\bbatch(?:\s|-)size\s+(?:of\s+)?\d[\d,]*", re.I)),
 )
 SEEDS = re.compile(
-    rf"\b(?:{_NUM}|several|multiple)\s+(?:random\s+|different\s+|independent\s+)?(?:seeds|runs|trials|repetitions)\b"
+    rf"\b(?:{_NUM}|several|multiple)\s+(?:random\s+|different\s+|independent\s+)?(?:training\s+)?(?:seeds|runs|trials|repetitions)\b"
     r"|\baverag\w*\s+over\s+\w+\s+(?:seeds|runs|trials)\b|\bstandard deviation\b|\b±",
     re.I,
 )
+# A configuration value: a number next to what it counts, or a named hyperparameter with its value.
 _CONFIG = re.compile(
-    r"(?i)\b(?:layers?|blocks?|feature maps|hidden|dimension\w*|learning rate|batch|dropout|epochs?|steps|"
-    r"optimi[sz]er|adam|sgd|heads?|units|channels|warm-?up|weight decay|rate|filters|kernel|width|depth)\b"
+    r"(?i)\b\d[\d,.]*[kKM]?\s*(?:[×x]\s*\d+\s*)?(?:[\w-]+\s+){0,2}"
+    r"(?:layers?|blocks?|feature maps|hidden units|units|channels|heads|filters|epochs|steps|iterations|"
+    r"updates|neurons|dimensions|experts|tokens)\b"
+    r"|\b(?:learning rate|batch size|dropout(?: rate)?|weight decay|momentum|warm-?up|temperature|"
+    r"hidden size|embedding size|beam size)\s+(?:of\s+|is\s+|=\s*|to\s+)?\d"
 )
+# Steps, epochs and time count as training compute only in a sentence about training.
+_TRAINING = re.compile(r"(?i)\btrain|\bconverge|\bpre-?train|\bfine-?tun")
+_NOT_TRAINING = re.compile(r"(?i)\btest(?:ing)?\b|\bevaluat|\bepisodes?\b|\binference\b|\boffsets?\b")
 _CLAIM = re.compile(
     r"(?i)\b(?:we|our)\b[^.]*?\b(?:propose|introduce|use|present|show|find|demonstrate|condition|"
     r"regulari[sz]e|develop|design|add|replace|employ|adopt|apply)\w*\b"
@@ -102,7 +114,10 @@ def find_figures(paper: Paper) -> list[Figure]:
     out: list[Figure] = []
     seen: set[tuple[str, str]] = set()
     for sent, heading in sentences(paper):
+        about_training = bool(_TRAINING.search(sent)) and not _NOT_TRAINING.search(sent)
         for kind, rx in FIGURES:
+            if kind in ("time", "steps", "epochs") and not about_training:
+                continue
             for m in rx.finditer(sent):
                 value = " ".join(m.group(0).split())
                 if (kind, value.lower()) in seen:
@@ -128,7 +143,7 @@ def main_setting(paper: Paper, limit: int = 4) -> list[Evidence]:
     for sent, heading in sentences(paper, setup_only=True):
         if _ANALYSIS.search(heading) or len(sent) > 300:
             continue
-        if re.search(r"\d", sent) and _CONFIG.search(sent) and not re.search(r"(?i)table \d+ shows", sent):
+        if _CONFIG.search(sent) and not re.search(r"(?i)table \d+ shows", sent):
             out.append(_checked(paper, sent, heading))
             if len(out) == limit:
                 break

@@ -114,7 +114,7 @@ def research_question(a: Ablation, paper: Paper, metrics: list[str], datasets: l
     name = short_title(paper.title)
     if a.action == "REPLACE" and a.replacement:
         alts = ", ".join(a.replacement)
-        return f"Is {a.ablated_part} better than {alts} for {name}'s {metric}{where}?"
+        return f"Which gives {name} the better {metric}{where}: {a.ablated_part} or {alts}?"
     if a.action == "ADD":
         return f"Does adding {', '.join(a.replacement or [a.ablated_part])} improve {name}'s {metric}{where}?"
     return f"How much of {name}'s {metric}{where} is due to {a.ablated_part}?"
@@ -169,7 +169,9 @@ def cost_of(variants: list[Variant], figures: list[Figure]) -> Cost:
     )
     shown = [f for f in figures if f.verified]
     absolute = (
-        "per run, as the paper states: " + "; ".join(f"{f.value} ({f.kind})" for f in shown)
+        "the paper states "
+        + "; ".join(f"{f.value} ({f.kind})" for f in shown)
+        + " (quoted below: check which describe one main run)"
         if shown
         else f"{UNKNOWN}: the paper states no GPU, time or step figures"
     )

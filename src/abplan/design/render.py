@@ -59,7 +59,8 @@ def design_markdown(d: Design, *, blind: bool = False) -> str:
     out += [f"- {esc_line(c)}" for c in d.confounds] or ["- unknown"]
     out += ["", "## Cost", "", f"- Relative to one main training run: {esc_line(d.cost.relative)}"]
     out += [f"- Absolute: {esc_line(d.cost.absolute)}", ""]
-    out += _quote_lines([Evidence(quote=f.quote, section=f.section) for f in d.cost.figures])
+    quotes = {f.quote: Evidence(quote=f.quote, section=f.section) for f in d.cost.figures}  # one a sentence
+    out += _quote_lines(list(quotes.values()))
     return "\n".join(out).rstrip() + "\n"
 
 
