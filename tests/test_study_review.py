@@ -212,3 +212,17 @@ def test_lm_study_one_call_with_verified_claims_and_honest_cost(fake_lm: FakeMod
     assert study.figures == [] and study.absolute.startswith("unknown")
     assert any(INVENTED in n for n in study.notes) and any("56 GPU-days" in n for n in study.notes)
     assert plan.usage.calls == 2
+
+
+def test_claims_are_contributions_not_results(tmp_path: Path) -> None:
+    from abplan.design.facts import find_claims
+
+    src = tmp_path / "p.md"
+    src.write_text(
+        "# Gated Mixers\n\n## Abstract\n\nImages are hard. Our approach utilizes a gated token mixer. "
+        "Finally, we extend the mixer to video. We conduct extensive experiments on ImageNet. "
+        "Our model outperforms all baselines. We achieve state-of-the-art results on CIFAR-10.\n\n"
+        "## 1 Introduction\n\nWe propose nothing here.\n"
+    )
+    quotes = [e.quote for e in find_claims(load_paper(src))]
+    assert quotes == ["Our approach utilizes a gated token mixer.", "Finally, we extend the mixer to video."]

@@ -65,10 +65,15 @@ _TRAINING = re.compile(r"(?i)\btrain|\bconverge|\bpre-?train|\bfine-?tun")
 _NOT_TRAINING = re.compile(r"(?i)\btest(?:ing)?\b|\bevaluat|\bepisodes?\b|\binference\b|\boffsets?\b")
 _CLAIM = re.compile(
     r"(?i)\b(?:we|our)\b[^.]*?\b(?:propose|introduce|use|present|show|find|demonstrate|condition|"
-    r"regulari[sz]e|develop|design|add|replace|employ|adopt|apply)\w*\b"
+    r"regulari[sz]e|develop|design|add|replace|employ|adopt|apply|extend)\w*\b"
+    # or a sentence whose subject is the authors' method: "Our approach utilizes ...", "Finally, we ..."
+    r"|^(?:\(?\d{1,2}\)\s*)?(?:[A-Z]\w*,\s+)?(?:we|our\s+(?:approach|model|method|framework|system|"
+    r"formulation|algorithm|architecture)|the presented (?:approach|formulation|method|model))\s+\w+"
 )
+# Sentences that announce results or experiments rather than a contribution of the method.
 _RESULT_ONLY = re.compile(
-    r"(?i)state-of-the-art\s+(?:\w+\s+){0,3}results|\bwe (?:present|report) (?:\w+\s+){0,4}results"
+    r"(?i)state-of-the-art\s+(?:\w+\s+){0,3}(?:results|performance)|\bwe (?:present|report) (?:\w+\s+){0,4}results"
+    r"|\boutperform|\bachieves? (?:\w+\s+){0,3}(?:performance|results|accuracy)|\bwe (?:conduct|evaluate|run)\b"
 )
 _NUMBERED = re.compile(r"(?<=[.!?])\s+(?=\(?\d{1,2}\)\s)")
 
