@@ -252,3 +252,14 @@ def test_offline_batch_mode_records_the_request_and_exits_3(tmp_path: Path) -> N
     assert export.exit_code == 0, export.output
     prompt = next((tmp_path / "round").glob("*.prompt.txt")).read_text()
     assert "Design the following ablation of this paper" in prompt
+
+
+def test_a_plan_of_another_paper_is_named_in_a_warning(tmp_path: Path) -> None:
+    made = runner.invoke(app, ["plan", str(EXAMPLE), "-f", "json", "-o", str(tmp_path), "-q"])
+    assert made.exit_code == 0, made.output
+    path = tmp_path / "pixelcnnpp-author-offline.json"
+    path.write_text(path.read_text().replace('"paper_id": "', '"paper_id": "other', 1))
+    res = runner.invoke(
+        app, ["design", str(EXAMPLE), "-a", "1", "--plan", str(path), "-o", str(tmp_path), "-q"]
+    )
+    assert res.exit_code == 0 and "was made for paper other" in res.output

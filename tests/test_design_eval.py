@@ -182,5 +182,25 @@ def test_bad_inputs_are_one_line_errors(designs: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "not an abplan design JSON" in res.output
     res = runner.invoke(app, ["bench", "design-eval", str(designs)])
     assert res.exit_code == 2 and "needs a model" in res.output
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(64 * 1024 * 1024 + 1)
+    res = runner.invoke(app, ["bench", "design-eval", str(huge), "--judge-model", "fake/x"])
+    assert res.exit_code == 2 and "too large for a design" in res.output
     res = runner.invoke(app, ["bench", "design-eval", str(designs), "--judge-model", "fake/x", "-n", "0"])
     assert res.exit_code == 2 and "--runs must be at least 1" in res.output
+
+
+def test_a_paper_that_changed_since_the_design_fails_that_task(
+    designs: Path, fake_lm: FakeModels, tmp_path: Path
+) -> None:
+    fm = fake_lm("judge2", [scores(3, 3, 3)])
+    first = sorted(designs.glob("*.json"))[0]
+    first.write_text(first.read_text().replace('"paper_id": "', '"paper_id": "old', 1))
+    out = tmp_path / "e"
+    res = runner.invoke(
+        app, ["bench", "design-eval", str(designs), "--judge-model", "fake/judge2", "-n", "1", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    failed = [t for t in json.loads((out / "design-eval.json").read_text())["per_task"] if "failure" in t]
+    assert len(failed) == 1 and "is not the one designed" in failed[0]["failure"] and len(fm.calls) == 1

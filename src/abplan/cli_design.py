@@ -57,6 +57,12 @@ def choose(paper: Paper, ablation: str | None, plan: Path | None, part: str | No
     planner = "files" if plan else "offline"
     extra: dict[str, Any] = {"plans_dir": str(plan)} if plan else {}
     made = asyncio.run(aplan_paper(paper, mode=mode, planner=planner, **extra))  # type: ignore[arg-type]
+    if plan is not None and made.paper_id != paper.id:
+        err.print(
+            f"warning: {plan} was made for paper {made.paper_id}, not this one ({paper.id})",
+            markup=False,
+            highlight=False,
+        )
     return pick_ablation(made, ablation or "")[1]
 
 

@@ -19,6 +19,7 @@ from abplan.design.judge import CRITERIA, Scores, agreement, judge_design, means
 from abplan.design.render import design_markdown
 from abplan.errors import AbplanError, InputError, PendingRequests
 from abplan.fsutil import atomic_write_json
+from abplan.limits import MAX_TEXT_INPUT_BYTES, MIB
 from abplan.lm.client import LMClient
 from abplan.lm.types import CacheMiss, LMResponse, usage_of
 from abplan.papers import load_paper
@@ -37,7 +38,11 @@ class DesignTask:
 
 def read_design(path: Path) -> Design:
     try:
-        return Design.model_validate_json(path.read_bytes())
+        with path.open("rb") as f:
+            data = f.read(MAX_TEXT_INPUT_BYTES + 1)
+        if len(data) > MAX_TEXT_INPUT_BYTES:
+            raise InputError(f"{path}: more than {MAX_TEXT_INPUT_BYTES // MIB} MiB, too large for a design")
+        return Design.model_validate_json(data)
     except OSError as e:
         raise InputError(f"{path}: cannot read the design ({e.strerror})") from e
     except ValidationError as e:
