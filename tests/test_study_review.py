@@ -64,6 +64,10 @@ def test_plan_study_offline_adds_the_section_to_every_format(tmp_path: Path) -> 
         app, ["plan", str(EXAMPLE), "--study", "-f", "md,html,json", "-o", str(tmp_path), "-q"]
     )
     assert res.exit_code == 0, res.output
+    assert (
+        "study: 7 main training runs per seed (1 shared baseline + 6 for the items); claims left untested: none"
+        in res.output
+    )
     plan = Plan.model_validate_json((tmp_path / "pixelcnnpp-author-offline.json").read_text())
     study = study_of(plan)
     assert study is not None and study.total_runs == 7 and study.untested == []

@@ -45,6 +45,7 @@ from abplan.planners import planner_summary
 from abplan.planners.base import PlanOptions, get_planner, planner_names
 from abplan.render import parse_formats, plan_stem, write_plan
 from abplan.render.safe import terminal_safe
+from abplan.render.study import study_of
 from abplan.schema import MODES, Plan
 
 app = typer.Typer(
@@ -273,6 +274,9 @@ def plan(
     if not quiet:
         print_plan(out, err, result)
     wanted = out_dir / f"{stem}{paths[0].suffix}"
+    if (s := study_of(result)) is not None:
+        left = ", ".join(str(j + 1) for j in s.untested) or "none"
+        err.print(f"study: {s.total}; claims left untested: {left}", highlight=False, markup=False)
     err.print(wrote_line(paths, wanted, result.usage), highlight=False, markup=False)
 
 
