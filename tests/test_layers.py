@@ -40,6 +40,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # reply parsing, plan files and quote checks: shared by planners, judges and the dataset builder
     ("text", ("abplan.parsing", "abplan.render", "abplan.grounding")),
     ("planners", ("abplan.planners",)),
+    # one ablation designed as a protocol, a plan as a study, and the design judge
+    ("design", ("abplan.design",)),
     ("judges", ("abplan.judges",)),  # judge plans, whoever made them
     ("bench", ("abplan.bench",)),  # runs planners and judges over tasks
     # settings from flags, environment and file; the library API; helpers shipped for tests

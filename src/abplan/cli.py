@@ -21,6 +21,7 @@ from abplan.api import aplan_paper, estimate, make_client, resolve_planner
 from abplan.cli_bench import bench_app
 from abplan.cli_common import err, handle_errors, out
 from abplan.cli_dataset import dataset_app
+from abplan.cli_design import design, design_eval
 from abplan.cli_help import TidyGroup
 from abplan.cli_lm import lm_app
 from abplan.cli_plan import (
@@ -35,6 +36,8 @@ from abplan.cli_plan import (
     wrote_line,
 )
 from abplan.config import load_settings
+from abplan.design.study import with_study
+from abplan.design.study_lm import with_lm_study
 from abplan.errors import ConfigError, InputError, PendingRequests
 from abplan.lm.types import CacheMiss
 from abplan.papers import load_paper
@@ -42,6 +45,7 @@ from abplan.planners import planner_summary
 from abplan.planners.base import PlanOptions, get_planner, planner_names
 from abplan.render import parse_formats, plan_stem, write_plan
 from abplan.render.safe import terminal_safe
+from abplan.render.study import study_of
 from abplan.schema import MODES, Plan
 
 app = typer.Typer(
@@ -116,7 +120,13 @@ def plan(
         ),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="FORMATS", help="Comma-separated: md, html, jsonl, json.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMATS",
+            help="Comma-separated: md, html, jsonl, json, review (reviewer mode: review text).",
+        ),
     ] = "md,html",
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", metavar="DIR", help="Folder for the plan files.")
@@ -193,11 +203,20 @@ def plan(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the plan.")] = False,
+    study: Annotated[
+        bool,
+        typer.Option(
+            "--study",
+            help="Add a study section: run order, total relative cost, claims tested (one more LM call with a model).",
+        ),
+    ] = False,
 ) -> None:
     """Read a paper and plan its ablations."""
     if mode not in MODES:
         raise ConfigError(f"--mode must be 'author' or 'reviewer', not {mode!r}")
     formats = parse_formats(fmt)
+    if "review" in formats and mode != "reviewer":
+        raise ConfigError("--format review writes reviewer-mode text: add --mode reviewer")
     check_numbers(k, temperature, timeout)
     check_out_dir(out_dir)
     extra = staged_options(model, samples, min_support, length, max_cost, context_window)
@@ -226,7 +245,7 @@ def plan(
     async def run() -> Plan:
         client = make_client(settings, offline=offline) if impl.needs_model else None
         try:
-            return await aplan_paper(
+            made = await aplan_paper(
                 paper,
                 mode=mode,  # type: ignore[arg-type]
                 planner=name,
@@ -237,6 +256,9 @@ def plan(
                 settings=settings,
                 **extra,
             )
+            if study and client is not None and settings.model:  # one more call: the LM study
+                return await with_lm_study(made, paper, client, settings.model)
+            return made
         except CacheMiss as e:
             raise PendingRequests(len(client.pending_keys) if client else 1) from e
         finally:
@@ -245,11 +267,16 @@ def plan(
 
     with err.status(Text(terminal_safe(f"planning with {name}{'/' + used_model if used_model else ''}…"))):
         result = asyncio.run(run())
+    if "study" not in result.stages and (study or "review" in formats):  # the review quotes its claims
+        result = with_study(result, paper)
     stem = plan_stem(paper.title, mode, name, used_model)
     paths = write_plan(result, out_dir, formats, stem=stem, force=force)
     if not quiet:
         print_plan(out, err, result)
     wanted = out_dir / f"{stem}{paths[0].suffix}"
+    if (s := study_of(result)) is not None:
+        left = ", ".join(str(j + 1) for j in s.untested) or "none"
+        err.print(f"study: {s.total}; claims left untested: {left}", highlight=False, markup=False)
     err.print(wrote_line(paths, wanted, result.usage), highlight=False, markup=False)
 
 
@@ -310,6 +337,8 @@ def list_judges() -> None:
         out.print(n)
 
 
+app.command("design")(handle_errors(design))
+bench_app.command("design-eval")(handle_errors(design_eval))
 app.add_typer(bench_app, name="bench")
 app.add_typer(lm_app, name="lm")
 app.add_typer(dataset_app, name="dataset")

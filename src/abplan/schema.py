@@ -137,3 +137,88 @@ class Task(BaseModel):
     @property
     def gold_count(self) -> int:
         return len(self.ablations_in_paper) if self.mode == "author" else self.num_ablation_suggestions
+
+
+# -- designs and studies: one ablation as a runnable protocol, and a plan's run order --------------
+UNKNOWN = "unknown"  # what a design field says when neither the paper nor a model gives it
+
+
+class Figure(BaseModel):
+    """A compute figure the paper states (GPUs, hours, steps, epochs), with the sentence that states it."""
+
+    kind: str
+    value: str
+    quote: str
+    section: str | None = None
+    verified: bool | None = None
+
+
+class Variant(BaseModel):
+    name: str
+    description: str = ""
+    null_control: bool = False
+
+
+class Cost(BaseModel):
+    """Cost of a design in units of one main training run; `figures` are the paper's, quoted."""
+
+    runs: int | None = None  # training runs the design needs beyond the (shared) baseline
+    relative: str = UNKNOWN  # e.g. "2 main training runs per seed"
+    absolute: str = UNKNOWN  # from the paper's figures, e.g. "8 GPUs × 2 days per run"
+    figures: list[Figure] = Field(default_factory=list)
+
+
+class Design(BaseModel):
+    """A full protocol for one ablation (`abplan design`)."""
+
+    paper_id: str
+    paper_title: str
+    paper_source: str = ""
+    method: Literal["rules", "lm"]
+    model: str = "rules"
+    ablation: Ablation
+    research_question: str
+    baseline: list[Evidence] = Field(default_factory=list)  # what the main setting fixes, quoted
+    variants: list[Variant] = Field(default_factory=list)
+    datasets: list[Evidence] = Field(default_factory=list)  # quote: the sentence; section: its heading
+    dataset_names: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+    seeds: str = UNKNOWN
+    expected_if_matters: str = UNKNOWN
+    expected_if_not: str = UNKNOWN
+    confounds: list[str] = Field(default_factory=list)
+    cost: Cost = Field(default_factory=Cost)
+    flags: list[str] = Field(default_factory=list)  # quotes dropped as unverifiable, and other notes
+    usage: Usage = Field(default_factory=Usage)
+
+
+class Claim(BaseModel):
+    """A contribution the paper claims, quoted from it, and the plan items that test it."""
+
+    quote: str
+    section: str | None = None
+    tested_by: list[int] = Field(default_factory=list)  # 1-based plan item numbers
+
+
+class StudyStep(BaseModel):
+    item: int  # 1-based plan item number; 0 is the shared baseline
+    name: str
+    runs: int
+    claim: int | None = None  # index into Study.claims
+    why: str = ""
+
+
+class Study(BaseModel):
+    """Run order, total relative cost and claim coverage of a plan (`abplan plan --study`)."""
+
+    steps: list[StudyStep] = Field(default_factory=list)
+    total_runs: int = 0  # main-training-run equivalents per seed, the shared baseline included
+    total: str = UNKNOWN
+    absolute: str = UNKNOWN
+    figures: list[Figure] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    datasets: list[str] = Field(default_factory=list)
+    setting_section: str | None = None  # the section that states the main setting, if one does
+    untested: list[int] = Field(default_factory=list)  # indexes into claims
+    method: Literal["rules", "lm"] = "rules"
+    notes: list[str] = Field(default_factory=list)

@@ -11,13 +11,16 @@ from abplan.render.html import render_html
 from abplan.render.jsonl import render_json, render_jsonl
 from abplan.render.markdown import read_markdown_plan, render_markdown, slug
 from abplan.render.names import plan_stem
+from abplan.render.review import render_review
+from abplan.render.study import html_with_study, markdown_with_study
 from abplan.schema import Plan
 
 FORMATS: dict[str, tuple[str, Callable[[Plan], str]]] = {
-    "md": (".md", render_markdown),
-    "html": (".html", render_html),
+    "md": (".md", markdown_with_study),
+    "html": (".html", html_with_study),
     "jsonl": (".jsonl", render_jsonl),
     "json": (".json", render_json),
+    "review": (".review.md", render_review),  # reviewer mode: one paragraph per missing ablation
 }
 
 __all__ = [
