@@ -1,8 +1,7 @@
 """`bench run`: plan every task with a registered planner, judge it, score it. Resumable and cached.
 
-A run is a folder: config.json, plans/<id>.jsonl (AblationBench-compatible) and plans/<id>.json (full
-plan), judgements/<judge>/<id>.json, failures/<id>.json (retried on the next run), results.json,
-results.csv and report.md. Every file is written atomically; kill the run at any moment and rerun the
+A run is a folder (its layout: `abplan.bench.layout.RunDir`): the config, a plan, a judgement and
+possibly a failure record per task, then the results and reports. Every file is written atomically; kill the run at any moment and rerun the
 same command: finished tasks are skipped and every LM answer comes from the cache.
 
 Plans, judgements and failures are written in worker threads, in the same order as before, so the
@@ -20,14 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from abplan.bench.results import collect_results
+from abplan.bench.layout import RunDir
+from abplan.bench.report import write_reports
+from abplan.bench.results import RunConfig, RunResults, collect_results
 from abplan.bench.runfolder import (
     RunLock,
     clean_temporaries,
     existing_names,
     prepare_folder,
+    read_model,
     write_atomic,
 )
 from abplan.bench.tasks import Task, load_task_paper, stub_paper
@@ -41,22 +41,9 @@ from abplan.redact import redact
 from abplan.render.jsonl import render_json, render_jsonl
 from abplan.schema import Paper, Plan
 
+__all__ = ["CONFIG_KEYS", "Progress", "RunConfig", "RunState", "Runner", "failure_reason"]
+
 CONFIG_KEYS = ("dataset", "planner", "model", "k", "judge", "judge_models", "seed", "planner_options")
-
-
-class RunConfig(BaseModel):
-    dataset: str
-    planner: str
-    model: str | None = None
-    k: int | None = Field(default=None, ge=1)
-    judge: str = "lexical"
-    judge_models: list[str] = Field(default_factory=list)
-    top_k: int | None = Field(default=None, ge=1)
-    seed: int = Field(default=0, ge=0)
-    concurrency: int = Field(default=8, ge=1)
-    limit: int | None = Field(default=None, ge=1)
-    max_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    planner_options: dict[str, Any] = Field(default_factory=dict)
 
 
 @dataclass
@@ -71,13 +58,6 @@ class RunState:
 
 
 Progress = Callable[[RunState], None]
-
-
-def _read(path: Path, model: type[BaseModel]) -> Any:
-    try:
-        return model.model_validate_json(path.read_bytes())
-    except (OSError, ValueError):
-        return None  # unreadable (never happens with atomic writes, but a hand-edited file must not crash)
 
 
 def _json_bytes(obj: Any) -> bytes:
@@ -119,6 +99,7 @@ class Runner:
         self.cfg = config
         self.tasks = tasks[: config.limit] if config.limit else tasks
         self.out = out
+        self.dir = RunDir(out)
         self.lm = lm
         self.progress = progress
         self.planner = get_planner(config.planner)
@@ -128,9 +109,7 @@ class Runner:
         if self.judge.needs_model and not config.judge_models:
             raise ConfigError(f"the {config.judge} judge needs --judge-model")
         self.state = RunState(total=len(self.tasks))
-        self.lock = RunLock(out)
-        self._plans = str(out / "plans")
-        self._judgements = str(out / "judgements" / config.judge)
+        self.lock = RunLock(self.dir)
         self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
         self.have_judgements: set[str] = set()
         self.have_failures: set[str] = set()
@@ -151,8 +130,8 @@ class Runner:
             raise
 
     def _open_folder(self) -> None:
-        clean_temporaries(self.out)
-        path = self.out / "config.json"
+        clean_temporaries(self.dir)
+        path = self.dir.config
         mine = self.cfg.model_dump()
         if path.exists():
             old = _old_config(path)
@@ -161,21 +140,12 @@ class Runner:
                 raise ConfigError(
                     f"{self.out} holds a run with a different {', '.join(diff)}: use another --out"
                 )
-        for sub in ("plans", "failures", f"judgements/{self.cfg.judge}"):
-            (self.out / sub).mkdir(parents=True, exist_ok=True)
+        for folder in self.dir.task_folders(self.cfg.judge):
+            folder.mkdir(parents=True, exist_ok=True)
         write_atomic(str(path), _json_bytes(mine))
-        self.have_plans = existing_names(self.out / "plans", ".json")
-        self.have_judgements = existing_names(self.out / "judgements" / self.cfg.judge, ".json")
-        self.have_failures = existing_names(self.out / "failures", ".json")
-
-    def plan_path(self, tid: str) -> Path:
-        return self.out / "plans" / f"{tid}.json"
-
-    def judgement_path(self, tid: str) -> Path:
-        return self.out / "judgements" / self.cfg.judge / f"{tid}.json"
-
-    def failure_path(self, tid: str) -> Path:
-        return self.out / "failures" / f"{tid}.json"
+        self.have_plans = existing_names(self.dir.plans, ".json")
+        self.have_judgements = existing_names(self.dir.judgements(self.cfg.judge), ".json")
+        self.have_failures = existing_names(self.dir.failures, ".json")
 
     async def _off_loop(self, fn: Callable[..., None], *args: Any) -> None:
         """A file write in a worker thread: the event loop waits for it without being blocked (file
@@ -185,19 +155,21 @@ class Runner:
 
     # -- one task -----------------------------------------------------------------------------
     def _cached_plan(self, tid: str) -> Plan | None:
-        return _read(self.plan_path(tid), Plan) if tid in self.have_plans else None
+        return read_model(self.dir.plan(tid), Plan) if tid in self.have_plans else None
 
     def _cached_judgement(self, tid: str) -> Judgement | None:
-        return _read(self.judgement_path(tid), Judgement) if tid in self.have_judgements else None
+        if tid not in self.have_judgements:
+            return None
+        return read_model(self.dir.judgement(self.cfg.judge, tid), Judgement)
 
     async def _write_plan(self, tid: str, plan: Plan) -> None:
-        base = f"{self._plans}/{tid}"
         jsonl, full = render_jsonl(plan).encode("utf-8"), render_json(plan).encode("utf-8")
-        await self._off_loop(_write_files, (base + ".jsonl", jsonl), (base + ".json", full))
+        files = (str(self.dir.plan_jsonl(tid)), jsonl), (str(self.dir.plan(tid)), full)
+        await self._off_loop(_write_files, *files)
 
     async def _write_judgement(self, tid: str, j: Judgement) -> None:
         data = (j.model_dump_json(indent=2) + "\n").encode("utf-8")
-        await self._off_loop(write_atomic, f"{self._judgements}/{tid}.json", data)
+        await self._off_loop(write_atomic, str(self.dir.judgement(self.cfg.judge, tid)), data)
 
     async def _plan(self, task: Task) -> tuple[Plan, Paper | None]:
         """The task's plan (from the run folder, else planned and written) and the paper, if it was read."""
@@ -241,7 +213,7 @@ class Runner:
             plan, paper = await self._plan(task)
             self.loaded[task.id] = (plan, await self._judge(task, plan, paper))
             if task.id in self.have_failures:  # an earlier run's failure, now done
-                self.failure_path(task.id).unlink(missing_ok=True)
+                self.dir.failure(task.id).unlink(missing_ok=True)
                 self.have_failures.discard(task.id)
             self.state.done += 1
         except RequestPending:
@@ -254,14 +226,14 @@ class Runner:
             self.state.failures[task.id] = reason
             self.have_failures.add(task.id)
             body = _json_bytes({"task_id": task.id, "error": reason})
-            await self._off_loop(write_atomic, str(self.failure_path(task.id)), body)
+            await self._off_loop(write_atomic, str(self.dir.failure(task.id)), body)
         if self.lm is not None:
             self.state.spent = self.lm.stats.usage.cost_usd
         if self.progress:
             self.progress(self.state)
 
     # -- the run ------------------------------------------------------------------------------
-    async def run(self) -> dict[str, Any]:
+    async def run(self) -> RunResults:
         try:
             if self.lock.fd is None:  # not opened yet by the caller
                 self.check_config()
@@ -269,7 +241,7 @@ class Runner:
         finally:
             self.lock.release()
 
-    async def _run(self) -> dict[str, Any]:
+    async def _run(self) -> RunResults:
         sem = asyncio.Semaphore(max(1, self.cfg.concurrency))
         finished_costs: list[float] = []
 
@@ -289,9 +261,7 @@ class Runner:
             raise PendingRequests(len(self.lm.pending_keys) if self.lm else self.state.pending)
         return self.finish()
 
-    def finish(self) -> dict[str, Any]:
-        results = collect_results(self.cfg, self.tasks, self.out, self.state, self.loaded)
-        from abplan.bench.report import write_reports
-
-        write_reports(self.out, results)
+    def finish(self) -> RunResults:
+        results = collect_results(self.cfg, self.tasks, self.dir, self.loaded, self.state.skipped_budget)
+        write_reports(self.dir, results)
         return results
