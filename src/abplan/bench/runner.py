@@ -4,9 +4,9 @@ A run is a folder (its layout: `abplan.bench.layout.RunDir`): the config, a plan
 possibly a failure record per task, then the results and reports. Every file is written atomically; kill the run at any moment and rerun the
 same command: finished tasks are skipped and every LM answer comes from the cache.
 
-Plans, judgements and failures are written in worker threads, in the same order as before, so the
-event loop waits for them without being blocked: at high concurrency file creation was most of its
-serial work. The folder is listed once at the start instead of stat-ing every task's files. A lock
+A task's plan, judgement or failure record are written in a worker thread, in that order, in the
+background (see `Runner._persist`): at high concurrency file creation was most of the event loop's
+serial work, and waiting for it held the task's slot. The folder is listed once at the start instead of stat-ing every task's files. A lock
 file keeps a second run out of the folder (see `runfolder`).
 """
 
@@ -82,9 +82,11 @@ def failure_reason(e: BaseException) -> str:
     return redact(text if known else f"internal error ({text}); please report it")
 
 
-def _write_files(*files: tuple[str, bytes]) -> None:
+def _write_files(files: list[tuple[str, bytes]], drop: Path | None = None) -> None:
     for path, data in files:
         write_atomic(path, data)
+    if drop is not None:
+        drop.unlink(missing_ok=True)
 
 
 class Runner:
@@ -113,6 +115,7 @@ class Runner:
         self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
         self.have_judgements: set[str] = set()
         self.have_failures: set[str] = set()
+        self._writes: dict[asyncio.Future[None], Task] = {}  # background writes, see `_persist`
         self.loaded: dict[
             str, tuple[Plan, Judgement]
         ] = {}  # what this run holds, so scoring reads no file again
@@ -147,12 +150,6 @@ class Runner:
         self.have_judgements = existing_names(self.dir.judgements(self.cfg.judge), ".json")
         self.have_failures = existing_names(self.dir.failures, ".json")
 
-    async def _off_loop(self, fn: Callable[..., None], *args: Any) -> None:
-        """A file write in a worker thread: the event loop waits for it without being blocked (file
-        creation can take milliseconds on a busy disk). Rendering stays on the loop: CPU work in a
-        thread would only contend for the GIL."""
-        await asyncio.to_thread(fn, *args)
-
     # -- one task -----------------------------------------------------------------------------
     def _cached_plan(self, tid: str) -> Plan | None:
         return read_model(self.dir.plan(tid), Plan) if tid in self.have_plans else None
@@ -162,17 +159,17 @@ class Runner:
             return None
         return read_model(self.dir.judgement(self.cfg.judge, tid), Judgement)
 
-    async def _write_plan(self, tid: str, plan: Plan) -> None:
+    def _plan_files(self, tid: str, plan: Plan) -> list[tuple[str, bytes]]:
         jsonl, full = render_jsonl(plan).encode("utf-8"), render_json(plan).encode("utf-8")
-        files = (str(self.dir.plan_jsonl(tid)), jsonl), (str(self.dir.plan(tid)), full)
-        await self._off_loop(_write_files, *files)
+        return [(str(self.dir.plan_jsonl(tid)), jsonl), (str(self.dir.plan(tid)), full)]
 
-    async def _write_judgement(self, tid: str, j: Judgement) -> None:
+    def _judgement_file(self, tid: str, j: Judgement) -> tuple[str, bytes]:
         data = (j.model_dump_json(indent=2) + "\n").encode("utf-8")
-        await self._off_loop(write_atomic, str(self.dir.judgement(self.cfg.judge, tid)), data)
+        return str(self.dir.judgement(self.cfg.judge, tid)), data
 
-    async def _plan(self, task: Task) -> tuple[Plan, Paper | None]:
-        """The task's plan (from the run folder, else planned and written) and the paper, if it was read."""
+    async def _plan(self, task: Task, files: list[tuple[str, bytes]]) -> tuple[Plan, Paper | None]:
+        """The task's plan (from the run folder, else planned, its files added to `files`) and the
+        paper, if it was read."""
         got = self._cached_plan(task.id)  # small reads from the page cache: cheaper than a thread hop
         if got is not None:
             return got, None
@@ -191,10 +188,12 @@ class Runner:
         ablations, notes = dedupe_names(plan.ablations)
         warnings = [redact(w) for w in plan.warnings + notes]
         plan = plan.model_copy(update={"ablations": ablations, "warnings": warnings})
-        await self._write_plan(task.id, plan)
+        files += self._plan_files(task.id, plan)
         return plan, paper if real else None
 
-    async def _judge(self, task: Task, plan: Plan, paper: Paper | None) -> Judgement:
+    async def _judge(
+        self, task: Task, plan: Plan, paper: Paper | None, files: list[tuple[str, bytes]]
+    ) -> Judgement:
         got = self._cached_judgement(task.id)
         if got is not None:
             return got
@@ -205,32 +204,70 @@ class Runner:
         j = await self.judge.judge(task, top, paper, opts, self.lm)
         if j.notes:
             j = j.model_copy(update={"notes": [redact(n) for n in j.notes]})
-        await self._write_judgement(task.id, j)
+        files.append(self._judgement_file(task.id, j))
         return j
 
     async def run_task(self, task: Task) -> None:
+        files: list[tuple[str, bytes]] = []  # what this task has to write, in order: plan, judgement
         try:
-            plan, paper = await self._plan(task)
-            self.loaded[task.id] = (plan, await self._judge(task, plan, paper))
-            if task.id in self.have_failures:  # an earlier run's failure, now done
-                self.dir.failure(task.id).unlink(missing_ok=True)
-                self.have_failures.discard(task.id)
+            plan, paper = await self._plan(task, files)
+            self.loaded[task.id] = (plan, await self._judge(task, plan, paper, files))
             self.state.done += 1
+            self._persist(task, files, done=True)
         except RequestPending:
             self.state.pending += 1
+            self._persist(task, files)  # a plan made before the judge's request went pending
         except Exception as e:  # one task's failure, even a bug, must not end a long run
             if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
                 self.lm.cache.evict(e.bad_keys)
-            self.state.failed += 1
-            reason = failure_reason(e)
-            self.state.failures[task.id] = reason
-            self.have_failures.add(task.id)
-            body = _json_bytes({"task_id": task.id, "error": reason})
-            await self._off_loop(write_atomic, str(self.dir.failure(task.id)), body)
+            files.append(self._failed(task, e))
+            self._persist(task, files)
         if self.lm is not None:
             self.state.spent = self.lm.stats.usage.cost_usd
         if self.progress:
             self.progress(self.state)
+
+    def _failed(self, task: Task, e: BaseException) -> tuple[str, bytes]:
+        """Count the task as failed; its failure record, to write."""
+        self.state.failed += 1
+        reason = failure_reason(e)
+        self.state.failures[task.id] = reason
+        self.have_failures.add(task.id)
+        return str(self.dir.failure(task.id)), _json_bytes({"task_id": task.id, "error": reason})
+
+    # -- the task's files ---------------------------------------------------------------------
+    def _persist(self, task: Task, files: list[tuple[str, bytes]], done: bool = False) -> None:
+        """Write a task's files in a worker thread, in order, in the background: the task's slot is
+        free for the next one at once, where waiting for file creation (milliseconds each on a busy
+        disk) held it for a fifth of an LM call. A done task's earlier failure record goes last.
+        `_drain` waits for every write before the results are read. A kill before the write loses
+        nothing dear: every LM answer is cached before the planner sees it, so the rerun repeats only
+        local work. Rendering stays on the loop: CPU work in a thread would only contend for the GIL."""
+        stale = done and task.id in self.have_failures
+        if stale:
+            self.have_failures.discard(task.id)
+        if not files and not stale:
+            return
+        drop = self.dir.failure(task.id) if stale else None
+        job = asyncio.ensure_future(asyncio.to_thread(_write_files, files, drop))
+        self._writes[job] = task
+
+    async def _drain(self) -> None:
+        """Wait for the background writes. A write that failed (a full disk) fails its task, as it
+        would have before the writes went to the background; its failure record is written now."""
+        while self._writes:
+            jobs, self._writes = self._writes, {}
+            await asyncio.wait(jobs)
+            for job, task in jobs.items():
+                e = None if job.cancelled() else job.exception()
+                if e is None:
+                    continue
+                if task.id in self.state.failures:
+                    raise e  # its failure record could not be written: the run ends, as before
+                if self.loaded.pop(task.id, None) is not None:
+                    self.state.done -= 1
+                path, body = self._failed(task, e)
+                write_atomic(path, body)  # a disk that refuses this too ends the run, as before
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunResults:
@@ -256,7 +293,10 @@ class Runner:
                 await self.run_task(task)
                 finished_costs.append((self.lm.stats.usage.cost_usd if self.lm else 0.0) - before)
 
-        await asyncio.gather(*(one(t) for t in self.tasks))
+        try:
+            await asyncio.gather(*(one(t) for t in self.tasks))
+        finally:
+            await self._drain()
         if self.state.pending:
             raise PendingRequests(len(self.lm.pending_keys) if self.lm else self.state.pending)
         return self.finish()
