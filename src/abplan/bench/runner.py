@@ -4,9 +4,9 @@ A run is a folder (its layout: `abplan.bench.layout.RunDir`): the config, a plan
 possibly a failure record per task, then the results and reports. Every file is written atomically; kill the run at any moment and rerun the
 same command: finished tasks are skipped and every LM answer comes from the cache.
 
-A task's plan, judgement or failure record are written in a worker thread, in that order, in the
-background (see `Runner._persist`): at high concurrency file creation was most of the event loop's
-serial work, and waiting for it held the task's slot. The folder is listed once at the start instead of stat-ing every task's files. A lock
+A task's plan and judgement (or failure record) are written at its end, in that order, in one worker
+thread hop (see `Runner._write`): at high concurrency file creation was most of the event loop's
+serial work. The folder is listed once at the start instead of stat-ing every task's files. A lock
 file keeps a second run out of the folder (see `runfolder`).
 """
 
@@ -115,7 +115,6 @@ class Runner:
         self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
         self.have_judgements: set[str] = set()
         self.have_failures: set[str] = set()
-        self._writes: dict[asyncio.Future[None], Task] = {}  # background writes, see `_persist`
         self.loaded: dict[
             str, tuple[Plan, Judgement]
         ] = {}  # what this run holds, so scoring reads no file again
@@ -209,19 +208,29 @@ class Runner:
 
     async def run_task(self, task: Task) -> None:
         files: list[tuple[str, bytes]] = []  # what this task has to write, in order: plan, judgement
+        planned = 0  # how many of them are the plan's
+        writing = False
         try:
-            plan, paper = await self._plan(task, files)
-            self.loaded[task.id] = (plan, await self._judge(task, plan, paper, files))
-            self.state.done += 1
-            self._persist(task, files, done=True)
-        except RequestPending:
-            self.state.pending += 1
-            self._persist(task, files)  # a plan made before the judge's request went pending
+            try:
+                plan, paper = await self._plan(task, files)
+                planned = len(files)
+                judgement = await self._judge(task, plan, paper, files)
+            except RequestPending:
+                writing = True
+                await self._write(files)  # a plan made before the judge's request went pending
+                self.state.pending += 1
+            else:
+                stale = task.id in self.have_failures  # an earlier run's failure, now done
+                writing = True
+                await self._write(files, self.dir.failure(task.id) if stale else None)
+                self.have_failures.discard(task.id)
+                self.loaded[task.id] = (plan, judgement)
+                self.state.done += 1
         except Exception as e:  # one task's failure, even a bug, must not end a long run
             if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
                 self.lm.cache.evict(e.bad_keys)
-            files.append(self._failed(task, e))
-            self._persist(task, files)
+            keep = [] if writing else files[:planned]  # a plan made before the judge failed is kept
+            await self._write([*keep, self._failed(task, e)])
         if self.lm is not None:
             self.state.spent = self.lm.stats.usage.cost_usd
         if self.progress:
@@ -235,39 +244,14 @@ class Runner:
         self.have_failures.add(task.id)
         return str(self.dir.failure(task.id)), _json_bytes({"task_id": task.id, "error": reason})
 
-    # -- the task's files ---------------------------------------------------------------------
-    def _persist(self, task: Task, files: list[tuple[str, bytes]], done: bool = False) -> None:
-        """Write a task's files in a worker thread, in order, in the background: the task's slot is
-        free for the next one at once, where waiting for file creation (milliseconds each on a busy
-        disk) held it for a fifth of an LM call. A done task's earlier failure record goes last.
-        `_drain` waits for every write before the results are read. A kill before the write loses
-        nothing dear: every LM answer is cached before the planner sees it, so the rerun repeats only
-        local work. Rendering stays on the loop: CPU work in a thread would only contend for the GIL."""
-        stale = done and task.id in self.have_failures
-        if stale:
-            self.have_failures.discard(task.id)
-        if not files and not stale:
-            return
-        drop = self.dir.failure(task.id) if stale else None
-        job = asyncio.ensure_future(asyncio.to_thread(_write_files, files, drop))
-        self._writes[job] = task
-
-    async def _drain(self) -> None:
-        """Wait for the background writes. A write that failed (a full disk) fails its task, as it
-        would have before the writes went to the background; its failure record is written now."""
-        while self._writes:
-            jobs, self._writes = self._writes, {}
-            await asyncio.wait(jobs)
-            for job, task in jobs.items():
-                e = None if job.cancelled() else job.exception()
-                if e is None:
-                    continue
-                if task.id in self.state.failures:
-                    raise e  # its failure record could not be written: the run ends, as before
-                if self.loaded.pop(task.id, None) is not None:
-                    self.state.done -= 1
-                path, body = self._failed(task, e)
-                write_atomic(path, body)  # a disk that refuses this too ends the run, as before
+    async def _write(self, files: list[tuple[str, bytes]], drop: Path | None = None) -> None:
+        """Write a task's files, in order, then remove `drop`: in one worker thread hop, so the event
+        loop is not blocked by file creation (milliseconds each on a busy disk). The task waits for
+        it: writing in the background instead freed the slot sooner but made the writer threads and
+        the event loop fight over the GIL, which cost more than it saved (see benchmarks/harness.py).
+        Rendering stays on the loop: CPU work in a thread would only contend for the GIL."""
+        if files or drop is not None:
+            await asyncio.to_thread(_write_files, files, drop)
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunResults:
@@ -293,10 +277,7 @@ class Runner:
                 await self.run_task(task)
                 finished_costs.append((self.lm.stats.usage.cost_usd if self.lm else 0.0) - before)
 
-        try:
-            await asyncio.gather(*(one(t) for t in self.tasks))
-        finally:
-            await self._drain()
+        await asyncio.gather(*(one(t) for t in self.tasks))
         if self.state.pending:
             raise PendingRequests(len(self.lm.pending_keys) if self.lm else self.state.pending)
         return self.finish()
