@@ -1,8 +1,9 @@
 """`bench run`: plan every task with a registered planner, judge it, score it. Resumable and cached.
 
 A run is a folder (its layout: `abplan.bench.layout.RunDir`): the config, a plan, a judgement and
-possibly a failure record per task, then the results and reports. Every file is written atomically; kill the run at any moment and rerun the
-same command: finished tasks are skipped and every LM answer comes from the cache.
+possibly a failure record per task, then the results and reports. Every file is written atomically;
+kill the run at any moment and rerun the same command: finished tasks are skipped and every LM answer
+comes from the cache.
 
 A task's plan and judgement (or failure record) are written at its end, in that order, in one worker
 thread hop (see `Runner._write`): at high concurrency file creation was most of the event loop's
