@@ -58,7 +58,7 @@ def run(
 
     async def go() -> dict[str, Any]:
         try:
-            return await Runner(cfg, load_dataset(str(ds)), out, lm).run()
+            return (await Runner(cfg, load_dataset(str(ds)), out, lm).run()).as_json()
         finally:
             await lm.aclose()
 

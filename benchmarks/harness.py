@@ -2,7 +2,9 @@
 (LM calls × latency / concurrency), at each concurrency given; then fully cached reruns.
 
 Each figure is the median of `--repeat` runs, each with a fresh run folder and LM cache. Modules are
-imported before the clock starts, so the figures are the run's own work.
+imported before the clock starts, so the figures are the run's own work. The first line also says what
+creating one small file costs on the disk the runs use (a task writes three: its plan as .jsonl and
+.json, and its judgement), since on a busy disk that, not the harness, can bound the highest concurrency.
 
     python benchmarks/harness.py [--tasks 1000] [--latency 0.2] [--concurrency 8 32 128] [--repeat 3]
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
+from abplan.fsutil import write_file_atomic
 from abplan.judges.base import get_judge
 from abplan.lm import FakeModel, LMClient, LMRequest, register_fake
 from abplan.planners.base import get_planner
@@ -49,6 +52,19 @@ async def run_once(dataset: Path, out: Path, cache: Path, concurrency: int) -> t
     return time.perf_counter() - t, time.thread_time() - loop, time.process_time() - cpu
 
 
+def file_cost(folder: Path, n: int = 300) -> float:
+    """Milliseconds to write one new 2 KB file atomically in `folder` (the median of three batches)."""
+    folder.mkdir()
+    data = b"x" * 2048
+    batches = []
+    for b in range(3):
+        t = time.perf_counter()
+        for i in range(n):
+            write_file_atomic(str(folder / f"f{b}-{i}.json"), data)
+        batches.append((time.perf_counter() - t) / n * 1000)
+    return statistics.median(batches)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tasks", type=int, default=1000)
@@ -73,6 +89,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        print(f"disk: {file_cost(root / 'probe'):.2f} ms per new small file (3 per task) in {tmp}")
         ds = make_dataset(root / "ds", args.tasks)
         for c in args.concurrency:
             walls, loops, cpus = [], [], []

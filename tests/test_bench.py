@@ -50,7 +50,7 @@ def run_bench(
     async def go() -> dict[str, Any]:
         lm = LMClient(cache_dir=cache, offline=offline)
         try:
-            return await Runner(cfg, tasks(mode), out, lm).run()
+            return (await Runner(cfg, tasks(mode), out, lm).run()).as_json()
         finally:
             await lm.aclose()
 

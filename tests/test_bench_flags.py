@@ -144,12 +144,12 @@ def test_nul_in_the_dataset_flag_exits_2(tmp_path: Path) -> None:
         (b"[]", "not a results file"),
         (b'{"config": 1}', "field 'config'"),
         (
-            b'{"config": {"planner": "p", "judge": "j"}, "tasks": "many", "scored": 1, '
+            b'{"config": {"dataset": "d", "planner": "p", "judge": "j"}, "tasks": "many", "scored": 1, '
             b'"scores": {"compat": {}, "strict": {}}, "cost": {"plan_usd_per_task": 0, "judge_usd_per_task": 0}}',
             "field 'tasks'",
         ),
         (
-            b'{"config": {"planner": "p", "judge": "j"}, "tasks": 1, "scored": 1, '
+            b'{"config": {"dataset": "d", "planner": "p", "judge": "j"}, "tasks": 1, "scored": 1, '
             b'"scores": {"compat": {"f1": {"mean": "high"}}, "strict": {}}, "cost": {}}',
             "field 'scores.compat.f1",
         ),

@@ -13,7 +13,7 @@ import pytest
 
 import abplan.bench.runfolder as runfolder
 import abplan.bench.runner as runner_mod
-from abplan.bench.report import results_json
+from abplan.bench.results import RunResults, results_json
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
 from abplan.lm import FakeModel, LMClient
@@ -34,7 +34,7 @@ def run(ds: Path, out: Path, cache: Path, concurrency: int = 8) -> dict[str, Any
     async def go() -> dict[str, Any]:
         lm = LMClient(cache_dir=cache, concurrency=concurrency)
         try:
-            return await Runner(cfg, load_dataset(str(ds)), out, lm).run()
+            return (await Runner(cfg, load_dataset(str(ds)), out, lm).run()).as_json()
         finally:
             await lm.aclose()
 
@@ -120,8 +120,8 @@ def test_results_json_is_the_same_data_with_one_line_per_task(tmp_path: Path, fa
     assert json.loads(text) == json.loads(json.dumps(res))
     rows = [line for line in text.splitlines() if line.lstrip().startswith('{"task_id"')]
     assert len(rows) == 5
-    empty = {**res, "per_task": []}
-    assert json.loads(results_json(empty)) == json.loads(json.dumps(empty))
+    empty = RunResults.model_validate({**res, "per_task": []})
+    assert json.loads(results_json(empty)) == json.loads(json.dumps(empty.as_json()))
 
 
 def test_lexical_match_lists_equals_the_pairwise_rule() -> None:

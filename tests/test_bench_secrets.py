@@ -56,7 +56,7 @@ def run(ds: Path, out: Path, cache: Path, model: str) -> dict[str, Any]:
     async def go() -> dict[str, Any]:
         lm = LMClient(cache_dir=cache, max_retries=0)
         try:
-            return await Runner(cfg, load_dataset(str(ds)), out, lm).run()
+            return (await Runner(cfg, load_dataset(str(ds)), out, lm).run()).as_json()
         finally:
             await lm.aclose()
 
@@ -123,7 +123,7 @@ def test_failure_records_from_an_older_run_are_redacted_when_read(tmp_path: Path
     )
     cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/x")
     res = collect_results(cfg, load_dataset(str(ds)), out)
-    assert res["failures"]["t0000"] == "LMError: bad key [redacted] / [redacted]"
+    assert res.failures["t0000"] == "LMError: bad key [redacted] / [redacted]"
 
 
 @pytest.mark.parametrize("content", ["{broken", '["a list"]', '{"error": 3}'])
@@ -134,4 +134,4 @@ def test_unreadable_failure_records_do_not_crash_the_results(tmp_path: Path, con
     (out / "failures" / "t0000.json").write_text(content)
     cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/x")
     res = collect_results(cfg, load_dataset(str(ds)), out)
-    assert res["failed"] == 1 and res["failures"]["t0000"].startswith("failed")
+    assert res.failed == 1 and res.failures["t0000"].startswith("failed")

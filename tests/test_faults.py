@@ -43,7 +43,7 @@ def bench(
 
     async def go() -> dict[str, Any]:
         try:
-            return await Runner(cfg, load_dataset(str(ds)), out, lm).run()
+            return (await Runner(cfg, load_dataset(str(ds)), out, lm).run()).as_json()
         finally:
             await lm.aclose()
 
@@ -217,7 +217,7 @@ def test_cut_off_replies_are_asked_again_on_the_next_run(tmp_path: Path, fake_lm
         async def go() -> dict[str, Any]:
             lm = LMClient(cache_dir=tmp_path / "cache")
             try:
-                return await Runner(cfg, load_dataset(str(ds)), tmp_path / "run", lm).run()
+                return (await Runner(cfg, load_dataset(str(ds)), tmp_path / "run", lm).run()).as_json()
             finally:
                 await lm.aclose()
 

@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from abplan.api import make_client
+from abplan.bench.layout import RunDir
 from abplan.bench.report import compare_md, load_results, overall_md, plot
-from abplan.bench.results import NO_SCORE
+from abplan.bench.results import NO_SCORE, RunResults
 from abplan.bench.runner import RunConfig, Runner, RunState
 from abplan.bench.tasks import load_dataset
 from abplan.cli_common import handle_errors
@@ -43,16 +44,16 @@ def check_paths(*paths: tuple[str, Path | str | None]) -> None:
             raise ConfigError(f"{label} contains a NUL character")
 
 
-def headline(results: dict[str, Any], out_dir: Path) -> str:
+def headline(results: RunResults, out_dir: Path) -> str:
     """The console summary; a run in which no task was scored says so rather than 'F1 0.000'."""
-    n, scored, failed = results["tasks"], results["scored"], results["failed"]
-    if scored == 0:
-        return f"{NO_SCORE} (0/{n}), so no F1; {failed} failed; report: {out_dir / 'report.md'}"
-    sc = results["scores"]
-    f1, sf1 = sc["compat"]["f1"]["mean"], sc["strict"]["f1"]["mean"]
+    n, scored, failed = results.tasks, results.scored, results.failed
+    report_path = RunDir(out_dir).report
+    f1, sf1 = results.score("compat", "f1"), results.score("strict", "f1")
+    if scored == 0 or f1 is None or sf1 is None:
+        return f"{NO_SCORE} (0/{n}), so no F1; {failed} failed; report: {report_path}"
     return (
-        f"{scored}/{n} tasks scored: F1 {f1:.3f} (strict {sf1:.3f}); {failed} failed; "
-        f"report: {out_dir / 'report.md'}"
+        f"{scored}/{n} tasks scored: F1 {f1.mean:.3f} (strict {sf1.mean:.3f}); {failed} failed; "
+        f"report: {report_path}"
     )
 
 
@@ -101,7 +102,7 @@ def _run(
 
         runner.progress = on_progress
 
-        async def go() -> dict[str, Any]:
+        async def go() -> RunResults:
             try:
                 return await runner.run()
             finally:
@@ -110,11 +111,11 @@ def _run(
 
         results = asyncio.run(go())
     err.print(headline(results, out_dir), highlight=False, markup=False, soft_wrap=True)
-    if results.get("skipped_for_budget"):
+    if results.skipped_for_budget:
         err.print(
-            f"stopped at --max-cost: {results['skipped_for_budget']} tasks not started; rerun with a higher limit to continue"
+            f"stopped at --max-cost: {results.skipped_for_budget} tasks not started; rerun with a higher limit to continue"
         )
-    if results["failed"]:
+    if results.failed:
         raise typer.Exit(1)
 
 
@@ -299,7 +300,12 @@ def report(
     """Put runs side by side: planner, model, judge, P/R/F1 with intervals, cost per paper."""
 
     def go() -> None:
-        loaded = [(r.name, load_results(r)) for r in runs]
+        loaded: list[tuple[str, RunResults]] = []
+        for r in runs:
+            results, note = load_results(r)
+            if note:
+                err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+            loaded.append((r.name, results))
         out.print(compare_md(loaded), markup=False, highlight=False, soft_wrap=True)
         overall = overall_md(loaded)
         if overall:
@@ -325,7 +331,7 @@ def judge_eval(
     from abplan.bench.judge_eval import evaluate_judge
 
     def go() -> None:
-        res = evaluate_judge(labels, run_dir / "judgements" / judge)
+        res = evaluate_judge(labels, RunDir(run_dir).judgements(judge))
         out.print(
             f"{res['instances']} instances, {res['labels']} labels: accuracy {res['accuracy']:.3f}, "
             f"precision {res['precision']:.3f}, recall {res['recall']:.3f}, F1 {res['f1']:.3f}",

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from abplan.errors import InputError
+from abplan.bench.layout import RunDir
+from abplan.bench.results import VARIANTS, RunResults, read_results, results_json
+from abplan.bench.scoring import Interval
 from abplan.fsutil import atomic_write_bytes, atomic_write_text
 
+__all__ = ["compare_md", "load_results", "overall_md", "plot", "report_md", "results_csv", "write_reports"]
+__all__ += ["results_json"]
 
-def _fmt(iv: dict[str, float] | None) -> str:
-    if not iv:
+
+def _fmt(iv: Interval | None) -> str:
+    if iv is None:
         return "–"
-    return f"{iv['mean']:.3f} [{iv['low']:.2f}, {iv['high']:.2f}]"
+    return f"{iv.mean:.3f} [{iv.low:.2f}, {iv.high:.2f}]"
 
 
-def results_csv(results: dict[str, Any]) -> str:
+def _num(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def results_csv(results: RunResults) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(
@@ -42,179 +47,130 @@ def results_csv(results: dict[str, Any]) -> str:
             "judge_cost_usd",
         ]
     )
-    for t in results["per_task"]:
-        c, s = t["compat"], t["strict"]
+    for t in results.per_task:
+        c, s = t.compat, t.strict
         w.writerow(
             [
-                t["task_id"],
-                t["mode"],
-                t["plan_size"],
-                t["gold_size"],
-                f"{c['precision']:.4f}",
-                f"{c['recall']:.4f}",
-                f"{c['f1']:.4f}",
-                "" if c["ndcg"] is None else f"{c['ndcg']:.4f}",
-                f"{s['precision']:.4f}",
-                f"{s['recall']:.4f}",
-                f"{s['f1']:.4f}",
-                "" if s["ndcg"] is None else f"{s['ndcg']:.4f}",
-                f"{t['plan_cost_usd']:.6f}",
-                f"{t['judge_cost_usd']:.6f}",
+                t.task_id,
+                t.mode,
+                t.plan_size,
+                t.gold_size,
+                f"{c.precision:.4f}",
+                f"{c.recall:.4f}",
+                f"{c.f1:.4f}",
+                _num(c.ndcg, 4),
+                f"{s.precision:.4f}",
+                f"{s.recall:.4f}",
+                f"{s.f1:.4f}",
+                _num(s.ndcg, 4),
+                f"{t.plan_cost_usd:.6f}",
+                f"{t.judge_cost_usd:.6f}",
             ]
         )
     return buf.getvalue()
 
 
-def _scores_md(results: dict[str, Any]) -> list[str]:
+def _cost_line(results: RunResults) -> str:
+    c = results.cost
+    if c.plan_usd_per_task is None or c.judge_usd_per_task is None:
+        return "Cost per task: unknown (no task scored)."
+    return (
+        f"Cost per task: planning ${c.plan_usd_per_task:.4f} ({c.plan_tokens_per_task or 0:.0f} tokens), "
+        f"judging ${c.judge_usd_per_task:.4f} ({c.judge_tokens_per_task or 0:.0f} tokens)."
+    )
+
+
+def _scores_md(results: RunResults) -> list[str]:
     lines = ["| scores (mean [95% CI]) | precision | recall | F1 | NDCG |", "|---|---|---|---|---|"]
-    for variant in ("compat", "strict"):
-        sc = results["scores"].get(variant, {})
+    for variant in VARIANTS:
         label = "AblationBench-compatible" if variant == "compat" else "strict (1:1 matching)"
-        lines.append(
-            f"| {label} | {_fmt(sc.get('precision'))} | {_fmt(sc.get('recall'))} | {_fmt(sc.get('f1'))} | {_fmt(sc.get('ndcg'))} |"
-        )
-    c = results["cost"]
+        cells = [_fmt(results.score(variant, m)) for m in ("precision", "recall", "f1", "ndcg")]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        f"Cost per task: planning ${c['plan_usd_per_task']:.4f} ({c['plan_tokens_per_task']:.0f} tokens), "
-        f"judging ${c['judge_usd_per_task']:.4f} ({c['judge_tokens_per_task']:.0f} tokens).",
+        _cost_line(results),
         "",
         "| task | plan | gold | P | R | F1 | strict F1 |",
         "|---|---|---|---|---|---|---|",
     ]
-    for t in results["per_task"]:
+    for t in results.per_task:
         lines.append(
-            f"| {t['task_id']} | {t['plan_size']} | {t['gold_size']} | {t['compat']['precision']:.2f} | "
-            f"{t['compat']['recall']:.2f} | {t['compat']['f1']:.2f} | {t['strict']['f1']:.2f} |"
+            f"| {t.task_id} | {t.plan_size} | {t.gold_size} | {t.compat.precision:.2f} | "
+            f"{t.compat.recall:.2f} | {t.compat.f1:.2f} | {t.strict.f1:.2f} |"
         )
     return lines
 
 
-def report_md(results: dict[str, Any]) -> str:
-    cfg = results["config"]
-    judge = cfg["judge"] + (f" ({', '.join(cfg['judge_models'])})" if cfg["judge_models"] else "")
+def report_md(results: RunResults) -> str:
+    cfg = results.config
+    judge = cfg.judge + (f" ({', '.join(cfg.judge_models)})" if cfg.judge_models else "")
     lines = [
-        f"# abplan run: {cfg['planner']}{'/' + cfg['model'] if cfg.get('model') else ''} on {cfg['dataset']}",
+        f"# abplan run: {cfg.planner}{'/' + cfg.model if cfg.model else ''} on {cfg.dataset}",
         "",
-        f"- judge: {judge}{' — approximate, no LM' if cfg['judge'] == 'lexical' else ''}",
-        f"- tasks: {results['scored']} scored of {results['tasks']}"
-        + (f", {results['failed']} failed" if results["failed"] else "")
-        + (
-            f", {results['skipped_for_budget']} skipped at --max-cost"
-            if results.get("skipped_for_budget")
-            else ""
-        )
-        + ("" if results["complete"] else " (incomplete: rerun the same command to finish)"),
-        f"- k = {cfg.get('k') or 'mode default'}, top-k = {cfg.get('top_k') or 'all'}, seed = {cfg['seed']}",
+        f"- judge: {judge}{' — approximate, no LM' if cfg.judge == 'lexical' else ''}",
+        f"- tasks: {results.scored} scored of {results.tasks}"
+        + (f", {results.failed} failed" if results.failed else "")
+        + (f", {results.skipped_for_budget} skipped at --max-cost" if results.skipped_for_budget else "")
+        + ("" if results.complete else " (incomplete: rerun the same command to finish)"),
+        f"- k = {cfg.k or 'mode default'}, top-k = {cfg.top_k or 'all'}, seed = {cfg.seed}",
         "",
     ]
-    if results["scored"] == 0:
+    if results.scored == 0:
         lines.append("**No task scored**: there is no precision, recall or F1 to report (see the failures).")
     else:
         lines += _scores_md(results)
-    if results["failures"]:
+    if results.failures:
         lines += ["", "## Failures (retried on the next run)", ""]
-        lines += [f"- {tid}: {why}" for tid, why in sorted(results["failures"].items())]
+        lines += [f"- {tid}: {why}" for tid, why in sorted(results.failures.items())]
     return "\n".join(lines) + "\n"
 
 
-def results_json(results: dict[str, Any]) -> str:
-    """results.json: indented, but one line per task, since indenting thousands of rows with the
-    standard encoder (pure Python once `indent` is set) would cost a noticeable part of a short run."""
-    parts = []
-    for key, value in results.items():
-        if key == "per_task" and value:
-            rows = ",\n    ".join(json.dumps(t, ensure_ascii=False) for t in value)
-            text = "[\n    " + rows + "\n  ]"
-        else:
-            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        parts.append(f"  {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+def write_reports(run: RunDir, results: RunResults) -> None:
+    atomic_write_text(run.results, results_json(results))
+    atomic_write_text(run.results_csv, results_csv(results))
+    atomic_write_text(run.report, report_md(results))
 
 
-def write_reports(out: Path, results: dict[str, Any]) -> None:
-    atomic_write_text(out / "results.json", results_json(results))
-    atomic_write_text(out / "results.csv", results_csv(results))
-    atomic_write_text(out / "report.md", report_md(results))
+def load_results(run: Path) -> tuple[RunResults, str | None]:
+    """The results of the run folder `run`, and a note when its results.json predates versions."""
+    return read_results(RunDir(run).results)
 
 
-class _Interval(BaseModel):
-    mean: float
-    low: float
-    high: float
+def _cost_per_paper(r: RunResults) -> str:
+    """Planning plus judging per scored paper; "–" when no task was scored (nothing to divide by)."""
+    plan, judge = r.cost.plan_usd_per_task, r.cost.judge_usd_per_task
+    if not r.scored or plan is None or judge is None:
+        return "–"
+    return f"{plan + judge:.4f}"
 
 
-class _Config(BaseModel):
-    planner: str
-    judge: str
-    model: str | None = None
-
-
-class _Scores(BaseModel):
-    compat: dict[str, _Interval]
-    strict: dict[str, _Interval]
-
-
-class _Cost(BaseModel):
-    plan_usd_per_task: float
-    judge_usd_per_task: float
-
-
-class _Results(BaseModel):
-    """What `bench report` reads from a results.json (other fields are kept as they are)."""
-
-    config: _Config
-    tasks: int
-    scored: int
-    modes: list[str] = []
-    scores: _Scores
-    cost: _Cost
-
-
-def load_results(run: Path) -> dict[str, Any]:
-    path = run / "results.json"
-    if not path.is_file():
-        raise InputError(f"{run}: no results.json (is it a finished run folder?)")
-    try:
-        data = json.loads(path.read_bytes())
-        _Results.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "the top level"
-        raise InputError(f"{path}: not a results file (field '{where}': {err['msg']})") from None
-    except (OSError, ValueError) as e:
-        raise InputError(f"{path}: not a results file ({type(e).__name__})") from None
-    return data  # type: ignore[no-any-return]
-
-
-def compare_md(runs: list[tuple[str, dict[str, Any]]]) -> str:
+def compare_md(runs: list[tuple[str, RunResults]]) -> str:
     lines = [
         "| run | planner | model | judge | tasks | P | R | F1 | strict F1 | $/paper (plan+judge) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in runs:
-        cfg, sc = r["config"], r["scores"]
-        cost = r["cost"]["plan_usd_per_task"] + r["cost"]["judge_usd_per_task"]
-        shown = f"{cost:.4f}" if r["scored"] else "–"  # no task scored: no cost per scored paper
+        cfg = r.config
+        cells = [_fmt(r.score("compat", m)) for m in ("precision", "recall", "f1")]
+        cells += [_fmt(r.score("strict", "f1")), _cost_per_paper(r)]
         lines.append(
-            f"| {name} | {cfg['planner']} | {cfg.get('model') or '–'} | {cfg['judge']} | {r['scored']} | "
-            f"{_fmt(sc['compat'].get('precision'))} | {_fmt(sc['compat'].get('recall'))} | {_fmt(sc['compat'].get('f1'))} | "
-            f"{_fmt(sc['strict'].get('f1'))} | {shown} |"
+            f"| {name} | {cfg.planner} | {cfg.model or '–'} | {cfg.judge} | {r.scored} | "
+            + " | ".join(cells)
+            + " |"
         )
     return "\n".join(lines) + "\n"
 
 
-def overall_md(runs: list[tuple[str, dict[str, Any]]]) -> str:
+def overall_md(runs: list[tuple[str, RunResults]]) -> str:
     """AblationBench's headline: the mean of the author and reviewer F1 of one system (same planner,
     model and judge), for every system given with one run of each task."""
     systems: dict[tuple[str, str, str], dict[str, float]] = {}
     for _, r in runs:
-        cfg = r["config"]
-        key = (cfg["planner"], cfg.get("model") or "–", cfg["judge"])
-        modes = r.get("modes", [])
-        f1 = r["scores"]["compat"].get("f1", {}).get("mean")
-        if len(modes) == 1 and f1 is not None:
-            systems.setdefault(key, {})[modes[0]] = f1
+        cfg = r.config
+        key = (cfg.planner, cfg.model or "–", cfg.judge)
+        f1 = r.score("compat", "f1")
+        if len(r.modes) == 1 and f1 is not None:
+            systems.setdefault(key, {})[r.modes[0]] = f1.mean
     lines = [
         f"| {p} | {m} | {j} | {s['author']:.3f} | {s['reviewer']:.3f} | {(s['author'] + s['reviewer']) / 2:.3f} |"
         for (p, m, j), s in systems.items()
@@ -228,7 +184,7 @@ def overall_md(runs: list[tuple[str, dict[str, Any]]]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def plot(runs: list[tuple[str, dict[str, Any]]], path: Path) -> bool:
+def plot(runs: list[tuple[str, RunResults]], path: Path) -> bool:
     """A bar chart of F1 (compat and strict) with 95% intervals. False when matplotlib is absent."""
     try:
         import matplotlib
@@ -240,17 +196,12 @@ def plot(runs: list[tuple[str, dict[str, Any]]], path: Path) -> bool:
     names = [n for n, _ in runs]
     fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * len(runs) + 2), 3.6), dpi=120)
     width = 0.38
-    for i, variant in enumerate(("compat", "strict")):
+    for i, variant in enumerate(VARIANTS):
         # a run with no task scored has no bar (NaN), not a bar at zero
-        means = [r["scores"][variant].get("f1", {}).get("mean", math.nan) for _, r in runs]
-        lows = [
-            m - r["scores"][variant].get("f1", {}).get("low", m)
-            for m, (_, r) in zip(means, runs, strict=True)
-        ]
-        highs = [
-            r["scores"][variant].get("f1", {}).get("high", m) - m
-            for m, (_, r) in zip(means, runs, strict=True)
-        ]
+        f1s = [r.score(variant, "f1") for _, r in runs]
+        means = [iv.mean if iv else math.nan for iv in f1s]
+        lows = [iv.mean - iv.low if iv else math.nan for iv in f1s]
+        highs = [iv.high - iv.mean if iv else math.nan for iv in f1s]
         xs = [x + (i - 0.5) * width for x in range(len(runs))]
         ax.bar(
             xs,

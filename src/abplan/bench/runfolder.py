@@ -1,4 +1,4 @@
-"""The run folder on disk: its layout, the lock that keeps one run per folder, the clean-up of temporary
+"""The run folder on disk (its paths are `abplan.bench.layout.RunDir`): the lock that keeps one run per folder, the clean-up of temporary
 files a kill left behind, and cheap atomic writes.
 
 Writes are `abplan.fsutil.write_file_atomic`: `.<name>.<pid>-<n>.tmp` beside the target, then a rename.
@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import re
 import stat
 from pathlib import Path
+from typing import TypeVar
 
+from pydantic import BaseModel
+
+from abplan.bench.layout import LOCK, ROOT_FILES, RunDir
 from abplan.errors import ConfigError
 from abplan.fsutil import write_file_atomic
+from abplan.judges.base import Judgement
+from abplan.redact import redact
+from abplan.schema import Plan
 
-LOCK_NAME = ".abplan-run.lock"
-ROOT_FILES = ("config.json", "results.json", "results.csv", "report.md")
+LOCK_NAME = LOCK
+M = TypeVar("M", bound=BaseModel)
 _TMP_TAIL = r"\.(?:[a-z0-9_]{8}|\d+-\d+)\.tmp"  # mkstemp's 8 characters, or our pid-counter
 _ROOT_TMP = re.compile(r"\.(?:" + "|".join(re.escape(n) for n in ROOT_FILES) + ")" + _TMP_TAIL)
 _PLAN_TMP = re.compile(r"\..+\.jsonl?" + _TMP_TAIL)
@@ -45,15 +53,16 @@ def _subfolders(folder: Path) -> list[Path]:
         return []
 
 
-def clean_temporaries(out: Path) -> int:
+def clean_temporaries(out: Path | RunDir) -> int:
     """Delete the temporary files of writes a kill interrupted: only abplan's own temporary names, only in
     the run folder itself and its plans/, failures/ and judgements/<judge>/ folders (no symlink followed)."""
+    run = out if isinstance(out, RunDir) else RunDir(out)
     places: list[tuple[Path, re.Pattern[str]]] = [
-        (out, _ROOT_TMP),
-        (out / "plans", _PLAN_TMP),
-        (out / "failures", _JSON_TMP),
+        (run.root, _ROOT_TMP),
+        (run.plans, _PLAN_TMP),
+        (run.failures, _JSON_TMP),
     ]
-    judgements = out / "judgements"
+    judgements = run.judgements_root
     if judgements.is_dir() and not judgements.is_symlink():
         places += [(j, _JSON_TMP) for j in _subfolders(judgements)]
     removed = 0
@@ -93,8 +102,8 @@ class RunLock:
     The kernel drops the lock when its holder dies, so a killed run never blocks the next one.
     """
 
-    def __init__(self, out: Path) -> None:
-        self.path = out / LOCK_NAME
+    def __init__(self, out: Path | RunDir) -> None:
+        self.path = (out if isinstance(out, RunDir) else RunDir(out)).lock
         self.fd: int | None = None
 
     def acquire(self) -> None:
@@ -122,3 +131,43 @@ class RunLock:
         if self.fd is not None:
             os.close(self.fd)  # closing the descriptor releases the flock
             self.fd = None
+
+
+def read_model(path: Path, model: type[M]) -> M | None:
+    """`path` parsed as `model`, or None when it is unreadable (never happens with atomic writes, but a
+    hand-edited file must not crash a run: the task is done again)."""
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def read_failure(path: Path) -> str:
+    """The reason a failure record gives (redacted: it may be from an older run), or a stand-in."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return "failed (its failure record is unreadable)"
+    why = data.get("error") if isinstance(data, dict) else None
+    return redact(why) if isinstance(why, str) and why else "failed"
+
+
+def read_task_files(
+    run: RunDir, judge: str, task_ids: list[str], loaded: dict[str, tuple[Plan, Judgement]]
+) -> tuple[dict[str, tuple[Plan, Judgement]], dict[str, str]]:
+    """The plan and judgement of every task that has both (from `loaded`, else from the folder), and the
+    failure reason of every task with a failure record and no judgement."""
+    done: dict[str, tuple[Plan, Judgement]] = {}
+    failures: dict[str, str] = {}
+    for tid in task_ids:
+        if tid in loaded:
+            done[tid] = loaded[tid]
+            continue
+        pj, jj, fj = run.plan(tid), run.judgement(judge, tid), run.failure(tid)
+        plan = read_model(pj, Plan) if pj.is_file() else None
+        judgement = read_model(jj, Judgement) if jj.is_file() else None
+        if judgement is None and fj.is_file():
+            failures[tid] = read_failure(fj)
+        if plan is not None and judgement is not None:
+            done[tid] = (plan, judgement)
+    return done, failures

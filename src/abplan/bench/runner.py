@@ -1,12 +1,12 @@
 """`bench run`: plan every task with a registered planner, judge it, score it. Resumable and cached.
 
-A run is a folder: config.json, plans/<id>.jsonl (AblationBench-compatible) and plans/<id>.json (full
-plan), judgements/<judge>/<id>.json, failures/<id>.json (retried on the next run), results.json,
-results.csv and report.md. Every file is written atomically; kill the run at any moment and rerun the
-same command: finished tasks are skipped and every LM answer comes from the cache.
+A run is a folder (its layout: `abplan.bench.layout.RunDir`): the config, a plan, a judgement and
+possibly a failure record per task, then the results and reports. Every file is written atomically;
+kill the run at any moment and rerun the same command: finished tasks are skipped and every LM answer
+comes from the cache.
 
-Plans, judgements and failures are written in worker threads, in the same order as before, so the
-event loop waits for them without being blocked: at high concurrency file creation was most of its
+A task's plan and judgement (or failure record) are written at its end, in that order, in one worker
+thread hop (see `Runner._write`): at high concurrency file creation was most of the event loop's
 serial work. The folder is listed once at the start instead of stat-ing every task's files. A lock
 file keeps a second run out of the folder (see `runfolder`).
 """
@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from abplan.bench.results import collect_results
+from abplan.bench.layout import RunDir
+from abplan.bench.report import write_reports
+from abplan.bench.results import RunConfig, RunResults, collect_results
 from abplan.bench.runfolder import (
     RunLock,
     clean_temporaries,
     existing_names,
     prepare_folder,
+    read_model,
     write_atomic,
 )
 from abplan.bench.tasks import Task, load_task_paper, stub_paper
@@ -41,22 +42,9 @@ from abplan.redact import redact
 from abplan.render.jsonl import render_json, render_jsonl
 from abplan.schema import Paper, Plan
 
+__all__ = ["CONFIG_KEYS", "Progress", "RunConfig", "RunState", "Runner", "failure_reason"]
+
 CONFIG_KEYS = ("dataset", "planner", "model", "k", "judge", "judge_models", "seed", "planner_options")
-
-
-class RunConfig(BaseModel):
-    dataset: str
-    planner: str
-    model: str | None = None
-    k: int | None = Field(default=None, ge=1)
-    judge: str = "lexical"
-    judge_models: list[str] = Field(default_factory=list)
-    top_k: int | None = Field(default=None, ge=1)
-    seed: int = Field(default=0, ge=0)
-    concurrency: int = Field(default=8, ge=1)
-    limit: int | None = Field(default=None, ge=1)
-    max_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    planner_options: dict[str, Any] = Field(default_factory=dict)
 
 
 @dataclass
@@ -71,13 +59,6 @@ class RunState:
 
 
 Progress = Callable[[RunState], None]
-
-
-def _read(path: Path, model: type[BaseModel]) -> Any:
-    try:
-        return model.model_validate_json(path.read_bytes())
-    except (OSError, ValueError):
-        return None  # unreadable (never happens with atomic writes, but a hand-edited file must not crash)
 
 
 def _json_bytes(obj: Any) -> bytes:
@@ -102,9 +83,11 @@ def failure_reason(e: BaseException) -> str:
     return redact(text if known else f"internal error ({text}); please report it")
 
 
-def _write_files(*files: tuple[str, bytes]) -> None:
+def _write_files(files: list[tuple[str, bytes]], drop: Path | None = None) -> None:
     for path, data in files:
         write_atomic(path, data)
+    if drop is not None:
+        drop.unlink(missing_ok=True)
 
 
 class Runner:
@@ -119,6 +102,7 @@ class Runner:
         self.cfg = config
         self.tasks = tasks[: config.limit] if config.limit else tasks
         self.out = out
+        self.dir = RunDir(out)
         self.lm = lm
         self.progress = progress
         self.planner = get_planner(config.planner)
@@ -128,9 +112,7 @@ class Runner:
         if self.judge.needs_model and not config.judge_models:
             raise ConfigError(f"the {config.judge} judge needs --judge-model")
         self.state = RunState(total=len(self.tasks))
-        self.lock = RunLock(out)
-        self._plans = str(out / "plans")
-        self._judgements = str(out / "judgements" / config.judge)
+        self.lock = RunLock(self.dir)
         self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
         self.have_judgements: set[str] = set()
         self.have_failures: set[str] = set()
@@ -151,8 +133,8 @@ class Runner:
             raise
 
     def _open_folder(self) -> None:
-        clean_temporaries(self.out)
-        path = self.out / "config.json"
+        clean_temporaries(self.dir)
+        path = self.dir.config
         mine = self.cfg.model_dump()
         if path.exists():
             old = _old_config(path)
@@ -161,46 +143,33 @@ class Runner:
                 raise ConfigError(
                     f"{self.out} holds a run with a different {', '.join(diff)}: use another --out"
                 )
-        for sub in ("plans", "failures", f"judgements/{self.cfg.judge}"):
-            (self.out / sub).mkdir(parents=True, exist_ok=True)
+        for folder in self.dir.task_folders(self.cfg.judge):
+            folder.mkdir(parents=True, exist_ok=True)
         write_atomic(str(path), _json_bytes(mine))
-        self.have_plans = existing_names(self.out / "plans", ".json")
-        self.have_judgements = existing_names(self.out / "judgements" / self.cfg.judge, ".json")
-        self.have_failures = existing_names(self.out / "failures", ".json")
-
-    def plan_path(self, tid: str) -> Path:
-        return self.out / "plans" / f"{tid}.json"
-
-    def judgement_path(self, tid: str) -> Path:
-        return self.out / "judgements" / self.cfg.judge / f"{tid}.json"
-
-    def failure_path(self, tid: str) -> Path:
-        return self.out / "failures" / f"{tid}.json"
-
-    async def _off_loop(self, fn: Callable[..., None], *args: Any) -> None:
-        """A file write in a worker thread: the event loop waits for it without being blocked (file
-        creation can take milliseconds on a busy disk). Rendering stays on the loop: CPU work in a
-        thread would only contend for the GIL."""
-        await asyncio.to_thread(fn, *args)
+        self.have_plans = existing_names(self.dir.plans, ".json")
+        self.have_judgements = existing_names(self.dir.judgements(self.cfg.judge), ".json")
+        self.have_failures = existing_names(self.dir.failures, ".json")
 
     # -- one task -----------------------------------------------------------------------------
     def _cached_plan(self, tid: str) -> Plan | None:
-        return _read(self.plan_path(tid), Plan) if tid in self.have_plans else None
+        return read_model(self.dir.plan(tid), Plan) if tid in self.have_plans else None
 
     def _cached_judgement(self, tid: str) -> Judgement | None:
-        return _read(self.judgement_path(tid), Judgement) if tid in self.have_judgements else None
+        if tid not in self.have_judgements:
+            return None
+        return read_model(self.dir.judgement(self.cfg.judge, tid), Judgement)
 
-    async def _write_plan(self, tid: str, plan: Plan) -> None:
-        base = f"{self._plans}/{tid}"
+    def _plan_files(self, tid: str, plan: Plan) -> list[tuple[str, bytes]]:
         jsonl, full = render_jsonl(plan).encode("utf-8"), render_json(plan).encode("utf-8")
-        await self._off_loop(_write_files, (base + ".jsonl", jsonl), (base + ".json", full))
+        return [(str(self.dir.plan_jsonl(tid)), jsonl), (str(self.dir.plan(tid)), full)]
 
-    async def _write_judgement(self, tid: str, j: Judgement) -> None:
+    def _judgement_file(self, tid: str, j: Judgement) -> tuple[str, bytes]:
         data = (j.model_dump_json(indent=2) + "\n").encode("utf-8")
-        await self._off_loop(write_atomic, f"{self._judgements}/{tid}.json", data)
+        return str(self.dir.judgement(self.cfg.judge, tid)), data
 
-    async def _plan(self, task: Task) -> tuple[Plan, Paper | None]:
-        """The task's plan (from the run folder, else planned and written) and the paper, if it was read."""
+    async def _plan(self, task: Task, files: list[tuple[str, bytes]]) -> tuple[Plan, Paper | None]:
+        """The task's plan (from the run folder, else planned, its files added to `files`) and the
+        paper, if it was read."""
         got = self._cached_plan(task.id)  # small reads from the page cache: cheaper than a thread hop
         if got is not None:
             return got, None
@@ -219,10 +188,12 @@ class Runner:
         ablations, notes = dedupe_names(plan.ablations)
         warnings = [redact(w) for w in plan.warnings + notes]
         plan = plan.model_copy(update={"ablations": ablations, "warnings": warnings})
-        await self._write_plan(task.id, plan)
+        files += self._plan_files(task.id, plan)
         return plan, paper if real else None
 
-    async def _judge(self, task: Task, plan: Plan, paper: Paper | None) -> Judgement:
+    async def _judge(
+        self, task: Task, plan: Plan, paper: Paper | None, files: list[tuple[str, bytes]]
+    ) -> Judgement:
         got = self._cached_judgement(task.id)
         if got is not None:
             return got
@@ -233,35 +204,58 @@ class Runner:
         j = await self.judge.judge(task, top, paper, opts, self.lm)
         if j.notes:
             j = j.model_copy(update={"notes": [redact(n) for n in j.notes]})
-        await self._write_judgement(task.id, j)
+        files.append(self._judgement_file(task.id, j))
         return j
 
     async def run_task(self, task: Task) -> None:
+        files: list[tuple[str, bytes]] = []  # what this task has to write, in order: plan, judgement
+        planned = 0  # how many of them are the plan's
+        writing = False
         try:
-            plan, paper = await self._plan(task)
-            self.loaded[task.id] = (plan, await self._judge(task, plan, paper))
-            if task.id in self.have_failures:  # an earlier run's failure, now done
-                self.failure_path(task.id).unlink(missing_ok=True)
+            try:
+                plan, paper = await self._plan(task, files)
+                planned = len(files)
+                judgement = await self._judge(task, plan, paper, files)
+            except RequestPending:
+                writing = True
+                await self._write(files)  # a plan made before the judge's request went pending
+                self.state.pending += 1
+            else:
+                stale = task.id in self.have_failures  # an earlier run's failure, now done
+                writing = True
+                await self._write(files, self.dir.failure(task.id) if stale else None)
                 self.have_failures.discard(task.id)
-            self.state.done += 1
-        except RequestPending:
-            self.state.pending += 1
+                self.loaded[task.id] = (plan, judgement)
+                self.state.done += 1
         except Exception as e:  # one task's failure, even a bug, must not end a long run
             if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
                 self.lm.cache.evict(e.bad_keys)
-            self.state.failed += 1
-            reason = failure_reason(e)
-            self.state.failures[task.id] = reason
-            self.have_failures.add(task.id)
-            body = _json_bytes({"task_id": task.id, "error": reason})
-            await self._off_loop(write_atomic, str(self.failure_path(task.id)), body)
+            keep = [] if writing else files[:planned]  # a plan made before the judge failed is kept
+            await self._write([*keep, self._failed(task, e)])
         if self.lm is not None:
             self.state.spent = self.lm.stats.usage.cost_usd
         if self.progress:
             self.progress(self.state)
 
+    def _failed(self, task: Task, e: BaseException) -> tuple[str, bytes]:
+        """Count the task as failed; its failure record, to write."""
+        self.state.failed += 1
+        reason = failure_reason(e)
+        self.state.failures[task.id] = reason
+        self.have_failures.add(task.id)
+        return str(self.dir.failure(task.id)), _json_bytes({"task_id": task.id, "error": reason})
+
+    async def _write(self, files: list[tuple[str, bytes]], drop: Path | None = None) -> None:
+        """Write a task's files, in order, then remove `drop`: in one worker thread hop, so the event
+        loop is not blocked by file creation (milliseconds each on a busy disk). The task waits for
+        it: writing in the background instead freed the slot sooner but made the writer threads and
+        the event loop fight over the GIL, which cost more than it saved (see benchmarks/harness.py).
+        Rendering stays on the loop: CPU work in a thread would only contend for the GIL."""
+        if files or drop is not None:
+            await asyncio.to_thread(_write_files, files, drop)
+
     # -- the run ------------------------------------------------------------------------------
-    async def run(self) -> dict[str, Any]:
+    async def run(self) -> RunResults:
         try:
             if self.lock.fd is None:  # not opened yet by the caller
                 self.check_config()
@@ -269,7 +263,7 @@ class Runner:
         finally:
             self.lock.release()
 
-    async def _run(self) -> dict[str, Any]:
+    async def _run(self) -> RunResults:
         sem = asyncio.Semaphore(max(1, self.cfg.concurrency))
         finished_costs: list[float] = []
 
@@ -289,9 +283,7 @@ class Runner:
             raise PendingRequests(len(self.lm.pending_keys) if self.lm else self.state.pending)
         return self.finish()
 
-    def finish(self) -> dict[str, Any]:
-        results = collect_results(self.cfg, self.tasks, self.out, self.state, self.loaded)
-        from abplan.bench.report import write_reports
-
-        write_reports(self.out, results)
+    def finish(self) -> RunResults:
+        results = collect_results(self.cfg, self.tasks, self.dir, self.loaded, self.state.skipped_budget)
+        write_reports(self.dir, results)
         return results

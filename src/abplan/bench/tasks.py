@@ -6,8 +6,10 @@ and `num_ablation_suggestions` (reviewer mode), optionally with a `missing_ablat
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import stat
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -87,12 +89,17 @@ def check_id(value: Any, where: str) -> str:
     return tid
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
+@functools.lru_cache(maxsize=256)
+def _real_root(root: str) -> str:
+    """The dataset folder with symlinks resolved, once per folder: every task of a dataset shares it."""
+    return os.path.realpath(root)
+
+
+def _inside(path: Path | str, root: Path | str) -> bool:
+    """`path`, symlinks resolved, is `root` or lies under it (`os.path.realpath`: no Path objects, as
+    this runs for every file of every task)."""
+    real, top = os.path.realpath(path), _real_root(os.path.abspath(root))  # absolute: cwd may change
+    return real == top or real.startswith(top if top.endswith(os.sep) else top + os.sep)
 
 
 def check_paper_path(value: Any, where: str, base: Path | None) -> str:
@@ -248,8 +255,11 @@ def load_dataset(spec: str, split: str = "test", mode: Mode | None = None) -> li
 
 
 def _starts_with_lfs(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(len(LFS_MAGIC)) == LFS_MAGIC
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return os.read(fd, len(LFS_MAGIC)) == LFS_MAGIC
+    finally:
+        os.close(fd)
 
 
 def _check_inside(task: Task, paths: list[Path]) -> None:
@@ -273,25 +283,52 @@ def _tree(folder: Path) -> list[Path]:
     return found
 
 
+def _paper_target(task: Task, p: Path, is_dir: bool) -> tuple[Path, bool]:
+    """The file or LaTeX folder to read for a task whose paper_path is `p`, and whether it is a file.
+
+    A folder is LaTeX if anything in it is named *.tex, else its paper is paper.md, <id>.md or the
+    first other .md by name (never a README). One listing of the folder answers all of it (the tree
+    below is walked only if the folder has subfolders and no .tex of its own): this runs per task."""
+    if not is_dir:
+        return p, p.is_file()
+    with os.scandir(p) as it:
+        entries = {e.name: e for e in it}
+    has_tex = any(name.endswith(".tex") for name in entries) or any(
+        name.endswith(".tex")
+        for e in entries.values()
+        if e.is_dir(follow_symlinks=False)
+        for _d, dirs, files in os.walk(e.path)
+        for name in (*dirs, *files)
+    )
+    if has_tex:
+        return p, False
+    named = [n for n in ("paper.md", f"{task.id}.md") if n in entries]
+    others = sorted(n for n in entries if n.endswith(".md") and n not in named)
+    md = next((n for n in named + others if n.lower() != "readme.md" and entries[n].is_file()), None)
+    if md is None:
+        raise InputError(f"task {task.id}: {p} holds no .md or .tex paper")
+    return p / md, True
+
+
 def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
-    """The task's paper, with the dataset's title and abstract where it gives them."""
+    """The task's paper, with the dataset's title and abstract where it gives them.
+
+    Every file read is checked to lead inside the dataset folder, symlinks resolved, with as few
+    system calls as that takes: this runs for every task of a benchmark run, on its event loop."""
     if not task.paper_path:
         raise InputError(f"task {task.id}: no paper_path")
     p = Path(task.paper_path)
-    if not p.exists():
-        raise InputError(f"task {task.id}: paper not found at {p}")
+    try:
+        is_dir = stat.S_ISDIR(os.stat(p).st_mode)
+    except OSError:
+        raise InputError(f"task {task.id}: paper not found at {p}") from None
     _check_inside(task, [p])
-    if p.is_dir():
-        candidates = [p / "paper.md", p / f"{task.id}.md", *sorted(p.glob("*.md"))]
-        md = next((c for c in candidates if c.is_file() and c.name.lower() != "readme.md"), None)
-        has_tex = any(p.rglob("*.tex"))
-        target = p if has_tex else md
-        if target is None:
-            raise InputError(f"task {task.id}: {p} holds no .md or .tex paper")
-    else:
-        target = p
-    _check_inside(task, [target] if target.is_file() else _tree(target))
-    for f in [target] if target.is_file() else list(target.rglob("*.tex"))[:5]:
+    target, is_file = _paper_target(task, p, is_dir)
+    if not is_file:
+        _check_inside(task, _tree(target))
+    elif target != p and os.path.islink(target):  # a plain file in the checked folder is inside it
+        _check_inside(task, [target])
+    for f in [target] if is_file else list(target.rglob("*.tex"))[:5]:
         if _starts_with_lfs(f):
             raise InputError(f"task {task.id}: {f} is a Git LFS pointer, not the paper: run 'git lfs pull'")
     paper = load_paper(target, keep_hidden_text=keep_hidden_text)

@@ -2,12 +2,19 @@
 
 SQLite gives atomic commits and safe concurrent writers across processes; a killed run never
 leaves a half-written entry, and neither does a full disk (the transaction is rolled back).
+
+The client stores answers with `store`, a group commit: the answers that arrive in one turn of the
+event loop are committed in one transaction, and each caller gets its answer back only once its row is
+committed. So nothing built on an answer (a plan file, a report) can exist without the answer in the
+cache, as with one commit per answer, but a busy run pays one commit per batch. Commits in WAL mode
+with `synchronous=NORMAL` survive a killed process; only a power cut can lose the last ones.
 A cache that cannot be used (not a database, a folder that is a file, a full disk) is a one-line
 `ConfigError`/`ResourceError`, never a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -37,6 +44,8 @@ class ResponseCache:
         with self._guard():
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
             self._init_schema()
+        self._queue: list[tuple[str, str, str, str, float]] = []
+        self._committed: asyncio.Future[None] | None = None  # the group commit that `_queue` waits for
 
     def _init_schema(self) -> None:
         # Two processes creating the same new database race on the switch to WAL, and SQLite does not
@@ -89,12 +98,35 @@ class ResponseCache:
         self.put_raw(req.key, req.to_json(), resp)
 
     def put_raw(self, key: str, request: dict[str, Any], response: LMResponse) -> None:
-        # ensure_ascii (the default) keeps even a lone surrogate storable: it is written as an escape.
-        row = (key, request["model"], json.dumps(request), json.dumps(response.to_json()), time.time())
+        self._write([_row(key, request, response)])
+
+    async def store(self, req: LMRequest, resp: LMResponse) -> None:
+        """`put`, committed together with the other answers of this turn of the event loop; returns
+        once the row is committed (and raises what the commit raised)."""
+        self._queue.append(_row(req.key, req.to_json(), resp))
+        if self._committed is None:
+            loop = asyncio.get_running_loop()
+            self._committed = loop.create_future()
+            loop.call_soon(self._commit_queue)
+        await asyncio.shield(self._committed)  # one caller's cancellation must not cancel the others'
+
+    def _commit_queue(self) -> None:
+        rows, done = self._queue, self._committed
+        self._queue, self._committed = [], None
+        assert done is not None
+        try:
+            self._write(rows)
+        except Exception as e:
+            done.set_exception(e)
+            done.exception()  # retrieved here: the callers may all have been cancelled
+        else:
+            done.set_result(None)
+
+    def _write(self, rows: list[tuple[str, str, str, str, float]]) -> None:
         with self._guard(), self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?)", row)
-            self._db.execute("DELETE FROM pending WHERE key=?", (key,))
+            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?)", rows)
+            self._db.executemany("DELETE FROM pending WHERE key=?", [(r[0],) for r in rows])
 
     def evict(self, keys: list[str]) -> int:
         """Forget responses that proved unusable, so the next run asks again."""
@@ -127,3 +159,8 @@ class ResponseCache:
     def __len__(self) -> int:
         with self._guard():
             return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+
+def _row(key: str, request: dict[str, Any], response: LMResponse) -> tuple[str, str, str, str, float]:
+    # ensure_ascii (the default) keeps even a lone surrogate storable: it is written as an escape.
+    return key, request["model"], json.dumps(request), json.dumps(response.to_json()), time.time()

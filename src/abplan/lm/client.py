@@ -160,7 +160,7 @@ class LMClient:
         try:
             resp = await self._call_with_retries(req)
             if self.cache is not None:
-                self.cache.put(req, resp)
+                await self.cache.store(req, resp)  # group commit: returns once committed
             self._account(resp)
             fut.set_result(resp)
             return resp

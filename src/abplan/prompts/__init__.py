@@ -23,6 +23,7 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=False,
         autoescape=False,
         finalize=finalize,
+        auto_reload=False,  # package files: no stat of the template on every render (two per task in a run)
     )
 
 

@@ -1,0 +1,89 @@
+"""Where everything of a run lives: the one place a run folder's file names are spelled.
+
+    <root>/config.json                  the run's settings (a rerun must match them)
+    <root>/plans/<id>.jsonl             the plan, AblationBench-compatible
+    <root>/plans/<id>.json              the full plan
+    <root>/judgements/<judge>/<id>.json one judgement per task and judge
+    <root>/failures/<id>.json           why a task failed (retried on the next run)
+    <root>/results.json                 `RunResults` (abplan.bench.results)
+    <root>/results.csv, report.md       the same, for people
+    <root>/.abplan-run.lock             one run at a time (abplan.bench.runfolder.RunLock)
+
+Pure paths: nothing here touches the disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CONFIG = "config.json"
+RESULTS = "results.json"
+RESULTS_CSV = "results.csv"
+REPORT = "report.md"
+LOCK = ".abplan-run.lock"
+PLANS = "plans"
+JUDGEMENTS = "judgements"
+FAILURES = "failures"
+ROOT_FILES = (CONFIG, RESULTS, RESULTS_CSV, REPORT)  # written atomically in the folder itself
+
+
+class RunDir:
+    """The paths of one run folder. Task ids are checked when a dataset is loaded (`tasks.check_id`), so
+    `<id>.json` stays inside its folder."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.root)!r})"
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG
+
+    @property
+    def results(self) -> Path:
+        return self.root / RESULTS
+
+    @property
+    def results_csv(self) -> Path:
+        return self.root / RESULTS_CSV
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT
+
+    @property
+    def lock(self) -> Path:
+        return self.root / LOCK
+
+    @property
+    def plans(self) -> Path:
+        return self.root / PLANS
+
+    @property
+    def failures(self) -> Path:
+        return self.root / FAILURES
+
+    @property
+    def judgements_root(self) -> Path:
+        return self.root / JUDGEMENTS
+
+    def judgements(self, judge: str) -> Path:
+        return self.root / JUDGEMENTS / judge
+
+    def task_folders(self, judge: str) -> tuple[Path, ...]:
+        """The folders a run writes one file per task into (created when the run opens its folder)."""
+        return (self.plans, self.failures, self.judgements(judge))
+
+    def plan(self, task_id: str) -> Path:
+        return self.root / PLANS / f"{task_id}.json"
+
+    def plan_jsonl(self, task_id: str) -> Path:
+        return self.root / PLANS / f"{task_id}.jsonl"
+
+    def judgement(self, judge: str, task_id: str) -> Path:
+        return self.root / JUDGEMENTS / judge / f"{task_id}.json"
+
+    def failure(self, task_id: str) -> Path:
+        return self.root / FAILURES / f"{task_id}.json"

@@ -1,0 +1,168 @@
+"""What the harness does to be fast keeps its guarantees: grouped cache commits still cache every answer
+before it is used, background writes still fail a task whose files cannot be written, the cached secret
+list follows the environment, and the cheaper paper checks still refuse paths that leave the dataset."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import abplan.bench.runner as runner_mod
+import abplan.redact as redact_mod
+from abplan.bench.runner import RunConfig, Runner
+from abplan.bench.tasks import load_dataset, load_task_paper
+from abplan.errors import InputError, ResourceError
+from abplan.lm import LMClient, LMRequest, LMResponse, register_fake, unregister_fake
+from abplan.lm.cache import ResponseCache
+from abplan.redact import redact, register_secret
+from abplan.testing.fault_server import PLAN_REPLY
+from synthetic import make_dataset
+
+
+def _rows(path: Path) -> set[str]:
+    db = sqlite3.connect(path)
+    try:
+        return {k for (k,) in db.execute("SELECT key FROM responses")}
+    finally:
+        db.close()
+
+
+def test_answers_of_one_loop_turn_share_one_commit_and_are_committed_on_return(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    commits: list[int] = []
+    real = cache._write
+    cache._write = lambda rows: (commits.append(len(rows)), real(rows))[1]  # type: ignore[method-assign]
+    reqs = [LMRequest.chat("fake/x", "s", f"request {i}") for i in range(20)]
+
+    async def one(req: LMRequest) -> set[str]:
+        await cache.store(req, LMResponse(text="answer"))
+        return _rows(tmp_path / "c.sqlite")  # another connection: what a crash right now would keep
+
+    async def go() -> list[set[str]]:
+        return await asyncio.gather(*(one(r) for r in reqs))
+
+    seen = asyncio.run(go())
+    assert commits == [20]  # one transaction for the 20 answers that arrived together
+    assert all(r.key in s for r, s in zip(reqs, seen, strict=True))
+    assert len(cache) == 20 and cache.get(reqs[3].key) is not None
+    cache.close()
+
+
+def test_a_failed_group_commit_reaches_every_caller(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c.sqlite")
+
+    def full(rows: Any) -> None:
+        raise ResourceError("no space left on the device writing the LM cache")
+
+    cache._write = full  # type: ignore[method-assign]
+
+    async def go() -> list[Any]:
+        reqs = [LMRequest.chat("fake/x", "s", f"r{i}") for i in range(3)]
+        return await asyncio.gather(
+            *(cache.store(r, LMResponse(text="a")) for r in reqs), return_exceptions=True
+        )
+
+    got = asyncio.run(go())
+    assert len(got) == 3 and all(isinstance(e, ResourceError) for e in got), got
+    assert len(cache) == 0
+    cache.close()
+
+
+def test_the_client_returns_an_answer_only_once_it_is_in_the_cache(tmp_path: Path) -> None:
+    register_fake("speed", ["the answer"])
+    try:
+
+        async def go() -> tuple[str, set[str]]:
+            async with LMClient(cache_dir=tmp_path) as lm:
+                resp = await lm.complete(LMRequest.chat("fake/speed", "s", "q"))
+                return resp.key, _rows(tmp_path / "lm-cache.sqlite")
+
+        key, rows = asyncio.run(go())
+        assert key and key in rows
+    finally:
+        unregister_fake("speed")
+
+
+def test_a_task_whose_files_cannot_be_written_fails_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_fake("speed", [PLAN_REPLY])
+    ds = make_dataset(tmp_path / "ds", 3)
+    real = runner_mod.write_atomic
+
+    def refuse(path: str, data: bytes) -> None:
+        if path.endswith("t0001.json") and "/judgements/" in path:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(runner_mod, "write_atomic", refuse)
+    cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/speed", judge="lexical")
+
+    async def go() -> Any:
+        lm = LMClient(cache_dir=tmp_path / "cache")
+        try:
+            return await Runner(cfg, load_dataset(str(ds)), tmp_path / "run", lm).run()
+        finally:
+            await lm.aclose()
+
+    try:
+        res = asyncio.run(go())
+    finally:
+        unregister_fake("speed")
+    assert res.scored == 2 and res.failed == 1 and "No space left" in res.failures["t0001"]
+    record = json.loads((tmp_path / "run" / "failures" / "t0001.json").read_text())
+    assert "No space left" in record["error"]
+    assert (tmp_path / "run" / "plans" / "t0001.json").is_file()  # its plan was written before
+    assert not (tmp_path / "run" / "judgements" / "lexical" / "t0001.json").exists()
+
+
+def test_the_cached_secret_list_follows_the_environment_and_registrations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert redact("token abcdef123456 here") == "token abcdef123456 here"  # fills the cache
+    monkeypatch.setenv("SPEED_TEST_API_KEY", "abcdef123456")
+    assert redact("token abcdef123456 here") == "token [redacted] here"
+    monkeypatch.setenv("SPEED_TEST_API_KEY", "zyxwvu987654")
+    assert redact("abcdef123456 zyxwvu987654") == "abcdef123456 [redacted]"
+    monkeypatch.delenv("SPEED_TEST_API_KEY")
+    assert redact("zyxwvu987654") == "zyxwvu987654"
+    monkeypatch.setattr(redact_mod, "_extra", set())
+    register_secret("registered-later-42")
+    assert redact("x registered-later-42 y") == "x [redacted] y"
+    monkeypatch.setattr(redact_mod, "_extra", set())  # a replaced set is noticed too
+    assert redact("x registered-later-42 y") == "x registered-later-42 y"
+
+
+def test_a_paper_folder_swapped_for_an_outside_link_after_loading_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "paper.md").write_text("# Secret\n\nprivate text\n")
+    ds = make_dataset(tmp_path / "ds", 1)
+    (task,) = load_dataset(str(ds))
+    folder = ds / "papers" / "t0000"
+    (folder / "paper.md").unlink()
+    folder.rmdir()
+    folder.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(InputError, match=r"task t0000: .*t0000 leads outside the dataset folder"):
+        load_task_paper(task)
+
+
+def test_which_file_of_a_paper_folder_is_read(tmp_path: Path) -> None:
+    ds = make_dataset(tmp_path / "ds", 1)
+    (task,) = load_dataset(str(ds))
+    folder = ds / "papers" / "t0000"
+    (folder / "paper.md").rename(folder / "b.md")
+    (folder / "README.md").write_text("# Read me\n\nnot the paper\n")
+    (folder / "a.md").mkdir()  # a folder named like a paper is not one
+    assert "gate 0" in load_task_paper(task).text
+    (folder / "t0000.md").write_text("# Named after the task\n\nthe id's file wins\n")
+    assert "the id's file wins" in load_task_paper(task).text
+    (folder / "sub").mkdir()
+    (folder / "sub" / "main.tex").write_text(
+        "\\documentclass{article}\\title{Deep LaTeX}\\begin{document}\\section{Intro}Some text.\\end{document}"
+    )
+    assert load_task_paper(task).source_kind == "latex"  # a .tex anywhere below makes it LaTeX
