@@ -18,7 +18,7 @@ from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset, load_task_paper
 from abplan.errors import InputError, ResourceError
 from abplan.lm import LMClient, LMRequest, LMResponse, register_fake, unregister_fake
-from abplan.lm.cache import ResponseCache
+from abplan.lm.cache import ResponseCache, _row
 from abplan.redact import redact, register_secret
 from abplan.testing.fault_server import PLAN_REPLY
 from synthetic import make_dataset
@@ -166,3 +166,19 @@ def test_which_file_of_a_paper_folder_is_read(tmp_path: Path) -> None:
         "\\documentclass{article}\\title{Deep LaTeX}\\begin{document}\\section{Intro}Some text.\\end{document}"
     )
     assert load_task_paper(task).source_kind == "latex"  # a .tex anywhere below makes it LaTeX
+
+
+def test_answers_queued_by_a_loop_that_stopped_early_are_committed_by_the_next(tmp_path: Path) -> None:
+    """An interrupt can end a loop between an answer being queued and its commit's turn; the next
+    loop's first store commits it (the state is set up by hand: the interrupt itself is a race)."""
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    first, second = LMRequest.chat("fake/x", "s", "first"), LMRequest.chat("fake/x", "s", "second")
+    loop = asyncio.new_event_loop()
+    cache._queue.append(_row(first.key, first.to_json(), LMResponse(text="a")))
+    cache._committed = loop.create_future()
+    loop.close()
+    assert len(cache) == 0
+    asyncio.run(cache.store(second, LMResponse(text="b")))
+    assert cache.get(first.key) is not None and cache.get(second.key) is not None
+    assert cache._committed is None and cache._queue == []
+    cache.close()

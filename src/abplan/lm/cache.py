@@ -103,9 +103,11 @@ class ResponseCache:
     async def store(self, req: LMRequest, resp: LMResponse) -> None:
         """`put`, committed together with the other answers of this turn of the event loop; returns
         once the row is committed (and raises what the commit raised)."""
+        loop = asyncio.get_running_loop()
+        if self._committed is not None and self._committed.get_loop() is not loop:
+            self._commit_queue()  # left by a loop that stopped before its turn ended (an interrupt)
         self._queue.append(_row(req.key, req.to_json(), resp))
         if self._committed is None:
-            loop = asyncio.get_running_loop()
             self._committed = loop.create_future()
             loop.call_soon(self._commit_queue)
         await asyncio.shield(self._committed)  # one caller's cancellation must not cancel the others'
