@@ -146,7 +146,7 @@ def test_second_plan_gets_a_new_name_and_says_so(tmp_path: Path) -> None:
     assert f"wrote {out}/pixelcnnpp-author-offline-2.md" in second.output
     assert "exists and was kept; --force overwrites" in second.output
     forced = runner.invoke(app, ["plan", str(EXAMPLE), "-o", str(out), "-q", "--force"])
-    assert forced.exit_code == 0 and "-3" not in forced.output and "exists" not in forced.output
+    assert forced.exit_code == 0 and "offline-3" not in forced.output and "exists" not in forced.output
     reviewer = runner.invoke(app, ["plan", str(EXAMPLE), "-o", str(out), "-q", "-m", "reviewer"])
     assert "pixelcnnpp-reviewer-offline.md" in reviewer.output
     assert sorted(p.name for p in out.iterdir()) == [
