@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,9 @@ PLAN_REPLY = (
         ),
     ],
 )
-def test_plan_setup_checks_before_anything_is_read(kwargs: dict, error: type, message: str) -> None:  # type: ignore[type-arg]
+def test_plan_setup_checks_before_anything_is_read(
+    kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=message):
         plan_setup(**kwargs)
 
