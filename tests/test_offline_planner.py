@@ -167,7 +167,7 @@ def test_core_components_are_replaced_with_the_standard_choice(tmp_path: Path) -
 
 
 def test_score_breaks_ties_between_sources_by_bonus_not_set_order() -> None:
-    """ "module" and "alternative" rank alike; the module bonus counts whichever the set yields first."""
+    """Ties between sources of the same rank go to the larger bonus, whatever order the set holds them in."""
     from abplan.planners.offline import _score
     from abplan.planners.offline_extract import MethodPart
 
