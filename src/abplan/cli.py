@@ -41,7 +41,7 @@ from abplan.errors import ConfigError, InputError
 from abplan.papers import load_paper
 from abplan.planners import planner_summary
 from abplan.planners.base import planner_names
-from abplan.render import parse_formats, plan_stem, write_plan
+from abplan.render import FORMATS, parse_formats, plan_stem, write_plan
 from abplan.render.safe import terminal_safe
 from abplan.render.study import study_of
 from abplan.schema import MODES
@@ -251,7 +251,7 @@ def plan(
     paths = write_plan(result, out_dir, formats, stem=stem, force=force)
     if not quiet:
         print_plan(out, err, result)
-    wanted = out_dir / f"{stem}{paths[0].suffix}"
+    wanted = out_dir / f"{stem}{FORMATS[formats[0]][0]}"  # the first format's name, had it been free
     if (s := study_of(result)) is not None:
         left = ", ".join(str(j + 1) for j in s.untested) or "none"
         err.print(f"study: {s.total}; claims left untested: {left}", highlight=False, markup=False)
