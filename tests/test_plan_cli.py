@@ -254,3 +254,19 @@ def test_staged_api_refuses_zero_samples(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="samples must be a whole number of at least 1"):
         plan_paper(EXAMPLE, planner="staged", model="fake/none", samples=0, cache_dir=tmp_path)
+
+
+def test_a_review_first_is_not_reported_as_a_taken_name(tmp_path: Path) -> None:
+    out = tmp_path / "plans"
+    args = ["plan", str(EXAMPLE), "-m", "reviewer", "-f", "review,md", "-o", str(out), "-q"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0 and "exists" not in first.output
+    assert (
+        f"wrote {out}/pixelcnnpp-reviewer-offline.review.md, {out}/pixelcnnpp-reviewer-offline.md"
+        in first.output
+    )
+    second = runner.invoke(app, args)
+    assert (
+        f"({out}/pixelcnnpp-reviewer-offline.review.md exists and was kept; --force overwrites)"
+        in second.output
+    )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from abplan.config import Settings, load_settings
-from abplan.errors import ConfigError
+from abplan.design.study_lm import with_lm_study
+from abplan.errors import ConfigError, PendingRequests
 from abplan.lm.client import LMClient
+from abplan.lm.types import CacheMiss
 from abplan.papers import load_paper
-from abplan.planners.base import PlanOptions, get_planner
+from abplan.planners.base import Planner, PlanOptions, get_planner
 from abplan.schema import MODES, Mode, Paper, Plan
 
 
@@ -81,6 +84,71 @@ def make_client(settings: Settings, *, offline: bool = False, **overrides: Any) 
     )
 
 
+@dataclass(frozen=True)
+class PlanSetup:
+    """A planner chosen and its options checked: everything that can fail before the paper is read."""
+
+    name: str  # the planner, `auto` resolved
+    planner: Planner
+    options: PlanOptions
+
+    @property
+    def model(self) -> str | None:
+        """The model that plans, or None for a planner that uses none."""
+        return self.options.model if self.planner.needs_model else None
+
+
+def plan_setup(
+    *,
+    mode: Mode = "author",
+    planner: str = "auto",
+    model: str | None = None,
+    k: int | None = None,
+    temperature: float | None = None,
+    extra: dict[str, Any] | None = None,
+) -> PlanSetup:
+    """Check the mode, k and planner name (an unknown one with a near miss) and that a planner that
+    needs a model has one, before anything is read or sent."""
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if k is not None and k < 1:
+        raise ConfigError("k must be at least 1")
+    name = resolve_planner(planner, model)
+    impl = get_planner(name)
+    if impl.needs_model and not model:
+        raise ConfigError(f"the {name} planner needs a model: --model provider/name or ABPLAN_MODEL")
+    opts = PlanOptions(mode=mode, k=k, model=model, temperature=temperature, extra=dict(extra or {}))
+    return PlanSetup(name, impl, opts)
+
+
+async def run_plan(
+    setup: PlanSetup,
+    paper: Paper,
+    settings: Settings,
+    *,
+    lm: LMClient | None = None,
+    offline: bool = False,
+    study: bool = False,
+) -> Plan:
+    """Plan `paper`. A planner with a model gets `lm`, or a client made from `settings` and closed
+    after; `study` adds the LM study (one more call). Offline, a request missing from the cache
+    stops the run as `PendingRequests`, counting every request recorded for export."""
+    if not setup.planner.needs_model:
+        return await setup.planner.plan(paper, setup.options, None)
+    own = lm is None
+    client = lm or make_client(settings, offline=offline)
+    try:
+        made = await setup.planner.plan(paper, setup.options, client)
+        if study and setup.model:
+            made = await with_lm_study(made, paper, client, setup.model)
+        return made
+    except CacheMiss as e:
+        raise PendingRequests(len(client.pending_keys)) from e
+    finally:
+        if own:
+            await client.aclose()
+
+
 async def aplan_paper(
     paper: Paper,
     *,
@@ -94,26 +162,11 @@ async def aplan_paper(
     offline: bool = False,
     **extra: Any,
 ) -> Plan:
-    if mode not in MODES:
-        raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if k is not None and k < 1:
-        raise ConfigError("k must be at least 1")
     settings = settings or load_settings(model=model)
-    model = model or settings.model
-    name = resolve_planner(planner, model)
-    impl = get_planner(name)
-    opts = PlanOptions(mode=mode, k=k, model=model, temperature=temperature, extra=extra)
-    if not impl.needs_model:
-        return await impl.plan(paper, opts, None)
-    if not model:
-        raise ConfigError(f"the {name} planner needs a model: --model provider/name or ABPLAN_MODEL")
-    own = lm is None
-    client = lm or make_client(settings, offline=offline)
-    try:
-        return await impl.plan(paper, opts, client)
-    finally:
-        if own:
-            await client.aclose()
+    setup = plan_setup(
+        mode=mode, planner=planner, model=model or settings.model, k=k, temperature=temperature, extra=extra
+    )
+    return await run_plan(setup, paper, settings, lm=lm, offline=offline)
 
 
 def plan_paper(

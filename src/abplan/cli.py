@@ -17,7 +17,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from abplan._version import __version__
-from abplan.api import aplan_paper, estimate, make_client, resolve_planner
+from abplan.api import estimate, plan_setup, resolve_planner, run_plan
 from abplan.cli_bench import bench_app
 from abplan.cli_common import err, handle_errors, out
 from abplan.cli_dataset import dataset_app
@@ -37,16 +37,14 @@ from abplan.cli_plan import (
 )
 from abplan.config import load_settings
 from abplan.design.study import with_study
-from abplan.design.study_lm import with_lm_study
-from abplan.errors import ConfigError, InputError, PendingRequests
-from abplan.lm.types import CacheMiss
+from abplan.errors import ConfigError, InputError
 from abplan.papers import load_paper
 from abplan.planners import planner_summary
-from abplan.planners.base import PlanOptions, get_planner, planner_names
-from abplan.render import parse_formats, plan_stem, write_plan
+from abplan.planners.base import planner_names
+from abplan.render import FORMATS, parse_formats, plan_stem, write_plan
 from abplan.render.safe import terminal_safe
 from abplan.render.study import study_of
-from abplan.schema import MODES, Plan
+from abplan.schema import MODES
 
 app = typer.Typer(
     name="abplan",
@@ -224,11 +222,17 @@ def plan(
     settings = load_settings(
         model=model[0] if model else None, base_url=base_url, cache_dir=cache_dir, timeout=timeout
     )
-    name = resolve_planner(planner, settings.model)
-    impl = get_planner(name)  # an unknown name fails here, with a near-miss suggestion
-    extra |= files_options(name, plans)
-    if impl.needs_model and not settings.model:
-        raise ConfigError(f"the {name} planner needs a model: --model provider/name or ABPLAN_MODEL")
+    extra |= files_options(resolve_planner(planner, settings.model), plans)
+    # the planner name (an unknown one with a near miss) and its model, checked before the paper is read
+    setup = plan_setup(
+        mode=mode,  # type: ignore[arg-type]
+        planner=planner,
+        model=settings.model,
+        k=k,
+        temperature=temperature,
+        extra=extra,
+    )
+    name, used_model = setup.name, setup.model
     if planner == "auto" and name == "offline":
         err.print(
             "note: no model configured, so the offline planner is used; plan with an LM via --model provider/name or ABPLAN_MODEL",
@@ -236,44 +240,18 @@ def plan(
         )
     with err.status("reading the paper…"):
         paper = load_paper(source, cache_dir=settings.cache_dir, keep_hidden_text=keep_hidden_text)
-    used_model = settings.model if impl.needs_model else None
     if dry_run:
-        opts = PlanOptions(mode=mode, k=k, model=used_model, extra=extra)  # type: ignore[arg-type]
-        print_estimate(out, estimate(paper, name, opts, settings.prices), name, used_model)
+        print_estimate(out, estimate(paper, name, setup.options, settings.prices), name, used_model)
         return
-
-    async def run() -> Plan:
-        client = make_client(settings, offline=offline) if impl.needs_model else None
-        try:
-            made = await aplan_paper(
-                paper,
-                mode=mode,  # type: ignore[arg-type]
-                planner=name,
-                model=settings.model,
-                k=k,
-                temperature=temperature,
-                lm=client,
-                settings=settings,
-                **extra,
-            )
-            if study and client is not None and settings.model:  # one more call: the LM study
-                return await with_lm_study(made, paper, client, settings.model)
-            return made
-        except CacheMiss as e:
-            raise PendingRequests(len(client.pending_keys) if client else 1) from e
-        finally:
-            if client is not None:
-                await client.aclose()
-
     with err.status(Text(terminal_safe(f"planning with {name}{'/' + used_model if used_model else ''}…"))):
-        result = asyncio.run(run())
+        result = asyncio.run(run_plan(setup, paper, settings, offline=offline, study=study))
     if "study" not in result.stages and (study or "review" in formats):  # the review quotes its claims
         result = with_study(result, paper)
     stem = plan_stem(paper.title, mode, name, used_model)
     paths = write_plan(result, out_dir, formats, stem=stem, force=force)
     if not quiet:
         print_plan(out, err, result)
-    wanted = out_dir / f"{stem}{paths[0].suffix}"
+    wanted = out_dir / f"{stem}{FORMATS[formats[0]][0]}"  # the first format's name, had it been free
     if (s := study_of(result)) is not None:
         left = ", ".join(str(j + 1) for j in s.untested) or "none"
         err.print(f"study: {s.total}; claims left untested: {left}", highlight=False, markup=False)

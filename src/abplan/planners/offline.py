@@ -70,6 +70,10 @@ def _neighbours(value: str, name: str) -> list[str]:
     return out[:5]
 
 
+SOURCE_RANK = {"heading": 5, "propose": 4, "acronym": 3, "loss": 2, "hyper": 1}
+SOURCE_BONUS = {"heading": 2.0, "propose": 1.2, "acronym": 0.8, "loss": 0.8, "module": 0.3, "hyper": 0.6}
+
+
 def _score(c: MethodPart, paper: Paper, method_text: str, contrib_text: str) -> float:
     toks = content_tokens(c.text)
     if not toks:
@@ -83,13 +87,9 @@ def _score(c: MethodPart, paper: Paper, method_text: str, contrib_text: str) -> 
     mentions = low.count(c.text.lower()) if len(c.text) > 3 else 0
     s = 1.0 * hits(paper.title) + 1.5 * hits(paper.abstract) + 1.5 * hits(contrib_text)
     s += 0.8 * math.log1p(mentions)
-    s += {"heading": 2.0, "propose": 1.2, "acronym": 0.8, "loss": 0.8, "module": 0.3, "hyper": 0.6}.get(
-        max(
-            c.sources,
-            key=lambda x: {"heading": 5, "propose": 4, "acronym": 3, "loss": 2, "hyper": 1}.get(x, 0),
-        ),
-        0,
-    )
+    # The strongest way it was found counts; ties are broken by bonus, then name, never by set order.
+    best = max(c.sources, key=lambda x: (SOURCE_RANK.get(x, 0), SOURCE_BONUS.get(x, 0.0), x))
+    s += SOURCE_BONUS.get(best, 0.0)
     s += 0.3 * (len(c.sources) - 1)
     if c.kind == "hyper":
         s += 0.5 * hits(paper.abstract + " " + contrib_text)
