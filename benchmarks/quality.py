@@ -63,10 +63,12 @@ ARMS_DEV: list[tuple[str, str, list[str]]] = [
     ("author-consensus5-prior-all", "author", [*PRIOR5, "--min-support", "5"]),
     ("author-consensus5-prior-3of5", "author", [*PRIOR5, "--min-support", "3"]),
     ("author-consensus5-prior-adaptive", "author", [*PRIOR5, "-O", "cut=adaptive"]),
+    ("author-staged-extract", "author", ["--planner", "staged-extract"]),
     ("author-staged", "author", ["--planner", "staged"]),
     ("reviewer-lm", "reviewer", ["--planner", "lm"]),
     ("reviewer-consensus", "reviewer", CONSENSUS3),
     ("reviewer-consensus-top2", "reviewer", [*CONSENSUS3, "--min-support", "1"]),
+    ("reviewer-staged-extract", "reviewer", ["--planner", "staged-extract"]),
     ("reviewer-staged", "reviewer", ["--planner", "staged"]),
 ]
 SUITES = {  # name: (answers, default dataset root, arms)

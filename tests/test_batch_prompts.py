@@ -85,7 +85,16 @@ def test_staged_plan_by_hand_samples_on_different_shards_and_repair(
 ) -> None:
     script = StagedScript()
     live_fm = fake_lm("staged", FakeModel(StagedScript()))
-    live_args = ["plan", str(EXAMPLE), "--planner", "staged", "--model", "fake/staged", "--samples", "3"]
+    live_args = [
+        "plan",
+        str(EXAMPLE),
+        "--planner",
+        "staged-extract",
+        "--model",
+        "fake/staged",
+        "--samples",
+        "3",
+    ]
     live_args += [
         "-f",
         "json",
@@ -113,7 +122,7 @@ def test_staged_plan_by_hand_samples_on_different_shards_and_repair(
             assert sorted(r["shard"] for r in rows) == [1, 2, 3]
             assert all(r["path"].startswith(f"shard-{r['shard']:02d}/") for r in rows)
 
-    args = ["plan", str(EXAMPLE), "--planner", "staged", "--model", "fake/hand", "--samples", "3"]
+    args = ["plan", str(EXAMPLE), "--planner", "staged-extract", "--model", "fake/hand", "--samples", "3"]
     args += ["-f", "json", "-o", str(tmp_path / "hand"), "-q", "--offline"]
     rounds, _ = rounds_until_done(args, tmp_path, answer, 3, check)
     # read, its repair (the prose reply went through the planner's repair step), propose, consolidate

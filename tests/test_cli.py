@@ -122,7 +122,14 @@ def test_read_shows_how_a_paper_was_read(tmp_path: Path) -> None:
 
 def test_registries_are_listed() -> None:
     lines = runner.invoke(app, ["planners"]).output.splitlines()
-    assert [ln.split()[0] for ln in lines] == ["consensus", "files", "lm", "offline", "staged"]
+    assert [ln.split()[0] for ln in lines] == [
+        "consensus",
+        "files",
+        "lm",
+        "offline",
+        "staged",
+        "staged-extract",
+    ]
     by_name = {ln.split()[0]: ln for ln in lines}
     assert "--plans" in by_name["files"] and "N+1 calls" in by_name["consensus"]
     assert runner.invoke(app, ["judges"]).output.split() == ["lexical", "lm", "majority"]

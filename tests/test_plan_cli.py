@@ -81,13 +81,35 @@ def test_dry_run_prices_a_known_model_and_admits_an_unknown_one() -> None:
 
 def test_dry_run_staged_is_one_plus_n_plus_one() -> None:
     res = runner.invoke(
-        app, ["plan", str(EXAMPLE), "--dry-run", "-p", "staged", "--model", "openai/gpt-4o", "--samples", "3"]
+        app,
+        [
+            "plan",
+            str(EXAMPLE),
+            "--dry-run",
+            "-p",
+            "staged-extract",
+            "--model",
+            "openai/gpt-4o",
+            "--samples",
+            "3",
+        ],
     )
     assert res.exit_code == 0, res.output
     assert "total: 5 calls" in res.output and re.search(r"^read +1 call ×", res.output, re.M)
     assert re.search(r"^propose +3 calls ×", res.output, re.M)
     one = runner.invoke(
-        app, ["plan", str(EXAMPLE), "--dry-run", "-p", "staged", "--model", "openai/gpt-4o", "--samples", "1"]
+        app,
+        [
+            "plan",
+            str(EXAMPLE),
+            "--dry-run",
+            "-p",
+            "staged-extract",
+            "--model",
+            "openai/gpt-4o",
+            "--samples",
+            "1",
+        ],
     )
     assert "total: 2 calls" in one.output and "consolidate" not in one.output
 
@@ -253,7 +275,7 @@ def test_staged_api_refuses_zero_samples(tmp_path: Path) -> None:
     from abplan.errors import ConfigError
 
     with pytest.raises(ConfigError, match="samples must be a whole number of at least 1"):
-        plan_paper(EXAMPLE, planner="staged", model="fake/none", samples=0, cache_dir=tmp_path)
+        plan_paper(EXAMPLE, planner="staged-extract", model="fake/none", samples=0, cache_dir=tmp_path)
 
 
 def test_a_review_first_is_not_reported_as_a_taken_name(tmp_path: Path) -> None:

@@ -30,3 +30,22 @@ def test_lm_arm_rescores_from_the_committed_answers(tmp_path: Path) -> None:
     results = json.loads((out / "results.json").read_text())
     assert results["scored"] == 4
     assert round(results["scores"]["compat"]["f1"]["mean"], 3) == 0.673  # benchmarks/quality.md
+
+
+@pytest.mark.slow
+def test_staged_reviewer_arm_rescores_from_the_dev_set_answers(tmp_path: Path) -> None:
+    """`staged` in reviewer mode is the measured reviewer-consensus-top2 recipe: same requests, same score."""
+    answers = ROOT / "benchmarks" / "answers" / "quality-dev"
+    rounds = sorted(str(p) for p in answers.iterdir() if (p / "index.jsonl").is_file())
+    assert len(rounds) >= 10, "no committed dev-set answer rounds"
+    out = tmp_path / "reviewer-staged"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "replay.py"), "--cache", str(tmp_path / "cache")]
+    cmd += [x for r in rounds for x in ("--answers", r)]
+    cmd += ["--", "bench", "run", "--dataset", str(ROOT / "benchmarks" / "datasets" / "dev" / "reviewer")]
+    cmd += ["--planner", "staged", "--model", "local/frontier", "--judge", "majority"]
+    cmd += ["--judge-model", "local/frontier", "--out", str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["scored"] == 12
+    assert round(results["scores"]["compat"]["f1"]["mean"], 3) == 0.437  # benchmarks/quality.md

@@ -105,7 +105,7 @@ def test_bad_entries_are_refused(plugin: str) -> None:
 
 
 def test_the_built_in_planners_judges_and_providers_all_resolve() -> None:
-    assert PLANNERS.names() == ["consensus", "files", "lm", "offline", "staged"]
+    assert PLANNERS.names() == ["consensus", "files", "lm", "offline", "staged", "staged-extract"]
     assert JUDGES.names() == ["lexical", "lm", "majority"]
     assert set(PROVIDERS.names()) == {*ENDPOINTS, "fake"}
     for name in PLANNERS.names():

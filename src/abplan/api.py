@@ -40,6 +40,10 @@ def estimate(
     if not opts.model:
         raise ConfigError(f"the {planner} planner needs a model: --model provider/name or ABPLAN_MODEL")
     if planner == "staged":
+        from abplan.planners.recipe import dry_run as recipe_dry_run
+
+        return recipe_dry_run(paper, opts, prices)
+    if planner == "staged-extract":
         from abplan.planners.staged import dry_run
 
         return dry_run(paper, opts, prices)

@@ -1,4 +1,4 @@
-"""Planners, registered by name: `lm` (AblationBench's LM-Planner), `consensus`, `staged`, `offline`, `files`."""
+"""Planners, registered by name: `lm` (AblationBench's LM-Planner), `consensus`, `staged` (a consensus recipe), `staged-extract`, `offline`, `files`."""
 
 from abplan.planners.base import PLANNERS, Planner, PlanOptions, get_planner, planner_names, register_planner
 
@@ -7,7 +7,8 @@ SUMMARIES = {
     "files": "re-read existing plans, no LM: --plans DIR (<id>.json or <id>.jsonl) or --plans FILE",
     "lm": "AblationBench's LM-Planner: one chain-of-thought call (+1 repair if unreadable); needs --model",
     "offline": "rules over the text: no LM, deterministic; the default with no model",
-    "staged": "read, N proposals, consolidation by support, cut, grounding: 1+N+1 calls; needs --model",
+    "staged": "the measured best: 3 LM-Planner samples, 1 grouping call, author prior / reviewer top-k: 4 calls",
+    "staged-extract": "read, N proposals of 2k, consolidation by support, cut, grounding: 1+N+1 calls",
 }
 
 

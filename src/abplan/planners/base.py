@@ -41,7 +41,8 @@ for _name, _target in {
     "files": "abplan.planners.files:FilePlanner",
     "lm": "abplan.planners.lm_planner:LMPlanner",
     "offline": "abplan.planners.offline:OfflinePlanner",
-    "staged": "abplan.planners.staged.planner:StagedPlanner",
+    "staged": "abplan.planners.recipe:StagedPlanner",
+    "staged-extract": "abplan.planners.staged.planner:StagedPlanner",
 }.items():
     PLANNERS.register(_name, _target)
 

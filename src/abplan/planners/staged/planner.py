@@ -1,4 +1,4 @@
-"""The staged planner: the five stages in order, the reasoning trace, and the dry-run estimate."""
+"""The extraction-based staged planner (`staged-extract`): the five stages in order, the reasoning trace, and the dry-run estimate."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from abplan.prompts import paper_source
 from abplan.schema import Mode, Paper, Plan, Usage
 
 
-@register_planner("staged")
+@register_planner("staged-extract")
 class StagedPlanner:
-    name = "staged"
+    name = "staged-extract"
     needs_model = True
 
     async def plan(self, paper: Paper, opts: PlanOptions, lm: LMClient | None) -> Plan:

@@ -1,0 +1,83 @@
+"""The `staged` planner is the measured consensus recipe; `staged-extract` keeps the old pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from abplan import load_paper
+from abplan.cli import app
+from abplan.lm import FakeModel, LMClient
+from abplan.planners.base import PlanOptions, get_planner
+from abplan.planners.recipe import recipe_options
+from abplan.schema import Plan
+from abplan.testing import FakeModels
+from conftest import EXAMPLE
+from test_consensus import ConsensusScript
+
+
+@pytest.fixture
+def script(fake_lm: FakeModels) -> Any:
+    s = ConsensusScript()
+    fm = fake_lm("recipe", FakeModel(s))
+    yield s, fm
+
+
+def plan_with(tmp_path: Path, mode: str = "author", **extra: Any) -> Plan:
+    paper = load_paper(EXAMPLE)
+    opts = PlanOptions(mode=mode, model="fake/recipe", k=5 if mode == "author" else 2, extra=extra)  # type: ignore[arg-type]
+
+    async def go() -> Plan:
+        lm = LMClient(cache_dir=tmp_path / "cache")
+        try:
+            return await get_planner("staged").plan(paper, opts, lm)
+        finally:
+            await lm.aclose()
+
+    return asyncio.run(go())
+
+
+def test_author_mode_is_three_samples_with_the_prior_and_unanimity(tmp_path: Path, script: Any) -> None:
+    s, _ = script
+    plan = plan_with(tmp_path)
+    assert s.kinds == ["sample"] * 3 + ["group"] and plan.usage.calls == 4
+    assert all("What authors of such papers actually ablate" in x for x in s.systems)
+    # seeds 0-2: A, B, C in all three; D in seed 0 only; E in seeds 1 and 2: all three must agree
+    assert [a.ablated_part for a in plan.ablations] == ["part A", "part B", "part C"]
+    assert plan.planner == "staged" and plan.stages["settings"]["min_support"] == 3
+
+
+def test_reviewer_mode_keeps_the_top_k_by_support_from_three_angles(tmp_path: Path, script: Any) -> None:
+    s, _ = script
+    plan = plan_with(tmp_path, mode="reviewer")
+    assert s.kinds == ["sample"] * 3 + ["group"]
+    assert not any("What authors" in x for x in s.systems)
+    assert len({x.split("Review from this angle: ")[1][:30] for x in s.systems}) == 3
+    assert plan.stages["settings"]["min_support"] == 1 and len(plan.ablations) == 2
+
+
+def test_explicit_options_win_over_the_recipe(tmp_path: Path, script: Any) -> None:
+    s, _ = script
+    plan = plan_with(tmp_path, samples=5, prior=False, min_support=4)
+    assert s.kinds == ["sample"] * 5 + ["group"] and not any("What authors" in x for x in s.systems)
+    assert [a.ablated_part for a in plan.ablations] == ["part A", "part B", "part E"]
+    opts = recipe_options(PlanOptions(mode="reviewer", extra={"length": "support", "min_support": 2}))
+    assert opts.extra == {"samples": 3, "min_support": 2}
+
+
+def test_dry_run_and_listing_name_both_planners() -> None:
+    res = CliRunner().invoke(
+        app, ["plan", str(EXAMPLE), "--dry-run", "-p", "staged", "--model", "openai/gpt-4o"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "total: 4 calls" in res.output
+    assert re.search(r"^sample +3 calls", res.output, re.M) and re.search(r"^group +1 call", res.output, re.M)
+    assert "propose" not in res.output and "read" not in res.output
+    listing = CliRunner().invoke(app, ["planners"])
+    assert "staged-extract" in listing.output and "3 LM-Planner samples" in listing.output
+    assert get_planner("staged-extract").name == "staged-extract"
