@@ -42,6 +42,13 @@ def screenshot(url: str, png: Path, profile: Path, size: str = "1280,900") -> Pa
     return png
 
 
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", f"{path} is not a PNG"
+    w, h = struct.unpack(">II", data[16:24])
+    return w, h
+
+
 def _paeth(a: int, b: int, c: int) -> int:
     p = a + b - c
     pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
@@ -89,9 +96,14 @@ def distinct_colours(path: Path, step: int = 4, *, pure: bool = False) -> int:
 
         pix = pymupdf.Pixmap(str(path))
         samples, n, w = pix.samples, pix.n, pix.width
-        return len({samples[(y * w + x) * n : (y * w + x) * n + 3] for y in range(0, pix.height, step)
-                    for x in range(0, w, step)})
-    w, h, rows = png_pixels(path)
+        return len(
+            {
+                samples[(y * w + x) * n : (y * w + x) * n + 3]
+                for y in range(0, pix.height, step)
+                for x in range(0, w, step)
+            }
+        )
+    w, _, rows = png_pixels(path)
     bpp = len(rows[0]) // w
     seen = {row[x * bpp : x * bpp + 3] for row in rows[::step] for x in range(0, w, step)}
     return len(seen)

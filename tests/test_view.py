@@ -136,7 +136,9 @@ def test_bad_sources_are_one_line_errors(tmp_path: Path) -> None:
         assert "Traceback" not in res.output and words in " ".join(res.output.split())
 
 
-def test_export_refuses_a_non_empty_folder_without_force(runs: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_export_refuses_a_non_empty_folder_without_force(
+    runs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     _, a, b = runs
     site = tmp_path / "site"
     site.mkdir()

@@ -51,7 +51,13 @@ def make_dataset(root: Path) -> Path:
     ]
     (root / "papers" / "t0").mkdir(parents=True, exist_ok=True)
     (root / "papers" / "t0" / "paper.md").write_text(paper_md())
-    task = {"id": "t0", "task": "author", "paper_title": TITLE, "paper_path": "papers/t0", "ablations_in_paper": gold}
+    task = {
+        "id": "t0",
+        "task": "author",
+        "paper_title": TITLE,
+        "paper_path": "papers/t0",
+        "ablations_in_paper": gold,
+    }
     (root / "tasks.jsonl").write_text(json.dumps(task) + "\n")
     return root
 
@@ -84,7 +90,9 @@ def judge(agree: bool) -> FakeModel:
         rows = []
         for g, p in sorted(PAIRS):
             plan = p if agree and json.dumps(p)[1:-1] in plan_side else None
-            rows.append({"name_in_A": g, "name_in_B": plan} if gold_is_a else {"name_in_A": plan, "name_in_B": g})
+            rows.append(
+                {"name_in_A": g, "name_in_B": plan} if gold_is_a else {"name_in_A": plan, "name_in_B": g}
+            )
         body = "\n".join(json.dumps(r) for r in rows)
         return f"<discussion>compared</discussion>\n<predictions>\n{body}\n</predictions>"
 
