@@ -167,3 +167,27 @@ def test_a_plan_file_is_shown_with_its_paper(runs: tuple[Path, Path, Path], tmp_
     page = site.plan("p0", "").decode()
     assert '<mark id="q1-0"' in page and 'href="#q2-0"' in page
     assert IMG not in page and SCRIPT not in page
+
+
+def test_a_failed_task_shows_its_reason_and_no_plan(runs: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, a, b = runs
+    copy = tmp_path / "run"
+    shutil.copytree(a, copy)
+    (copy / "plans" / "t0.json").unlink()
+    (copy / "judgements" / "majority" / "t0.json").unlink()
+    (copy / "failures" / "t0.json").write_text(json.dumps({"task_id": "t0", "error": "LMError: <b>boom</b>"}))
+    res = json.loads((copy / "results.json").read_text())
+    res.update(
+        scored=0, failed=1, per_task=[], failures={"t0": "LMError: <b>boom</b>"}, status="no task scored"
+    )
+    res["scores"] = {"compat": {}, "strict": {}}
+    (copy / "results.json").write_text(json.dumps(res))
+    site = Site([load_run(copy, 0), load_run(b, 1)], [])
+    page = site.task("t0").decode()
+    assert "failed: LMError: &lt;b&gt;boom&lt;/b&gt;" in page
+    assert 'id="r0-p1"' not in page and 'id="r1-p1"' in page  # run b's plan is still beside the gold
+    index = site.index().decode()
+    assert '<span class="tag miss">failed</span> LMError: &lt;b&gt;boom&lt;/b&gt;' in index
+    row = run_row(load_run(copy, 0))
+    assert (row.done, row.failed, row.pending, row.f1) == (0, 1, 0, None)
+    assert b"No plan yet" in site.plan("r0", "t0")

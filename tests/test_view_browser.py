@@ -61,6 +61,7 @@ def check_dom(name: str, dom: str) -> None:
         assert len(re.findall(r'<tr class="run">', dom)) == 2
         assert len(re.findall(r'<tr class="task">', dom)) == 1
         assert '<img src="plot.png"' in dom or "needs matplotlib" in dom
+        assert dom.count('data-sortable="ready"') == 2  # the sort script ran: the CSP lets it, by hash
     elif name.startswith("task-"):
         assert re.search(r'class="item plan-item c0 matched" id="r0-p1"', dom)  # "No gate", both runs
         assert re.search(r'class="item plan-item c0 matched" id="r1-p1"', dom)
@@ -99,3 +100,15 @@ def test_readme_screenshot_script(tmp_path: Path) -> None:
     png = make_screenshot(tmp_path / "docs" / "view-task.png", tmp_path / "work")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert distinct_colours(png) > 50
+
+
+def test_the_csp_stops_a_script_that_is_not_the_sites_own(exported: str, tmp_path: Path) -> None:
+    page = Path(exported.removeprefix("file://")) / "index.html"
+    tampered = tmp_path / "index.html"
+    html = page.read_text().replace(
+        "</body>", '<script>document.body.dataset.injected = "ran"</script></body>'
+    )
+    tampered.write_text(html)
+    dom = dump_dom(tampered.as_uri(), tmp_path / "profile")
+    assert 'data-sortable="ready"' in dom  # the site's own script ran
+    assert "data-injected" not in dom  # the added one did not

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from abplan.view.load import load_sources
-from abplan.view.pages import Site
+from abplan.view.pages import CSP, Site
 from abplan.view.server import make_server, page_name, start_in_thread
 from viewrun import IMG, SCRIPT, made_runs
 
@@ -71,6 +72,8 @@ def test_every_page_is_served_and_a_plot_is_a_png(site: Site, port: int) -> None
             assert body[:8] == b"\x89PNG\r\n\x1a\n" and resp.getheader("Content-Type") == "image/png"
         else:
             assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
+            assert f'<meta http-equiv="Content-Security-Policy" content="{escape(CSP)}">' in body.decode()
+        assert resp.getheader("Content-Security-Policy") == CSP
     assert request(port, "GET", "/")[1] == request(port, "GET", "/index.html")[1]
 
 

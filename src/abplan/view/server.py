@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from abplan.view.pages import Site
+from abplan.view.pages import CSP, Site
 
 HOST = "127.0.0.1"
 _READ_ONLY = "GET, HEAD"
@@ -62,10 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header(
-            "Content-Security-Policy",
-            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
-        )
+        self.send_header("Content-Security-Policy", CSP)
         if status == HTTPStatus.METHOD_NOT_ALLOWED:
             self.send_header("Allow", _READ_ONLY)
         self.end_headers()
