@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+import abplan
 from abplan.cli import app
 from abplan.errors import InputError
 from abplan.schema import Plan
@@ -191,3 +198,34 @@ def test_a_failed_task_shows_its_reason_and_no_plan(runs: tuple[Path, Path, Path
     row = run_row(load_run(copy, 0))
     assert (row.done, row.failed, row.pending, row.f1) == (0, 1, 0, None)
     assert b"No plan yet" in site.plan("r0", "t0")
+
+
+def test_a_port_in_use_or_out_of_range_is_a_one_line_error(runs: tuple[Path, Path, Path]) -> None:
+    _, a, _ = runs
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        res = cli.invoke(app, ["view", str(a), "--port", str(port)])
+    assert res.exit_code == 2 and f"--port {port}: cannot listen on 127.0.0.1" in res.output
+    res = cli.invoke(app, ["view", str(a), "--port", "70000"])
+    assert res.exit_code == 2 and "--port must be between 0 and 65535" in res.output
+
+
+def test_the_command_serves_and_prints_its_url(runs: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, a, b = runs
+    env = {**os.environ, "PYTHONPATH": str(Path(abplan.__file__).parents[1])}
+    cmd = [sys.executable, "-m", "abplan", "view", str(a), str(b), "--port", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url, (line, proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for loopback
+        with direct.open(url.group(0) + "task-t0.html", timeout=30) as resp:
+            page = resp.read().decode()
+        assert 'id="r0-p1"' in page and 'id="r1-p2"' in page
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

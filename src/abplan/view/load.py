@@ -22,6 +22,7 @@ from abplan.redact import redact
 from abplan.schema import Paper, Plan
 
 M = TypeVar("M", bound=BaseModel)
+PAPERS_KEPT = 8  # papers a run keeps loaded
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -49,6 +50,7 @@ class LoadedRun:
     results: RunResults
     tasks: dict[str, Task]
     notes: list[str] = field(default_factory=list)
+    _papers: dict[str, tuple[Paper | None, str | None]] = field(default_factory=dict, repr=False)
 
     def task_ids(self) -> list[str]:
         """The dataset's tasks in order, then any scored or failed task the dataset no longer has."""
@@ -79,14 +81,21 @@ class LoadedRun:
         return read_model(path, model) if self._readable(path) else None
 
     def paper(self, task_id: str) -> tuple[Paper | None, str | None]:
-        """The task's paper, or None and why not (a viewer shows what it can)."""
+        """The task's paper, or None and why not (a viewer shows what it can). The last few are kept:
+        a task's plan and paper pages both show it, and a PDF takes a while to read."""
+        if task_id in self._papers:
+            return self._papers[task_id]
         task = self.tasks.get(task_id)
         if task is None or not task.paper_path:
             return None, "the run's dataset does not give this task's paper"
         try:
-            return load_task_paper(task), None
+            found: tuple[Paper | None, str | None] = (load_task_paper(task), None)
         except AbplanError as e:
-            return None, redact(str(e))
+            found = (None, redact(str(e)))
+        if len(self._papers) >= PAPERS_KEPT:
+            del self._papers[next(iter(self._papers))]
+        self._papers[task_id] = found
+        return found
 
 
 @dataclass(frozen=True)
