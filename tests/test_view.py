@@ -23,6 +23,7 @@ from abplan.view.highlight import Quote, locate, quotes_of
 from abplan.view.load import load_run, load_sources
 from abplan.view.model import run_row, task_view
 from abplan.view.pages import Site
+from conftest import DEV_BENCH, need_shared
 from viewrun import GOLD, IMG, PLAN_A, QUOTES, SCRIPT, made_runs
 
 cli = CliRunner()
@@ -229,3 +230,22 @@ def test_the_command_serves_and_prints_its_url(runs: tuple[Path, Path, Path], tm
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+@pytest.mark.shared
+def test_a_reviewer_run_shows_reviews_and_review_matches(tmp_path: Path) -> None:
+    ds = need_shared(DEV_BENCH / "reviewer")
+    out = tmp_path / "rev"
+    res = cli.invoke(app, ["bench", "run", "-d", str(ds), "--planner", "offline", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    run = load_run(out, 0)
+    tid = run.task_ids()[0]
+    view = task_view(tid, [(run, run.files(tid))])
+    task = run.tasks[tid]
+    assert view.mode == "reviewer" and view.reviews == task.review_text and view.reviews
+    assert [g.name for g in view.gold] == [a.name for a in task.missing_ablations or []]
+    judgement = run.files(tid).judgement
+    assert judgement is not None
+    assert [it.appears for it in view.runs[0].items] == [i.appears for i in judgement.items]
+    page = Site([run], []).task(tid).decode()
+    assert f"{len(task.review_text)} reviews" in page

@@ -149,6 +149,7 @@ class TaskView:
     mode: str
     gold: list[GoldItem]
     runs: list[RunPlan]
+    reviews: list[str] = field(default_factory=list)  # reviewer mode: what the judge read
 
 
 def _gold_items(task: Task | None, judgements: list[Judgement | None]) -> list[GoldItem]:
@@ -252,4 +253,4 @@ def task_view(task_id: str, per_run: list[tuple[LoadedRun, TaskFiles]]) -> TaskV
     if not title:
         title = next((f.plan.paper_title for _, f in per_run if f.plan), task_id)
     mode = task.mode if task else next((f.plan.mode for _, f in per_run if f.plan), "author")
-    return TaskView(task_id, title, mode, gold, runs)
+    return TaskView(task_id, title, mode, gold, runs, list(task.review_text) if task else [])
