@@ -44,6 +44,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("design", ("abplan.design",)),
     ("judges", ("abplan.judges",)),  # judge plans, whoever made them
     ("bench", ("abplan.bench",)),  # runs planners and judges over tasks
+    ("view", ("abplan.view",)),  # shows runs and plans: reads what bench wrote, never runs anything
     # settings from flags, environment and file; the library API; helpers shipped for tests
     ("api", ("abplan.config", "abplan.api", "abplan.testing", "abplan")),
     ("cli", ("abplan.cli", "abplan.cli_", "abplan.__main__")),

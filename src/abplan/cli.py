@@ -35,6 +35,7 @@ from abplan.cli_plan import (
     staged_options,
     wrote_line,
 )
+from abplan.cli_view import view
 from abplan.config import load_settings
 from abplan.design.study import with_study
 from abplan.errors import ConfigError, InputError
@@ -317,6 +318,7 @@ def list_judges() -> None:
 
 app.command("design")(handle_errors(design))
 bench_app.command("design-eval")(handle_errors(design_eval))
+app.command("view")(handle_errors(view))
 app.add_typer(bench_app, name="bench")
 app.add_typer(lm_app, name="lm")
 app.add_typer(dataset_app, name="dataset")
