@@ -81,3 +81,11 @@ def test_dry_run_and_listing_name_both_planners() -> None:
     listing = CliRunner().invoke(app, ["planners"])
     assert "staged-extract" in listing.output and "3 LM-Planner samples" in listing.output
     assert get_planner("staged-extract").name == "staged-extract"
+
+
+def test_without_a_model_the_error_names_the_staged_planner() -> None:
+    from abplan.errors import LMError
+
+    paper = load_paper(EXAMPLE)
+    with pytest.raises(LMError, match="the staged planner needs a model"):
+        asyncio.run(get_planner("staged").plan(paper, PlanOptions(), None))

@@ -152,7 +152,7 @@ class ConsensusPlanner:
 
     async def plan(self, paper: Paper, opts: PlanOptions, lm: LMClient | None) -> Plan:
         if lm is None or not opts.model:
-            raise LMError("the consensus planner needs a model (--model provider/name)")
+            raise LMError(f"the {self.name} planner needs a model (--model provider/name)")
         co = ConsensusOptions.from_plan_options(opts)
         k = opts.top_k
         reqs, warnings = sample_requests(paper, opts, co)
