@@ -134,6 +134,8 @@ def test_pick_ablation_by_number_and_name_with_clear_errors(paper) -> None:  # t
         pick_ablation(plan, "3")
     with pytest.raises(InputError, match="did you mean 'Without dropout'"):
         pick_ablation(plan, "without dropot")
+    with pytest.raises(InputError):  # a digit that is not 0-9 is a name, not an index
+        pick_ablation(plan, "²")
 
 
 def test_cli_offline_writes_markdown_html_and_json(tmp_path: Path) -> None:

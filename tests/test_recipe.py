@@ -89,3 +89,24 @@ def test_without_a_model_the_error_names_the_staged_planner() -> None:
     paper = load_paper(EXAMPLE)
     with pytest.raises(LMError, match="the staged planner needs a model"):
         asyncio.run(get_planner("staged").plan(paper, PlanOptions(), None))
+
+
+def test_bad_option_values_and_budgets_are_one_line_errors(tmp_path: Path) -> None:
+    base = ["plan", str(EXAMPLE), "--dry-run", "-p", "staged", "--model", "openai/gpt-4o"]
+    cases = [
+        (["-O", "adaptive_at=abc"], "adaptive_at must be a whole number"),
+        (["-O", "adaptive_at=0"], "adaptive_at must be a whole number of at least 1"),
+        (["-O", "prior=maybe"], "prior must be true or false"),
+        (["-O", "angles=2"], "angles must be true or false"),
+        (["-O", "cut=²"], "unknown cut"),
+        (["--max-cost", "0.01"], "--max-cost is for the staged-extract planner"),
+    ]
+    for extra, words in cases:
+        res = CliRunner().invoke(app, [*base, *extra])
+        assert res.exit_code == 2, (extra, res.output)
+        assert words in " ".join(res.output.split()) and "Traceback" not in res.output, (extra, res.output)
+
+
+def test_an_explicit_cut_replaces_the_reviewer_top_k() -> None:
+    opts = recipe_options(PlanOptions(mode="reviewer", extra={"cut": "adaptive"}))
+    assert opts.extra == {"samples": 3, "cut": "adaptive"}

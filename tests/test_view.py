@@ -249,3 +249,18 @@ def test_a_reviewer_run_shows_reviews_and_review_matches(tmp_path: Path) -> None
     assert [it.appears for it in view.runs[0].items] == [i.appears for i in judgement.items]
     page = Site([run], []).task(tid).decode()
     assert f"{len(task.review_text)} reviews" in page
+
+
+def test_export_refuses_a_task_id_that_would_leave_the_folder(
+    runs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, a, _ = runs
+    evil = tmp_path / "evil"
+    shutil.copytree(a, evil)
+    res_path = evil / "results.json"
+    data = json.loads(res_path.read_text())
+    data["failures"] = {**data.get("failures", {}), "x/../../../OUTSIDE": "boom"}
+    res_path.write_text(json.dumps(data))
+    res = cli.invoke(app, ["view", str(evil), "--export", str(tmp_path / "site" / "deep")])
+    assert res.exit_code == 2 and "not a plain file name" in res.output, res.output
+    assert not list(tmp_path.rglob("OUTSIDE*")) and not (tmp_path / "site" / "deep").exists()

@@ -162,12 +162,18 @@ def plan(
     ] = False,
     samples: Annotated[
         int | None,
-        typer.Option("--samples", metavar="N", help="staged: independent candidate plans (default 5)."),
+        typer.Option(
+            "--samples",
+            metavar="N",
+            help="consensus, staged, staged-extract: independent samples (default 5; staged 3).",
+        ),
     ] = None,
     min_support: Annotated[
         int | None,
         typer.Option(
-            "--min-support", metavar="N", help="staged: samples that must propose an experiment to keep it."
+            "--min-support",
+            metavar="N",
+            help="consensus, staged, staged-extract: samples that must propose an experiment to keep it.",
         ),
     ] = None,
     length: Annotated[
@@ -175,12 +181,14 @@ def plan(
         typer.Option(
             "--length",
             metavar="RULE",
-            help="staged: support (cut by support, k at most) or fixed (always k).",
+            help="staged-extract: support (cut by support, k at most) or fixed (always k).",
         ),
     ] = "support",
     max_cost: Annotated[
         float | None,
-        typer.Option("--max-cost", metavar="USD", help="staged: spend at most this many USD on the paper."),
+        typer.Option(
+            "--max-cost", metavar="USD", help="staged-extract: spend at most this many USD on the paper."
+        ),
     ] = None,
     context_window: Annotated[
         int | None,

@@ -201,12 +201,15 @@ def run(
         float | None, typer.Option("--timeout", help="Seconds per LM request (default: the config's, 300).")
     ] = None,
     samples: Annotated[
-        int | None, typer.Option("--samples", help="staged: candidate plans per paper.")
+        int | None, typer.Option("--samples", help="consensus, staged, staged-extract: samples per paper.")
     ] = None,
     min_support: Annotated[
-        int | None, typer.Option("--min-support", help="staged: samples needed to keep an experiment.")
+        int | None,
+        typer.Option(
+            "--min-support", help="consensus, staged, staged-extract: samples needed to keep an experiment."
+        ),
     ] = None,
-    length: Annotated[str, typer.Option("--length", help="staged: support or fixed.")] = "support",
+    length: Annotated[str, typer.Option("--length", help="staged-extract: support or fixed.")] = "support",
     context_window: Annotated[int | None, typer.Option("--context-window")] = None,
     option: OptionFlag = None,
     offline: Annotated[

@@ -7,6 +7,7 @@ Everything printed that came from a paper, a file name or a model passes through
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -101,7 +102,7 @@ def planner_option_pairs(pairs: list[str] | None) -> dict[str, Any]:
         value: Any = raw.strip()
         if value.lower() in ("true", "yes", "on", "false", "no", "off"):
             value = value.lower() in ("true", "yes", "on")
-        elif value.lstrip("-").isdigit():
+        elif re.fullmatch(r"-?[0-9]+", value):
             value = int(value)
         out[key] = value
     return out

@@ -41,7 +41,7 @@ def pick_ablation(plan: Plan, which: str) -> tuple[int, Ablation]:
     items = plan.ablations
     if not items:
         raise InputError("the plan has no ablations to design")
-    if which.strip().isdigit():
+    if which.strip().isascii() and which.strip().isdigit():
         n = int(which)
         if not 1 <= n <= len(items):
             raise InputError(f"--ablation {n}: the plan has ablations 1 to {len(items)}")

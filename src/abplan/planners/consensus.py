@@ -56,23 +56,21 @@ class ConsensusOptions:
     @staticmethod
     def from_plan_options(opts: PlanOptions) -> ConsensusOptions:
         x = opts.extra
-        n = int(x.get("samples") or 5)
+        n = _whole(x.get("samples"), 5, "samples")
         cut = str(x.get("cut") or "fixed")
-        if n < 1:
-            raise ConfigError("samples must be at least 1")
         if cut not in CUTS:
             raise ConfigError(f"unknown cut {cut!r} (one of: {', '.join(CUTS)})")
-        ms = x.get("min_support")
-        if ms is not None and not 1 <= int(ms) <= n:
+        ms = None if x.get("min_support") is None else _whole(x.get("min_support"), 1, "min_support")
+        if ms is not None and not 1 <= ms <= n:
             raise ConfigError(f"min_support must be between 1 and the number of samples ({n})")
         models = tuple(x.get("models") or ([opts.model] if opts.model else []))
         return ConsensusOptions(
             samples=n,
             min_support=int(ms) if ms is not None else None,
             cut=cut,
-            adaptive_at=int(x.get("adaptive_at") or 3),
-            prior=_flag(x.get("prior"), False),
-            angles=_flag(x.get("angles"), True),
+            adaptive_at=_whole(x.get("adaptive_at"), 3, "adaptive_at"),
+            prior=_flag(x.get("prior"), False, "prior"),
+            angles=_flag(x.get("angles"), True, "angles"),
             temperature=0.7 if opts.temperature is None else float(opts.temperature),
             models=models,
         )
@@ -84,12 +82,29 @@ class ConsensusOptions:
         return n_ok - 1 if n_ok >= 4 else n_ok
 
 
-def _flag(value: Any, default: bool) -> bool:
+def _flag(value: Any, default: bool, name: str = "option") -> bool:
     if value is None:
         return default
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _whole(value: Any, default: int, name: str, least: int = 1) -> int:
+    if value is None:
+        return default
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if (isinstance(value, float) and value != n) or n < least:
+        raise ConfigError(f"{name} must be a whole number of at least {least}, not {value!r}")
+    return n
 
 
 def sample_requests(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from abplan.errors import ConfigError
 from abplan.lm.client import LMClient
 from abplan.planners.base import PlanOptions, register_planner
 from abplan.planners.consensus import ConsensusPlanner
@@ -28,10 +29,15 @@ SAMPLES = 3
 
 def recipe_options(opts: PlanOptions) -> PlanOptions:
     """The consensus options of the recipe, under whatever the user gave explicitly."""
+    if opts.extra.get("max_cost") is not None:
+        raise ConfigError(
+            "--max-cost is for the staged-extract planner; staged makes a fixed N + 1 calls (4 by default): "
+            "see --dry-run"
+        )
     extra: dict[str, Any] = {"samples": SAMPLES}
     if opts.mode == "author":
         extra["prior"] = True
-    else:
+    elif "cut" not in opts.extra:  # an explicit cut replaces the recipe's top-k
         extra["min_support"] = 1
     extra.update(opts.extra)
     extra.pop("length", None)  # a staged-extract flag the consensus planner has no use for

@@ -21,15 +21,26 @@ def check_target(folder: Path, force: bool) -> None:
         raise InputError(f"--export {folder} is not empty: choose an empty folder or add --force")
 
 
+def safe_file_name(name: str) -> bool:
+    """A name that stays in the folder it is joined to: no separator, NUL, leading dot or `..`."""
+    return bool(name) and not any(c in name for c in "/\\\x00") and not name.startswith(".")
+
+
 def export(site: Site, folder: Path, force: bool = False) -> list[Path]:
     """Write every page of `site` into `folder` (created if needed); returns the files written."""
     check_target(folder, force)
+    names = list(site.names())
+    bad = [n for n in names if not safe_file_name(n)]  # page names come from task ids in the run's files
+    if bad:
+        raise InputError(
+            f"--export: the run names a page {bad[0]!r} that is not a plain file name; nothing written"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"--export {folder}: cannot create it ({e.strerror or e})") from None
     written = []
-    for name in site.names():
+    for name in names:
         found = site.page(name)
         if found is None:
             continue
