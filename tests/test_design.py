@@ -188,6 +188,11 @@ def test_cli_one_line_errors_for_bad_choices(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "ablations 1 to 5" in bad.output
     missing = runner.invoke(app, ["design", str(EXAMPLE), "-a", "1", "--plan", str(tmp_path / "no.json")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+    folder = runner.invoke(app, ["design", str(EXAMPLE), "-a", "1", "--plan", str(tmp_path)])
+    assert folder.exit_code == 2 and "a folder; give one plan file" in " ".join(folder.output.split())
+    (tmp_path / "notes.txt").write_text("x\n")
+    junk = runner.invoke(app, ["design", str(EXAMPLE), "-a", "1", "--plan", str(tmp_path / "notes.txt")])
+    assert junk.exit_code == 2 and "no ablation could be read" in " ".join(junk.output.split()), junk.output
     fmt = runner.invoke(app, ["design", str(EXAMPLE), "-a", "1", "-f", "pdf"])
     assert fmt.exit_code == 2 and "unknown format" in fmt.output
 

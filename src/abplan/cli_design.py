@@ -52,6 +52,8 @@ def choose(paper: Paper, ablation: str | None, plan: Path | None, part: str | No
         if plan is not None:
             raise ConfigError("--plan goes with --ablation, not with --part")
         return part_ablation(paper, part)
+    if plan is not None and plan.is_dir():
+        raise ConfigError(f"--plan {plan}: a folder; give one plan file (.json or .jsonl)")
     if plan is not None and not plan.is_file():
         raise ConfigError(f"--plan {plan}: no such file")
     planner = "files" if plan else "offline"
@@ -62,6 +64,10 @@ def choose(paper: Paper, ablation: str | None, plan: Path | None, part: str | No
             f"warning: {plan} was made for paper {made.paper_id}, not this one ({paper.id})",
             markup=False,
             highlight=False,
+        )
+    if plan is not None and not made.ablations:
+        raise ConfigError(
+            f"--plan {plan}: no ablation could be read from it (an abplan .json or .jsonl plan?)"
         )
     return pick_ablation(made, ablation or "")[1]
 
