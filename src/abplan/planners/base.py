@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from abplan.errors import ConfigError
 from abplan.lm.client import LMClient
 from abplan.lm.types import usage_of
 from abplan.prompts import paper_source
@@ -26,6 +27,31 @@ class PlanOptions:
     @property
     def top_k(self) -> int:
         return self.k if self.k is not None else DEFAULT_K[self.mode]
+
+
+def positive_option(extra: dict[str, Any], key: str, default: int) -> int:
+    """An integer option of at least 1 (0 once silently meant the default)."""
+    value = extra.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{key} must be a whole number of at least 1, not {value!r}")
+    return value
+
+
+def flag_option(extra: dict[str, Any], key: str, default: bool) -> bool:
+    """A true/false option: a bool, or one of the usual words; anything else is an error, not false."""
+    value = extra.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false, not {value!r}")
 
 
 class Planner(Protocol):

@@ -24,8 +24,8 @@ from abplan.lm.client import LMClient
 from abplan.lm.context import estimate_tokens
 from abplan.lm.pricing import total_cost
 from abplan.lm.types import LMRequest, LMResponse, usage_of
-from abplan.planners.base import PlanOptions, register_planner
-from abplan.planners.lm_planner import complete_plan, planner_request
+from abplan.planners.base import PlanOptions, flag_option, positive_option, register_planner
+from abplan.planners.lm_planner import complete_plan, planner_request, with_author_prior
 from abplan.planners.staged import (
     Candidate,
     Extraction,
@@ -56,11 +56,11 @@ class ConsensusOptions:
     @staticmethod
     def from_plan_options(opts: PlanOptions) -> ConsensusOptions:
         x = opts.extra
-        n = _whole(x.get("samples"), 5, "samples")
+        n = positive_option(x, "samples", 5)
         cut = str(x.get("cut") or "fixed")
         if cut not in CUTS:
             raise ConfigError(f"unknown cut {cut!r} (one of: {', '.join(CUTS)})")
-        ms = None if x.get("min_support") is None else _whole(x.get("min_support"), 1, "min_support")
+        ms = None if x.get("min_support") is None else positive_option(x, "min_support", 1)
         if ms is not None and not 1 <= ms <= n:
             raise ConfigError(f"min_support must be between 1 and the number of samples ({n})")
         models = tuple(x.get("models") or ([opts.model] if opts.model else []))
@@ -68,9 +68,9 @@ class ConsensusOptions:
             samples=n,
             min_support=int(ms) if ms is not None else None,
             cut=cut,
-            adaptive_at=_whole(x.get("adaptive_at"), 3, "adaptive_at"),
-            prior=_flag(x.get("prior"), False, "prior"),
-            angles=_flag(x.get("angles"), True, "angles"),
+            adaptive_at=positive_option(x, "adaptive_at", 3),
+            prior=flag_option(x, "prior", False),
+            angles=flag_option(x, "angles", True),
             temperature=0.7 if opts.temperature is None else float(opts.temperature),
             models=models,
         )
@@ -80,31 +80,6 @@ class ConsensusOptions:
         if self.min_support is not None:
             return min(self.min_support, n_ok)
         return n_ok - 1 if n_ok >= 4 else n_ok
-
-
-def _flag(value: Any, default: bool, name: str = "option") -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in ("1", "true", "yes", "on"):
-        return True
-    if word in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be true or false, not {value!r}")
-
-
-def _whole(value: Any, default: int, name: str, least: int = 1) -> int:
-    if value is None:
-        return default
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
-    if (isinstance(value, float) and value != n) or n < least:
-        raise ConfigError(f"{name} must be a whole number of at least {least}, not {value!r}")
-    return n
 
 
 def sample_requests(
@@ -120,7 +95,7 @@ def sample_requests(
             notes = fit
         system = base.messages[0][1]
         if opts.mode == "author" and co.prior:
-            system += "\n\n" + prompts.render("consensus_prior")
+            system = with_author_prior(system)
         elif opts.mode == "reviewer" and co.angles:
             system += "\n\n" + prompts.render("reviewer_angle", angle=i % N_ANGLES)
         reqs.append(

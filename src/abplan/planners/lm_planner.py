@@ -11,7 +11,7 @@ from abplan.lm.context import context_window, fit_paper
 from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, LMResponse, usage_of
 from abplan.parsing import ParsedPlan, parse_plan
-from abplan.planners.base import PlanOptions, register_planner
+from abplan.planners.base import PlanOptions, flag_option, register_planner
 from abplan.prompts import paper_source
 from abplan.schema import Paper, Plan
 
@@ -39,11 +39,10 @@ def planner_request(paper: Paper, opts: PlanOptions, model: str) -> tuple[LMRequ
     return req, notes
 
 
-def with_author_prior(req: LMRequest) -> LMRequest:
-    """The request with the author prior (what authors usually ablate) after the system message:
-    `-O prior=true`, the same text the consensus planner gives each sample."""
-    system = req.messages[0][1] + "\n\n" + prompts.render("consensus_prior")
-    return replace(req, messages=(("system", system), *req.messages[1:]))
+def with_author_prior(system: str) -> str:
+    """The system message followed by the author prior (what authors usually ablate): `-O prior=true`
+    of the lm planner and of every consensus sample."""
+    return system + "\n\n" + prompts.render("consensus_prior")
 
 
 def _plan_or_problem(text: str) -> tuple[ParsedPlan, str | None]:
@@ -75,8 +74,10 @@ class LMPlanner:
         if lm is None or not opts.model:
             raise LMError("the lm planner needs a model (--model provider/name)")
         req, fit_notes = planner_request(paper, opts, opts.model)
-        if opts.mode == "author" and str(opts.extra.get("prior")).lower() in ("1", "true", "yes", "on"):
-            req = with_author_prior(req)
+        if opts.mode == "author" and flag_option(opts.extra, "prior", False):
+            req = replace(
+                req, messages=(("system", with_author_prior(req.messages[0][1])), *req.messages[1:])
+            )
         parsed, responses = await complete_plan(lm, req)
         ablations = parsed.ablations
         warnings = fit_notes + list(parsed.warnings)

@@ -20,6 +20,7 @@ export/import, one round per stage.
 
 from __future__ import annotations
 
+from abplan.planners.base import positive_option
 from abplan.planners.staged.consolidate import (
     candidate_line,
     consolidate,
@@ -30,7 +31,7 @@ from abplan.planners.staged.consolidate import (
 )
 from abplan.planners.staged.cut import Cut, ground, ground_all, rank_and_cut
 from abplan.planners.staged.groups import Candidate, Group
-from abplan.planners.staged.options import StagedOptions, default_min_support, positive_option
+from abplan.planners.staged.options import StagedOptions, default_min_support
 from abplan.planners.staged.planner import StagedPlanner, TraceFacts, dry_run, staged_trace
 from abplan.planners.staged.propose import (
     Proposals,

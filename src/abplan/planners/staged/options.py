@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from abplan.errors import ConfigError
 from abplan.lm.context import context_window
-from abplan.planners.base import PlanOptions
+from abplan.planners.base import PlanOptions, positive_option
 
 LENGTHS = ("support", "fixed")
 Length = Literal["support", "fixed"]
-
-
-def positive_option(extra: dict[str, Any], key: str, default: int) -> int:
-    """An integer option of at least 1 (0 once silently meant the default)."""
-    value = extra.get(key)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{key} must be a whole number of at least 1, not {value!r}")
-    return value
 
 
 def default_min_support(n: int) -> int:
