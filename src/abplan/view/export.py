@@ -11,7 +11,7 @@ from pathlib import Path
 
 from abplan.errors import InputError
 from abplan.fsutil import atomic_write_bytes
-from abplan.view.pages import Site
+from abplan.view.pages import Site, safe_file_name
 
 
 def check_target(folder: Path, force: bool) -> None:
@@ -19,11 +19,6 @@ def check_target(folder: Path, force: bool) -> None:
         raise InputError(f"--export {folder} is a file, not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise InputError(f"--export {folder} is not empty: choose an empty folder or add --force")
-
-
-def safe_file_name(name: str) -> bool:
-    """A name that stays in the folder it is joined to: no separator, NUL, leading dot or `..`."""
-    return bool(name) and not any(c in name for c in "/\\\x00") and not name.startswith(".")
 
 
 def export(site: Site, folder: Path, force: bool = False) -> list[Path]:

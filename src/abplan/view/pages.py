@@ -84,6 +84,12 @@ def _findings(paper: Paper | None, plan: Plan | None) -> list[Finding]:
     return out
 
 
+def safe_file_name(name: str) -> bool:
+    """A page name that stays in the folder it is joined to: no separator, NUL, leading dot or `..`.
+    The server refuses any other request path; the export refuses to write any other page."""
+    return bool(name) and not any(c in name for c in "/\\\x00") and not name.startswith(".")
+
+
 class Site:
     """Every page of the runs and plans given, by name."""
 

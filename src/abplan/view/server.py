@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from abplan.view.pages import CSP, Site
+from abplan.view.pages import CSP, Site, safe_file_name
 
 HOST = "127.0.0.1"
 _READ_ONLY = "GET, HEAD"
@@ -25,9 +25,7 @@ def page_name(raw_path: str) -> str | None:
     if not path.startswith("/") or path.startswith("//"):
         return None
     name = path[1:] or "index.html"
-    if "/" in name or "\\" in name or "\x00" in name or name in (".", "..") or name.startswith("."):
-        return None
-    return name
+    return name if safe_file_name(name) else None
 
 
 class _Handler(BaseHTTPRequestHandler):
