@@ -80,37 +80,21 @@ def test_dry_run_prices_a_known_model_and_admits_an_unknown_one() -> None:
 
 
 def test_dry_run_staged_is_one_plus_n_plus_one() -> None:
-    res = runner.invoke(
-        app,
-        [
-            "plan",
-            str(EXAMPLE),
-            "--dry-run",
-            "-p",
-            "staged-extract",
-            "--model",
-            "openai/gpt-4o",
-            "--samples",
-            "3",
-        ],
-    )
+    base = [
+        "plan",
+        str(EXAMPLE),
+        "--dry-run",
+        "-p",
+        "staged-extract",
+        "--model",
+        "openai/gpt-4o",
+        "--samples",
+    ]
+    res = runner.invoke(app, [*base, "3"])
     assert res.exit_code == 0, res.output
     assert "total: 5 calls" in res.output and re.search(r"^read +1 call ×", res.output, re.M)
     assert re.search(r"^propose +3 calls ×", res.output, re.M)
-    one = runner.invoke(
-        app,
-        [
-            "plan",
-            str(EXAMPLE),
-            "--dry-run",
-            "-p",
-            "staged-extract",
-            "--model",
-            "openai/gpt-4o",
-            "--samples",
-            "1",
-        ],
-    )
+    one = runner.invoke(app, [*base, "1"])
     assert "total: 2 calls" in one.output and "consolidate" not in one.output
 
 
