@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -100,6 +101,33 @@ def row(name: str, run: Path) -> str:
     )
 
 
+def per_task(run: Path, metric: str) -> dict[str, float]:
+    res = json.loads((run / "results.json").read_text())
+    return {t["task_id"]: t[metric]["f1"] for t in res["per_task"]}
+
+
+def paired(arm: Path, base: Path, metric: str, resamples: int = 10_000) -> str:
+    """Mean per-task difference arm - base, its 95% bootstrap interval (seed 0), tasks won / lost."""
+    a, b = per_task(arm, metric), per_task(base, metric)
+    d = [a[t] - b[t] for t in sorted(a)]
+    rng = random.Random(0)
+    means = sorted(sum(d[rng.randrange(len(d))] for _ in d) / len(d) for _ in range(resamples))
+    won, lost = sum(x > 1e-9 for x in d), sum(x < -1e-9 for x in d)
+    lo, hi = means[int(0.025 * resamples)], means[int(0.975 * resamples)]
+    return f"{sum(d) / len(d):+.3f} [{lo:+.3f}, {hi:+.3f}], {won} / {lost}"
+
+
+def paired_lines(out: Path, arms: list[tuple[str, str, list[str]]]) -> list[str]:
+    """Every arm against its mode's `lm` arm, on the same tasks."""
+    lines = ["| arm - lm | F1 | strict F1 |", "|---|---|---|"]
+    for name, mode, _ in arms:
+        base = out / f"{mode}-lm"
+        if name != base.name and base.is_dir():
+            cells = [paired(out / name, base, m) for m in ("compat", "strict")]
+            lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--suite", choices=sorted(SUITES), default="dev")
@@ -130,6 +158,8 @@ def main() -> int:
                 return rc
             lines.append(row(name, out / name))
         print("\n".join(lines))
+        print("\nPaired differences against lm (mean [95% CI], tasks won / lost):\n")
+        print("\n".join(paired_lines(out, arms)))
     return 0
 
 
