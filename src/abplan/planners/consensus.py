@@ -8,7 +8,8 @@ proposes k items, not 2k, so the threshold really shortens plans.
 
 Options (`PlanOptions.extra`, all optional): `samples` (N, default 5), `min_support` (an int, default
 N - 1 for N >= 4, else N), `cut` ("fixed": the threshold above; "adaptive": all N when fewer than
-`adaptive_at` groups are unanimous, else N - 1), `prior` (author mode: tell every sample what authors
+`adaptive_at` groups are unanimous, else N - 1; "select": one more call reads the paper and the groups with
+their support and chooses which to keep, `consensus_select`), `prior` (author mode: tell every sample what authors
 usually ablate), `angles` (reviewer mode: each sample reviews from one of three angles), `models`
 (samples spread across them), `context_window`.
 """
@@ -25,6 +26,7 @@ from abplan.lm.context import estimate_tokens
 from abplan.lm.pricing import total_cost
 from abplan.lm.types import LMRequest, LMResponse, usage_of
 from abplan.planners.base import PlanOptions, flag_option, positive_option, register_planner
+from abplan.planners.consensus_select import SELECT_REPLY_TOKENS, select_groups, selection_records
 from abplan.planners.lm_planner import complete_plan, planner_request, with_author_prior
 from abplan.planners.staged import (
     Candidate,
@@ -37,7 +39,7 @@ from abplan.planners.staged import (
 )
 from abplan.schema import Ablation, Paper, Plan, Usage
 
-CUTS = ("fixed", "adaptive")
+CUTS = ("fixed", "adaptive", "select")
 N_ANGLES = 3
 SAMPLE_REPLY_TOKENS = 2000  # a discussion and k ablations, as the LM-Planner replies
 
@@ -61,6 +63,8 @@ class ConsensusOptions:
         if cut not in CUTS:
             raise ConfigError(f"unknown cut {cut!r} (one of: {', '.join(CUTS)})")
         ms = None if x.get("min_support") is None else positive_option(x, "min_support", 1)
+        if ms is not None and cut == "select":
+            raise ConfigError("cut=select chooses the experiments itself: give it without --min-support")
         if ms is not None and not 1 <= ms <= n:
             raise ConfigError(f"min_support must be between 1 and the number of samples ({n})")
         models = tuple(x.get("models") or ([opts.model] if opts.model else []))
@@ -166,11 +170,20 @@ class ConsensusPlanner:
         groups, group_resp, notes = await consolidate(lm, paper, cands, co.models[0], opts, n_ok)
         warnings += notes
         kept, records, need = cut_groups(groups, k, co.threshold(n_ok), co, n_ok)
+        select_resp: list[LMResponse] = []
+        if co.cut == "select" and co.min_support is None and n_ok > 1:
+            ranked = sorted(groups, key=lambda g: (-g.support, g.mean_rank, g.name.lower()))
+            chosen, select_resp, notes = await select_groups(lm, paper, opts, co.models[0], ranked, n_ok)
+            warnings += notes
+            if chosen is not None:
+                kept, records, need = [ranked[i] for i in chosen], selection_records(ranked, chosen), 0
         ablations: list[Ablation] = []
         for g in kept:
             ab, _ = ground(merge_group(g), paper, Extraction())
             ablations.append(ab)
         usage = {"sample": usage_of(sample_resp), "group": usage_of(group_resp)}
+        if select_resp:
+            usage["select"] = usage_of(select_resp)
         return Plan(
             paper_id=paper.id,
             paper_title=paper.title,
@@ -187,7 +200,7 @@ class ConsensusPlanner:
                 "groups": records,
                 "settings": {
                     "samples": co.samples,
-                    "min_support": need,
+                    "min_support": need or None,
                     "cut": co.cut,
                     "prior": co.prior,
                     "angles": co.angles,
@@ -209,10 +222,15 @@ def consensus_trace(
     need: int,
     traces: list[str],
 ) -> str:
+    how = (
+        f"A selection call read the paper and the experiments with their support, and kept {len(kept)}, "
+        "in its order."
+        if need == 0
+        else f"Kept the experiments proposed by at least {need} of {n_ok} plans, most supported first."
+    )
     lines = [
         f"{n_ok} of {co.samples} independent plans gave {len(cands)} proposals, which group into "
-        f"{len(groups)} distinct experiments. Kept the experiments proposed by at least {need} of "
-        f"{n_ok} plans, most supported first.",
+        f"{len(groups)} distinct experiments. {how}",
     ]
     for i, g in enumerate(kept, 1):
         lines.append(f"{i}. {g.name}: proposed by {g.support} of {n_ok} plans, mean rank {g.mean_rank:.1f}")
@@ -238,6 +256,11 @@ def dry_run(
     ]
     if co.samples > 1:
         rows.append(("group", co.models[0], 60 * opts.top_k * co.samples // 4 + 300, 800))
+        if co.cut == "select":
+            paper_tokens = rows[0][2]
+            rows.append(
+                ("select", co.models[0], paper_tokens + 40 * opts.top_k * co.samples, SELECT_REPLY_TOKENS)
+            )
     cost, unpriced = total_cost([(model, tin, tout) for _, model, tin, tout in rows], prices)
     notes += unpriced
     stages = [
