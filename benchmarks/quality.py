@@ -4,6 +4,7 @@
     python benchmarks/quality.py --author DEV/author   # ... with all 21 author tasks (rebuild_author.py)
     python benchmarks/quality.py --suite devbench      # the first table, on ../shared/data/dev-bench
     python benchmarks/quality.py --out runs/quality    # keep the run folders (then: abplan bench report ...)
+    python benchmarks/quality.py --against consensus-prior   # also paired against that arm
 
 Each arm is an ordinary `abplan bench run --offline`, replayed from the answer folders by
 `benchmarks/replay.py` (one shared cache, so arms that share samples share their answers). The answers were
@@ -40,6 +41,12 @@ ARMS_DEVBENCH: list[tuple[str, str, list[str]]] = [
         ["--planner", "consensus", "--samples", "5", "-O", "cut=adaptive"],
     ),
     ("author-consensus-prior", "author", ["--planner", "consensus", "--samples", "5", "-O", "prior=true"]),
+    ("author-consensus3-prior", "author", ["--planner", "consensus", "--samples", "3", "-O", "prior=true"]),
+    (
+        "author-consensus3-prior-select",
+        "author",
+        ["--planner", "consensus", "--samples", "3", "-O", "prior=true", "-O", "cut=select"],
+    ),
     ("reviewer-lm", "reviewer", ["--planner", "lm"]),
     ("reviewer-consensus", "reviewer", ["--planner", "consensus", "--samples", "5"]),
     (
@@ -64,11 +71,13 @@ ARMS_DEV: list[tuple[str, str, list[str]]] = [
     ("author-consensus5-prior-all", "author", [*PRIOR5, "--min-support", "5"]),
     ("author-consensus5-prior-3of5", "author", [*PRIOR5, "--min-support", "3"]),
     ("author-consensus5-prior-adaptive", "author", [*PRIOR5, "-O", "cut=adaptive"]),
+    ("author-consensus-prior-select", "author", [*PRIOR3, "-O", "cut=select"]),
     ("author-staged-extract", "author", ["--planner", "staged-extract"]),
     ("author-staged", "author", ["--planner", "staged"]),
     ("reviewer-lm", "reviewer", ["--planner", "lm"]),
     ("reviewer-consensus", "reviewer", CONSENSUS3),
     ("reviewer-consensus-top2", "reviewer", [*CONSENSUS3, "--min-support", "1"]),
+    ("reviewer-consensus-select", "reviewer", [*CONSENSUS3, "-O", "cut=select"]),
     ("reviewer-staged-extract", "reviewer", ["--planner", "staged-extract"]),
     ("reviewer-staged", "reviewer", ["--planner", "staged"]),
 ]
@@ -117,11 +126,11 @@ def paired(arm: Path, base: Path, metric: str, resamples: int = 10_000) -> str:
     return f"{sum(d) / len(d):+.3f} [{lo:+.3f}, {hi:+.3f}], {won} / {lost}"
 
 
-def paired_lines(out: Path, arms: list[tuple[str, str, list[str]]]) -> list[str]:
-    """Every arm against its mode's `lm` arm, on the same tasks."""
-    lines = ["| arm - lm | F1 | strict F1 |", "|---|---|---|"]
+def paired_lines(out: Path, arms: list[tuple[str, str, list[str]]], against: str = "lm") -> list[str]:
+    """Every arm against its mode's `against` arm (`lm`, `consensus-prior` ...), on the same tasks."""
+    lines = [f"| arm - {against} | F1 | strict F1 |", "|---|---|---|"]
     for name, mode, _ in arms:
-        base = out / f"{mode}-lm"
+        base = out / f"{mode}-{against}"
         if name != base.name and base.is_dir():
             cells = [paired(out / name, base, m) for m in ("compat", "strict")]
             lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
@@ -136,6 +145,12 @@ def main() -> int:
     ap.add_argument("--author", type=Path, help="the author tasks (default: DATASET_ROOT/author)")
     ap.add_argument("--reviewer", type=Path, help="the reviewer tasks (default: DATASET_ROOT/reviewer)")
     ap.add_argument("--out", type=Path, help="where the run folders go (default: a temporary folder)")
+    ap.add_argument(
+        "--against",
+        action="append",
+        metavar="ARM",
+        help="also print paired differences against this arm, named without its mode (repeatable; lm always)",
+    )
     ns = ap.parse_args()
     answers, root, arms = SUITES[ns.suite]
     answers = ns.answers or answers
@@ -158,8 +173,9 @@ def main() -> int:
                 return rc
             lines.append(row(name, out / name))
         print("\n".join(lines))
-        print("\nPaired differences against lm (mean [95% CI], tasks won / lost):\n")
-        print("\n".join(paired_lines(out, arms)))
+        for against in dict.fromkeys(["lm", *(ns.against or [])]):
+            print(f"\nPaired differences against {against} (mean [95% CI], tasks won / lost):\n")
+            print("\n".join(paired_lines(out, arms, against)))
     return 0
 
 
