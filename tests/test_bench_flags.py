@@ -195,6 +195,6 @@ def test_batch_stop_is_a_status_line_with_exit_3(tmp_path: Path) -> None:
     res = bench(ds, tmp_path / "run", "--offline")
     assert res.exit_code == 3, res.output
     assert "2 LM requests pending" in res.output and "error" not in res.output.lower()
-    plan = runner.invoke(app, ["plan", str(EXAMPLE), "--model", "fake/flags", "--offline"])
+    plan = runner.invoke(app, ["plan", str(EXAMPLE), "-p", "lm", "--model", "fake/flags", "--offline"])
     assert plan.exit_code == 3 and "1 LM request pending" in plan.output
     assert "error" not in plan.output.lower()

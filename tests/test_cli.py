@@ -79,7 +79,9 @@ def test_model_without_key_is_a_config_error(tmp_path: Path) -> None:
 
 def test_offline_mode_with_empty_cache_exits_3(tmp_path: Path) -> None:
     res = runner.invoke(
-        app, ["plan", str(EXAMPLE), "--model", "openai/gpt-4o", "--offline"], env={"OPENAI_API_KEY": "sk-x"}
+        app,
+        ["plan", str(EXAMPLE), "-p", "lm", "--model", "openai/gpt-4o", "--offline"],
+        env={"OPENAI_API_KEY": "sk-x"},
     )
     assert res.exit_code == 3 and "1 LM request pending" in res.output
 

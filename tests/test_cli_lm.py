@@ -14,7 +14,7 @@ from conftest import EXAMPLE
 from test_lm_planner import REPLY
 
 runner = CliRunner()
-PLAN = ["plan", str(EXAMPLE), "--model", "openai/gpt-4o", "-f", "md", "-q", "--offline"]
+PLAN = ["plan", str(EXAMPLE), "-p", "lm", "--model", "openai/gpt-4o", "-f", "md", "-q", "--offline"]
 ENV = {"OPENAI_API_KEY": "sk-test-not-used"}
 
 

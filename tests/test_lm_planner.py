@@ -46,7 +46,9 @@ def fake(fake_lm: FakeModels) -> object:
 
 
 def test_lm_planner_prompt_and_plan(tmp_path: Path, fake: object) -> None:
-    plan = plan_paper(write_paper(tmp_path), model="fake/planner", k=2, cache_dir=tmp_path / "c")
+    plan = plan_paper(
+        write_paper(tmp_path), planner="lm", model="fake/planner", k=2, cache_dir=tmp_path / "c"
+    )
     assert [a.name for a in plan.ablations] == ["No gate", "Gate type"]
     assert any("kept the first 2" in w for w in plan.warnings)
     req = fake.calls[0]  # type: ignore[attr-defined]
@@ -63,7 +65,9 @@ def test_lm_planner_prompt_and_plan(tmp_path: Path, fake: object) -> None:
 
 
 def test_reviewer_prompt_asks_for_missing_ablations(tmp_path: Path, fake: object) -> None:
-    plan = plan_paper(write_paper(tmp_path), model="fake/planner", mode="reviewer", cache_dir=tmp_path / "c")
+    plan = plan_paper(
+        write_paper(tmp_path), planner="lm", model="fake/planner", mode="reviewer", cache_dir=tmp_path / "c"
+    )
     user = fake.calls[0].messages[1][1]  # type: ignore[attr-defined]
     assert "MISSING" in user and "already reports" in user
     assert plan.k == 2 and len(plan.ablations) == 2
@@ -71,15 +75,15 @@ def test_reviewer_prompt_asks_for_missing_ablations(tmp_path: Path, fake: object
 
 def test_second_run_is_served_from_cache(tmp_path: Path, fake: object) -> None:
     p = write_paper(tmp_path)
-    plan_paper(p, model="fake/planner", cache_dir=tmp_path / "c")
-    again = plan_paper(p, model="fake/planner", cache_dir=tmp_path / "c")
+    plan_paper(p, planner="lm", model="fake/planner", cache_dir=tmp_path / "c")
+    again = plan_paper(p, planner="lm", model="fake/planner", cache_dir=tmp_path / "c")
     assert len(fake.calls) == 1  # type: ignore[attr-defined]
     assert again.usage.cached_calls == 1 and again.usage.calls == 0
 
 
 def test_unreadable_reply_is_repaired_once(tmp_path: Path, fake_lm: FakeModels) -> None:
     fm = fake_lm("repair", ["I cannot comply in JSON, sorry.", REPLY])
-    plan = plan_paper(write_paper(tmp_path), model="fake/repair", cache_dir=tmp_path / "c")
+    plan = plan_paper(write_paper(tmp_path), planner="lm", model="fake/repair", cache_dir=tmp_path / "c")
     assert len(fm.calls) == 2 and len(plan.ablations) == 3
     assert fm.calls[1].messages[-2][0] == "assistant" and "could not be read" in fm.calls[1].messages[-1][1]
     assert "repaired" in plan.warnings[0]
@@ -88,7 +92,7 @@ def test_unreadable_reply_is_repaired_once(tmp_path: Path, fake_lm: FakeModels) 
 def test_unrepairable_reply_fails_loudly(tmp_path: Path, fake_lm: FakeModels) -> None:
     fake_lm("junk", ["nothing useful"])
     with pytest.raises(LMError, match="even after one repair"):
-        plan_paper(write_paper(tmp_path), model="fake/junk", cache_dir=tmp_path / "c")
+        plan_paper(write_paper(tmp_path), planner="lm", model="fake/junk", cache_dir=tmp_path / "c")
 
 
 def seed_reply(seed: Path) -> tuple[str, str, list[dict[str, object]]]:
@@ -114,6 +118,8 @@ def test_markdown_matches_the_seed_layout(tmp_path: Path, seed: Path, fake_lm: F
         [
             "plan",
             str(paper),
+            "-p",
+            "lm",
             "--model",
             "fake/seed",
             "--mode",

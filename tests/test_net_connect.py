@@ -140,6 +140,8 @@ def test_cli_shows_each_retry_on_stderr(tmp_path: Path, monkeypatch: pytest.Monk
             [
                 "plan",
                 str(EXAMPLE),
+                "-p",
+                "lm",
                 "--model",
                 "openai/gpt-4o",
                 "--base-url",

@@ -250,7 +250,18 @@ def test_cli_plan_with_a_surrogate_in_the_reply(
     fake_lm("surrogate", [PLAN_REPLY.replace("No gate", "No gate \ud800")])
     res = CliRunner().invoke(
         app,
-        ["plan", str(EXAMPLE), "--model", "fake/surrogate", "-f", "md,json", "-o", str(tmp_path / "p")],
+        [
+            "plan",
+            str(EXAMPLE),
+            "-p",
+            "lm",
+            "--model",
+            "fake/surrogate",
+            "-f",
+            "md,json",
+            "-o",
+            str(tmp_path / "p"),
+        ],
     )
     assert res.exit_code == 0, res.output
     md = next((tmp_path / "p").glob("*.md")).read_text("utf-8")

@@ -169,7 +169,9 @@ def test_lm_plan_names_carry_the_model(tmp_path: Path, fake_lm: FakeModels) -> N
     from test_lm_planner import REPLY
 
     fake_lm("named", [REPLY])
-    res = runner.invoke(app, ["plan", str(EXAMPLE), "--model", "fake/named", "-o", str(tmp_path), "-q"])
+    res = runner.invoke(
+        app, ["plan", str(EXAMPLE), "-p", "lm", "--model", "fake/named", "-o", str(tmp_path), "-q"]
+    )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "pixelcnnpp-author-lm-fake-named.md").is_file()
 

@@ -18,12 +18,12 @@ from abplan.planners.recipe import recipe_options
 from abplan.schema import Plan
 from abplan.testing import FakeModels
 from conftest import EXAMPLE
-from test_consensus import ConsensusScript
+from test_consensus_select import SelectScript, picks
 
 
 @pytest.fixture
 def script(fake_lm: FakeModels) -> Any:
-    s = ConsensusScript()
+    s = SelectScript(picks("G3", "G1"))
     fm = fake_lm("recipe", FakeModel(s))
     yield s, fm
 
@@ -42,14 +42,29 @@ def plan_with(tmp_path: Path, mode: str = "author", **extra: Any) -> Plan:
     return asyncio.run(go())
 
 
-def test_author_mode_is_three_samples_with_the_prior_and_unanimity(tmp_path: Path, script: Any) -> None:
+def test_author_mode_is_three_samples_with_the_prior_and_a_selection_call(
+    tmp_path: Path, script: Any
+) -> None:
     s, _ = script
     plan = plan_with(tmp_path)
-    assert s.kinds == ["sample"] * 3 + ["group"] and plan.usage.calls == 4
+    assert s.kinds == ["sample"] * 3 + ["group", "select"] and plan.usage.calls == 5
     assert all("What authors of such papers actually ablate" in x for x in s.systems)
-    # seeds 0-2: A, B, C in all three; D in seed 0 only; E in seeds 1 and 2: all three must agree
-    assert [a.ablated_part for a in plan.ablations] == ["part A", "part B", "part C"]
-    assert plan.planner == "staged" and plan.stages["settings"]["min_support"] == 3
+    # seeds 0-2: A, B, C in all three (G1-G3); E in seeds 1 and 2 (G4); D in seed 0 only (G5)
+    assert "G4 [proposed by 2 of 3] REMOVE part E" in s.select_prompts[0]
+    assert [a.ablated_part for a in plan.ablations] == ["part C", "part A"]  # the selector's choice
+    assert plan.planner == "staged" and plan.stages["settings"]["cut"] == "select"
+
+
+def test_an_explicit_threshold_replaces_the_selection_call(tmp_path: Path, script: Any) -> None:
+    s, _ = script
+    plan = plan_with(tmp_path, min_support=3)
+    assert s.kinds == ["sample"] * 3 + ["group"] and plan.usage.calls == 4
+    assert [a.ablated_part for a in plan.ablations] == ["part A", "part B", "part C"]  # all three agree
+    assert recipe_options(PlanOptions(extra={"cut": "fixed"})).extra == {
+        "samples": 3,
+        "prior": True,
+        "cut": "fixed",
+    }
 
 
 def test_reviewer_mode_keeps_the_top_k_by_support_from_three_angles(tmp_path: Path, script: Any) -> None:
@@ -70,13 +85,18 @@ def test_explicit_options_win_over_the_recipe(tmp_path: Path, script: Any) -> No
     assert opts.extra == {"samples": 3, "min_support": 2}
 
 
+def res_args() -> list[str]:
+    return ["plan", str(EXAMPLE), "--dry-run", "-p", "staged", "--model", "openai/gpt-4o"]
+
+
 def test_dry_run_and_listing_name_both_planners() -> None:
-    res = CliRunner().invoke(
-        app, ["plan", str(EXAMPLE), "--dry-run", "-p", "staged", "--model", "openai/gpt-4o"]
-    )
+    res = CliRunner().invoke(app, res_args())
     assert res.exit_code == 0, res.output
-    assert "total: 4 calls" in res.output
+    assert "total: 5 calls" in res.output
     assert re.search(r"^sample +3 calls", res.output, re.M) and re.search(r"^group +1 call", res.output, re.M)
+    assert re.search(r"^select +1 call", res.output, re.M)
+    reviewer = CliRunner().invoke(app, [*res_args(), "--mode", "reviewer"])
+    assert reviewer.exit_code == 0 and "total: 4 calls" in reviewer.output, reviewer.output
     assert "propose" not in res.output and "read" not in res.output
     listing = CliRunner().invoke(app, ["planners"])
     assert "staged-extract" in listing.output and "3 LM-Planner samples" in listing.output
@@ -110,3 +130,15 @@ def test_bad_option_values_and_budgets_are_one_line_errors(tmp_path: Path) -> No
 def test_an_explicit_cut_replaces_the_reviewer_top_k() -> None:
     opts = recipe_options(PlanOptions(mode="reviewer", extra={"cut": "adaptive"}))
     assert opts.extra == {"samples": 3, "cut": "adaptive"}
+
+
+def test_with_a_model_the_default_planner_is_staged(tmp_path: Path, script: Any) -> None:
+    s, _ = script
+    res = CliRunner().invoke(
+        app, ["plan", str(EXAMPLE), "--model", "fake/recipe", "-f", "json", "-o", str(tmp_path), "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    (out,) = tmp_path.glob("*.json")
+    plan = Plan.model_validate_json(out.read_text())
+    assert plan.planner == "staged" and s.kinds == ["sample"] * 3 + ["group", "select"]
+    assert "-staged-" in out.name

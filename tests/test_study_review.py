@@ -167,6 +167,8 @@ def test_lm_planner_plan_with_review_uses_the_rules_study(fake_lm: FakeModels, t
             str(EXAMPLE),
             "-m",
             "reviewer",
+            "-p",
+            "lm",
             "--model",
             "fake/reviewer",
             "-f",
@@ -194,6 +196,8 @@ def test_lm_study_one_call_with_verified_claims_and_honest_cost(fake_lm: FakeMod
         [
             "plan",
             str(EXAMPLE),
+            "-p",
+            "lm",
             "--model",
             "fake/studier",
             "--study",

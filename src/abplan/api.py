@@ -19,7 +19,7 @@ from abplan.schema import MODES, Mode, Paper, Plan
 
 def resolve_planner(name: str, model: str | None) -> str:
     if name == "auto":
-        return "lm" if model else "offline"
+        return "staged" if model else "offline"
     return name
 
 

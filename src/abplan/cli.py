@@ -106,7 +106,7 @@ def plan(
             "--planner",
             "-p",
             metavar="NAME",
-            help="auto (lm with a model, else offline), lm, consensus, staged, offline or files (see 'abplan planners').",
+            help="auto (staged with a model, else offline), lm, consensus, staged, offline or files (see 'abplan planners').",
         ),
     ] = "auto",
     k: Annotated[

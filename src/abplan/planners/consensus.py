@@ -166,6 +166,11 @@ class ConsensusPlanner:
             for r, ab in enumerate(parsed.ablations[:k]):
                 cands.append(Candidate(id=f"S{i + 1}-{r + 1}", sample=i, rank=r + 1, ablation=ab))
         if not cands:
+            failed = [r for r in results if isinstance(r, BaseException)]
+            if len(failed) == len(
+                results
+            ):  # the same cause for all (no key, no server): say it, not "no plan"
+                raise failed[0]
             raise LMError(f"{opts.model}: no sample produced a readable plan")
         groups, group_resp, notes = await consolidate(lm, paper, cands, co.models[0], opts, n_ok)
         warnings += notes
