@@ -80,6 +80,7 @@ def test_the_selector_chooses_the_experiments_and_their_number(tmp_path: Path, f
     assert plan.stages["settings"]["cut"] == "select" and plan.stages["settings"]["min_support"] is None
     assert set(plan.stages["usage"]) == {"sample", "group", "select"}
     assert "A selection call read the paper" in plan.reasoning_trace and not plan.warnings
+    assert "Reasoning of the selection:\nThe paper claims two parts." in plan.reasoning_trace
 
 
 def test_an_unreadable_selection_is_repaired_once_then_falls_back_to_the_fixed_cut(
@@ -94,7 +95,8 @@ def test_an_unreadable_selection_is_repaired_once_then_falls_back_to_the_fixed_c
     hopeless = SelectScript(picks("G7"), "none of these")
     plan = run(tmp_path / "b", fake_lm, hopeless)
     assert [a.ablated_part for a in plan.ablations] == ["part A", "part B", "part E"]  # 4 of 5, as without
-    assert any("selection" in w and "fixed support cut" in w for w in plan.warnings)
+    assert any("selection call was unreadable" in w and "fixed support cut" in w for w in plan.warnings)
+    assert plan.usage.calls == 8 and plan.stages["usage"]["select"]["calls"] == 2  # both replies are paid for
     assert plan.stages["settings"]["min_support"] == 4
 
 

@@ -178,10 +178,11 @@ class ConsensusPlanner:
         select_resp: list[LMResponse] = []
         if co.cut == "select" and co.min_support is None and n_ok > 1:
             ranked = sorted(groups, key=lambda g: (-g.support, g.mean_rank, g.name.lower()))
-            chosen, select_resp, notes = await select_groups(lm, paper, opts, co.models[0], ranked, n_ok)
+            chosen, why, select_resp, notes = await select_groups(lm, paper, opts, co.models[0], ranked, n_ok)
             warnings += notes
             if chosen is not None:
                 kept, records, need = [ranked[i] for i in chosen], selection_records(ranked, chosen), 0
+                traces.insert(0, why)
         ablations: list[Ablation] = []
         for g in kept:
             ab, _ = ground(merge_group(g), paper, Extraction())
@@ -243,7 +244,8 @@ def consensus_trace(
     if others:
         lines.append("Not kept: " + "; ".join(f"{g.name} ({g.support}/{n_ok})" for g in others) + ".")
     if traces and traces[0].strip():
-        lines += ["", "Reasoning of the first plan:", traces[0].strip()]
+        label = "Reasoning of the selection:" if need == 0 else "Reasoning of the first plan:"
+        lines += ["", label, traces[0].strip()]
     return "\n".join(lines)
 
 

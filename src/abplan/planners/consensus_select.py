@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from abplan import prompts
-from abplan.errors import LMError
 from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, fit_paper
-from abplan.lm.repair import ask_with_repair
+from abplan.lm.repair import repair_request
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import split_reply
 from abplan.planners.base import PlanOptions
@@ -74,22 +73,27 @@ def chosen_ids(text: str, n_groups: int, k: int) -> tuple[list[int], str | None]
 
 async def select_groups(
     lm: LMClient, paper: Paper, opts: PlanOptions, model: str, ranked: list[Group], n_ok: int
-) -> tuple[list[int] | None, list[LMResponse], list[str]]:
-    """The indexes the selector keeps, or None (with a note) when its replies name none."""
+) -> tuple[list[int] | None, str, list[LMResponse], list[str]]:
+    """The indexes the selector keeps and its discussion, or None (with a note) when neither its reply
+    nor the one repair names a known experiment. A provider failure is raised, never a silent fallback;
+    every response, usable or not, is returned for the plan's usage."""
     req = select_request(paper, opts, model, ranked, n_ok)
-    try:
-        chosen, _, responses, _ = await ask_with_repair(
-            lm,
-            req,
-            lambda t: chosen_ids(t, len(ranked), opts.top_k),
-            lambda p: prompts.render("consensus_select_repair", problem=p),
-            "selection reply",
+    responses = [await lm.complete(req)]
+    chosen, problem = chosen_ids(responses[0].text, len(ranked), opts.top_k)
+    if problem is not None:
+        repair = repair_request(
+            req, responses[0].text, prompts.render("consensus_select_repair", problem=problem)
         )
-    except LMError as e:
-        if not e.bad_keys:  # the provider failed, not the reply: no plan from a silent fallback
-            raise
-        return None, [], [f"the selection call failed ({e}): kept the fixed support cut instead"]
-    return chosen, responses, []
+        responses.append(await lm.complete(repair))
+        chosen, again = chosen_ids(responses[1].text, len(ranked), opts.top_k)
+        if again is not None:
+            return (
+                None,
+                "",
+                responses,
+                [f"the selection call was unreadable ({problem}): kept the fixed support cut"],
+            )
+    return chosen, split_reply(responses[-1].text).discussion.strip(), responses, []
 
 
 def selection_records(ranked: list[Group], chosen: list[int]) -> list[dict[str, Any]]:
