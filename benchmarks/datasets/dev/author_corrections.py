@@ -1,6 +1,6 @@
 """Hand corrections of the built author tasks, each from a careful reading in `reviews/<id>*.md`.
 
-    python benchmarks/datasets/dev/author_corrections.py BUILT_DIR OUT_DIR [--check] [--only ID ...]
+    python benchmarks/datasets/dev/author_corrections.py BUILT_DIR OUT_DIR [--check] [--only ID ...] [--corrections DIR]
 
 Copies the built task folder BUILT_DIR (tasks.jsonl, papers/) to OUT_DIR, applying the corrections in
 `corrections/author/<id>.json`. A correction file holds:
@@ -34,8 +34,8 @@ HERE = Path(__file__).resolve().parent
 CORRECTIONS = HERE / "corrections" / "author"
 
 
-def load(task_id: str) -> dict[str, Any] | None:
-    path = CORRECTIONS / f"{task_id}.json"
+def load(task_id: str, folder: Path = CORRECTIONS) -> dict[str, Any] | None:
+    path = folder / f"{task_id}.json"
     return json.loads(path.read_text()) if path.is_file() else None
 
 
@@ -128,12 +128,13 @@ def main() -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--check", action="store_true", help="print leak signals left in each paper")
     ap.add_argument("--only", nargs="+", metavar="ID", help="apply and check only these tasks' corrections")
+    ap.add_argument("--corrections", type=Path, default=CORRECTIONS, help="folder of <id>.json corrections")
     ns = ap.parse_args()
     ns.out.mkdir(parents=True, exist_ok=True)
     kept, dropped = [], []
     for line in (ns.built / "tasks.jsonl").read_text().splitlines():
         task = json.loads(line)
-        fix = (load(task["id"]) if ns.only is None or task["id"] in ns.only else None) or {}
+        fix = (load(task["id"], ns.corrections) if ns.only is None or task["id"] in ns.only else None) or {}
         if fix.get("drop"):
             dropped.append(f"{task['id']}: {fix['drop']}")
             continue
