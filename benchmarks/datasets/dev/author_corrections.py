@@ -60,7 +60,14 @@ def _check_quote(task: dict[str, Any], quote: str) -> None:
     from abplan.bench.builder.evidence import quote_in
 
     src = Path(task.get("source", ""))
-    if src.is_file() and not quote_in(quote, src.read_text(errors="replace")):
+    if not src.is_file():
+        return
+    text = src.read_text(errors="replace")
+    if src.suffix == ".tex":  # the whole paper, with its \input files, as the builder read it
+        from abplan.papers.latex import flatten_tree
+
+        text = flatten_tree(src.parent, src)[0]
+    if not quote_in(quote, text):
         raise SystemExit(f"{task['id']}: added evidence is not in {src}: {quote[:80]!r}")
 
 
