@@ -168,3 +168,22 @@ def test_many_hidden_elements_are_cut_in_linear_time(body: str) -> None:
     # An element inside a hidden one is never searched for its end: 10,000 unclosed ones take no time.
     out, findings = scan_text("# T\n\nWe add a gate.\n" + body, markup=True)
     assert "secret" not in out and out.count("shown") == body.count("shown") and findings
+
+
+def test_a_formula_with_a_less_than_sign_is_text_not_an_element(tmp_path: Path) -> None:
+    """`a_{t,<k}` once read as a <k> element whose "attributes" ran to the next ">" and held the word
+    hidden: everything after it was cut, 80% of a paper."""
+    formula = "We optimize $\\log p(a_{t,k} \\mid h_t, a_{t,<k})$ over the hidden states.\n\n"
+    rest = "## Method\n\nThe policy routes through the bank > baseline.\n\n" * 20
+    paper = tmp_path / "p.md"
+    paper.write_text(f"# T\n\nAbstract here.\n\n## Intro\n\n{formula}{rest}## Results\n\nThe end.\n")
+    p = load_paper(paper)
+    assert "a_{t,<k}" in p.text and p.text.rstrip().endswith("The end.")
+    assert not [f for f in p.findings if f.kind == "hidden-text"]
+
+
+@pytest.mark.parametrize("tag", ['<input type="hidden" value="x">', '<input type="hidden" value="x" />'])
+def test_a_hidden_void_element_hides_nothing_after_it(tag: str) -> None:
+    text, findings = scan_text(f"Before.\n\n{tag}\n\nAfter, visible.\n", markup=True)
+    assert "After, visible." in text and tag not in text
+    assert [f.technique for f in findings] == ["html-hidden-element"]

@@ -34,7 +34,16 @@ _WHITE_TEXT = re.compile(
     r"(?<![-\w])color\s*[:=]\s*[\"']?\s*(?:white|#f{3}\b|#f{6}\b|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*[,)])",
     re.I,
 )
-_OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)\b([^<>]*)>")
+# An HTML open tag as CommonMark reads one (tag name, then whitespace-separated attributes): "a_{t,<k}"
+# in a formula is text, not a <k> element whose attributes run on to the next ">" of the paper.
+_OPEN_TAG = re.compile(
+    r"<([a-zA-Z][a-zA-Z0-9-]*)"
+    r"((?:\s+[a-zA-Z_:][a-zA-Z0-9_.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*)\s*(/?)>"
+)
+# Elements without content or end tag: hiding one hides nothing after it.
+_VOID = frozenset(
+    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]
+)
 _REF_COMMENT = re.compile(
     r"^[ \t]*\[[^\]\n]*\]:[ \t]*(?:#|<>)[ \t]*(?:\(([^)\n]*)\)|\"([^\"\n]*)\")[ \t]*$", re.M
 )
@@ -79,7 +88,8 @@ def scan_markup(text: str) -> list[Span]:
         if hiding or white or re.search(r"(?:^|\s)hidden(?:\s|=|/|$)|type\s*=\s*[\"']?hidden", attrs, re.I):
             found = hiding or white
             why = found.group(0).rstrip(";\"' ") if found else "hidden attribute"
-            end = m.end() if attrs.rstrip().endswith("/") else _element_end(text, m.group(1), m.end())
+            void = m.group(3) or m.group(1).lower() in _VOID
+            end = m.end() if void else _element_end(text, m.group(1), m.end())
             spans.append(Span(m.start(), end, technique, f"<{m.group(1)}> with {why}"))
             covered = end
     for m in _REF_COMMENT.finditer(text):
