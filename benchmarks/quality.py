@@ -3,6 +3,7 @@
     python benchmarks/quality.py                       # the dev set (benchmarks/datasets/dev), every arm
     python benchmarks/quality.py --author DEV/author   # ... with all 21 author tasks (rebuild_author.py)
     python benchmarks/quality.py --suite devbench      # the first table, on ../shared/data/dev-bench
+    python benchmarks/quality.py --suite holdout --author H/author   # the held-out check (rebuild_author.py --set holdout)
     python benchmarks/quality.py --out runs/quality    # keep the run folders (then: abplan bench report ...)
     python benchmarks/quality.py --against consensus-prior   # also paired against that arm
 
@@ -28,6 +29,7 @@ from replay import replay
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "dev-bench"
 DEV = ROOT / "benchmarks" / "datasets" / "dev"
+HOLDOUT = ROOT / "benchmarks" / "datasets" / "holdout"
 MODEL = "local/frontier"  # the answers' model id; every request names it
 JUDGE = ["--judge", "majority", "--judge-model", MODEL]
 
@@ -81,9 +83,15 @@ ARMS_DEV: list[tuple[str, str, list[str]]] = [
     ("reviewer-staged-extract", "reviewer", ["--planner", "staged-extract"]),
     ("reviewer-staged", "reviewer", ["--planner", "staged"]),
 ]
+ARMS_HOLDOUT: list[tuple[str, str, list[str]]] = [
+    ("author-lm", "author", ["--planner", "lm"]),
+    ("author-staged-unanimity", "author", ["--planner", "staged", "--min-support", "3"]),
+    ("author-staged", "author", ["--planner", "staged"]),
+]
 SUITES = {  # name: (answers, default dataset root, arms)
     "dev": (ROOT / "benchmarks" / "answers" / "quality-dev", DEV, ARMS_DEV),
     "devbench": (ROOT / "benchmarks" / "answers" / "quality-devbench", SHARED, ARMS_DEVBENCH),
+    "holdout": (ROOT / "benchmarks" / "answers" / "quality-holdout", HOLDOUT, ARMS_HOLDOUT),
 }
 
 
