@@ -129,3 +129,36 @@ def test_select_with_a_support_threshold_is_refused_and_the_dry_run_counts_the_c
     )
     assert res.exit_code == 0, res.output
     assert "total: 5 calls" in res.output and re.search(r"^select +1 call", res.output, re.M)
+
+
+def test_select_add_keeps_every_unanimous_experiment_and_adds_the_selection(
+    tmp_path: Path, fake_lm: FakeModels
+) -> None:
+    # ranked: G1 A (5/5), G2 B (5/5), G3 E (4/5), G4 C (3/5), G5 D (1/5); the selector drops B, adds C
+    s = SelectScript(picks("G4", "G1"))
+    plan = run(tmp_path, fake_lm, s, cut="select-add")
+    assert [a.ablated_part for a in plan.ablations] == ["part A", "part B", "part C"]
+    assert "Kept every experiment all 5 plans proposed" in plan.reasoning_trace
+    assert plan.stages["settings"]["cut"] == "select-add" and plan.usage.calls == 7
+    # the same selection request as cut=select: one cache entry serves both cuts
+    again = run(tmp_path, fake_lm, SelectScript(picks("G9")), cut="select")
+    assert [a.ablated_part for a in again.ablations] == ["part C", "part A"]
+
+
+def test_select_add_is_capped_at_k() -> None:
+    from abplan.planners.consensus_select import with_unanimous
+    from abplan.planners.staged import Candidate, Group
+    from abplan.schema import Ablation
+
+    def group(part: str, samples: int) -> Group:
+        ab = Ablation(name=part, ablated_part=part, action="REMOVE", metrics=["acc"])
+        return Group(
+            part,
+            part,
+            "REMOVE",
+            [Candidate(id=f"{part}{i}", sample=i, rank=1, ablation=ab) for i in range(samples)],
+        )
+
+    ranked = [group("a", 3), group("b", 3), group("c", 2), group("d", 1)]
+    assert with_unanimous(ranked, [3, 2, 0], n_ok=3, k=3) == [0, 1, 3]
+    assert with_unanimous(ranked, [], n_ok=3, k=5) == [0, 1]

@@ -82,7 +82,7 @@ OptionFlag = Annotated[
         "--option",
         "-O",
         metavar="KEY=VALUE",
-        help="prior=true (lm, consensus; author mode); consensus: cut=fixed|adaptive|select, adaptive_at=N, angles=false (reviewer).",
+        help="prior=true (lm, consensus; author mode); consensus: cut=fixed|adaptive|select|select-add, adaptive_at=N, angles=false (reviewer).",
     ),
 ]
 

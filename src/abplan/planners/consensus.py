@@ -9,7 +9,8 @@ proposes k items, not 2k, so the threshold really shortens plans.
 Options (`PlanOptions.extra`, all optional): `samples` (N, default 5), `min_support` (an int, default
 N - 1 for N >= 4, else N), `cut` ("fixed": the threshold above; "adaptive": all N when fewer than
 `adaptive_at` groups are unanimous, else N - 1; "select": one more call reads the paper and the groups with
-their support and chooses which to keep, `consensus_select`), `prior` (author mode: tell every sample what authors
+their support and chooses which to keep, `consensus_select`; "select-add": the same call, but every group
+all N proposed is kept and the call only adds to them), `prior` (author mode: tell every sample what authors
 usually ablate), `angles` (reviewer mode: each sample reviews from one of three angles), `models`
 (samples spread across them), `context_window`.
 """
@@ -26,7 +27,12 @@ from abplan.lm.context import estimate_tokens
 from abplan.lm.pricing import total_cost
 from abplan.lm.types import LMRequest, LMResponse, usage_of
 from abplan.planners.base import PlanOptions, flag_option, positive_option, register_planner
-from abplan.planners.consensus_select import SELECT_REPLY_TOKENS, select_groups, selection_records
+from abplan.planners.consensus_select import (
+    SELECT_REPLY_TOKENS,
+    select_groups,
+    selection_records,
+    with_unanimous,
+)
 from abplan.planners.lm_planner import complete_plan, planner_request, with_author_prior
 from abplan.planners.staged import (
     Candidate,
@@ -39,7 +45,8 @@ from abplan.planners.staged import (
 )
 from abplan.schema import Ablation, Paper, Plan, Usage
 
-CUTS = ("fixed", "adaptive", "select")
+CUTS = ("fixed", "adaptive", "select", "select-add")
+SELECTING = ("select", "select-add")
 N_ANGLES = 3
 SAMPLE_REPLY_TOKENS = 2000  # a discussion and k ablations, as the LM-Planner replies
 
@@ -63,8 +70,8 @@ class ConsensusOptions:
         if cut not in CUTS:
             raise ConfigError(f"unknown cut {cut!r} (one of: {', '.join(CUTS)})")
         ms = None if x.get("min_support") is None else positive_option(x, "min_support", 1)
-        if ms is not None and cut == "select":
-            raise ConfigError("cut=select chooses the experiments itself: give it without --min-support")
+        if ms is not None and cut in SELECTING:
+            raise ConfigError(f"cut={cut} chooses the experiments itself: give it without --min-support")
         if ms is not None and not 1 <= ms <= n:
             raise ConfigError(f"min_support must be between 1 and the number of samples ({n})")
         models = tuple(x.get("models") or ([opts.model] if opts.model else []))
@@ -167,19 +174,20 @@ class ConsensusPlanner:
                 cands.append(Candidate(id=f"S{i + 1}-{r + 1}", sample=i, rank=r + 1, ablation=ab))
         if not cands:
             failed = [r for r in results if isinstance(r, BaseException)]
-            if len(failed) == len(
-                results
-            ):  # the same cause for all (no key, no server): say it, not "no plan"
+            # the same cause for every sample (no key, no server): say it, not "no readable plan"
+            if len(failed) == len(results):
                 raise failed[0]
             raise LMError(f"{opts.model}: no sample produced a readable plan")
         groups, group_resp, notes = await consolidate(lm, paper, cands, co.models[0], opts, n_ok)
         warnings += notes
         kept, records, need = cut_groups(groups, k, co.threshold(n_ok), co, n_ok)
         select_resp: list[LMResponse] = []
-        if co.cut == "select" and co.min_support is None and n_ok > 1:
+        if co.cut in SELECTING and co.min_support is None and n_ok > 1:
             ranked = sorted(groups, key=lambda g: (-g.support, g.mean_rank, g.name.lower()))
             chosen, why, select_resp, notes = await select_groups(lm, paper, opts, co.models[0], ranked, n_ok)
             warnings += notes
+            if chosen is not None and co.cut == "select-add":
+                chosen = with_unanimous(ranked, chosen, n_ok, k)
             if chosen is not None:
                 kept, records, need = [ranked[i] for i in chosen], selection_records(ranked, chosen), 0
                 traces.insert(0, why)
@@ -228,12 +236,18 @@ def consensus_trace(
     need: int,
     traces: list[str],
 ) -> str:
-    how = (
-        f"A selection call read the paper and the experiments with their support, and kept {len(kept)}, "
-        "in its order."
-        if need == 0
-        else f"Kept the experiments proposed by at least {need} of {n_ok} plans, most supported first."
-    )
+    if need == 0 and co.cut == "select-add":
+        how = (
+            f"Kept every experiment all {n_ok} plans proposed; a selection call read the paper and added "
+            f"the others it chose, {len(kept)} in all."
+        )
+    elif need == 0:
+        how = (
+            f"A selection call read the paper and the experiments with their support, and kept {len(kept)}, "
+            "in its order."
+        )
+    else:
+        how = f"Kept the experiments proposed by at least {need} of {n_ok} plans, most supported first."
     lines = [
         f"{n_ok} of {co.samples} independent plans gave {len(cands)} proposals, which group into "
         f"{len(groups)} distinct experiments. {how}",
@@ -263,7 +277,7 @@ def dry_run(
     ]
     if co.samples > 1:
         rows.append(("group", co.models[0], 60 * opts.top_k * co.samples // 4 + 300, 800))
-        if co.cut == "select":
+        if co.cut in SELECTING:
             paper_tokens = rows[0][2]
             rows.append(
                 ("select", co.models[0], paper_tokens + 40 * opts.top_k * co.samples, SELECT_REPLY_TOKENS)

@@ -96,6 +96,13 @@ async def select_groups(
     return chosen, split_reply(responses[-1].text).discussion.strip(), responses, []
 
 
+def with_unanimous(ranked: list[Group], chosen: list[int], n_ok: int, k: int) -> list[int]:
+    """`cut=select-add`: every group all samples proposed (in rank order), then the selector's other
+    choices, at most k. The selector may add to what the samples agree on, never drop it."""
+    unanimous = [i for i, g in enumerate(ranked) if g.support >= n_ok]
+    return [*unanimous, *(i for i in chosen if i not in unanimous)][:k]
+
+
 def selection_records(ranked: list[Group], chosen: list[int]) -> list[dict[str, Any]]:
     """`stages["groups"]` for a selection: every group with its support rank, kept or not chosen."""
     return [g.record(r, None if r - 1 in chosen else "not chosen") for r, g in enumerate(ranked, 1)]
