@@ -49,6 +49,11 @@ ARMS_DEVBENCH: list[tuple[str, str, list[str]]] = [
         "author",
         ["--planner", "consensus", "--samples", "3", "-O", "prior=true", "-O", "cut=select"],
     ),
+    (
+        "author-consensus3-prior-select-add",
+        "author",
+        ["--planner", "consensus", "--samples", "3", "-O", "prior=true", "-O", "cut=select-add"],
+    ),
     ("reviewer-lm", "reviewer", ["--planner", "lm"]),
     ("reviewer-consensus", "reviewer", ["--planner", "consensus", "--samples", "5"]),
     (
@@ -74,6 +79,7 @@ ARMS_DEV: list[tuple[str, str, list[str]]] = [
     ("author-consensus5-prior-3of5", "author", [*PRIOR5, "--min-support", "3"]),
     ("author-consensus5-prior-adaptive", "author", [*PRIOR5, "-O", "cut=adaptive"]),
     ("author-consensus-prior-select", "author", [*PRIOR3, "-O", "cut=select"]),
+    ("author-consensus-prior-select-add", "author", [*PRIOR3, "-O", "cut=select-add"]),
     ("author-staged-extract", "author", ["--planner", "staged-extract"]),
     ("author-staged", "author", ["--planner", "staged"]),
     ("reviewer-lm", "reviewer", ["--planner", "lm"]),
@@ -87,6 +93,7 @@ ARMS_HOLDOUT: list[tuple[str, str, list[str]]] = [
     ("author-lm", "author", ["--planner", "lm"]),
     ("author-staged-unanimity", "author", ["--planner", "staged", "--min-support", "3"]),
     ("author-staged", "author", ["--planner", "staged"]),
+    ("author-staged-select-add", "author", ["--planner", "staged", "-O", "cut=select-add"]),
 ]
 SUITES = {  # name: (answers, default dataset root, arms)
     "dev": (ROOT / "benchmarks" / "answers" / "quality-dev", DEV, ARMS_DEV),
