@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import abplan.bench.runner as runner_mod
+import abplan.bench.runfolder as runfolder
 import abplan.redact as redact_mod
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset, load_task_paper
@@ -93,14 +93,14 @@ def test_a_task_whose_files_cannot_be_written_fails_with_the_reason(
 ) -> None:
     register_fake("speed", [PLAN_REPLY])
     ds = make_dataset(tmp_path / "ds", 3)
-    real = runner_mod.write_atomic
+    real = runfolder.write_atomic
 
     def refuse(path: str, data: bytes) -> None:
         if path.endswith("t0001.json") and "/judgements/" in path:
             raise OSError(28, "No space left on device")
         real(path, data)
 
-    monkeypatch.setattr(runner_mod, "write_atomic", refuse)
+    monkeypatch.setattr(runfolder, "write_atomic", refuse)
     cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/speed", judge="lexical")
 
     async def go() -> Any:

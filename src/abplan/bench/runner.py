@@ -5,8 +5,8 @@ possibly a failure record per task, then the results and reports. Every file is 
 kill the run at any moment and rerun the same command: finished tasks are skipped and every LM answer
 comes from the cache.
 
-A task's plan and judgement (or failure record) are written at its end, in that order, in one worker
-thread hop (see `Runner._write`): at high concurrency file creation was most of the event loop's
+A task's plan and judgement (or failure record) are written at its end, in that order, by the run's
+writer thread (`runfolder.TaskWriter`): at high concurrency file creation was most of the event loop's
 serial work. The folder is listed once at the start instead of stat-ing every task's files. A lock
 file keeps a second run out of the folder (see `runfolder`).
 """
@@ -25,6 +25,7 @@ from abplan.bench.report import write_reports
 from abplan.bench.results import RunConfig, RunResults, collect_results
 from abplan.bench.runfolder import (
     RunLock,
+    TaskWriter,
     clean_temporaries,
     existing_names,
     prepare_folder,
@@ -83,13 +84,6 @@ def failure_reason(e: BaseException) -> str:
     return redact(text if known else f"internal error ({text}); please report it")
 
 
-def _write_files(files: list[tuple[str, bytes]], drop: Path | None = None) -> None:
-    for path, data in files:
-        write_atomic(path, data)
-    if drop is not None:
-        drop.unlink(missing_ok=True)
-
-
 class Runner:
     def __init__(
         self,
@@ -116,6 +110,7 @@ class Runner:
         self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
         self.have_judgements: set[str] = set()
         self.have_failures: set[str] = set()
+        self.writer = TaskWriter()
         self.loaded: dict[
             str, tuple[Plan, Judgement]
         ] = {}  # what this run holds, so scoring reads no file again
@@ -152,20 +147,20 @@ class Runner:
 
     # -- one task -----------------------------------------------------------------------------
     def _cached_plan(self, tid: str) -> Plan | None:
-        return read_model(self.dir.plan(tid), Plan) if tid in self.have_plans else None
+        return read_model(self.dir.plan_file(tid), Plan) if tid in self.have_plans else None
 
     def _cached_judgement(self, tid: str) -> Judgement | None:
         if tid not in self.have_judgements:
             return None
-        return read_model(self.dir.judgement(self.cfg.judge, tid), Judgement)
+        return read_model(self.dir.judgement_file(self.cfg.judge, tid), Judgement)
 
     def _plan_files(self, tid: str, plan: Plan) -> list[tuple[str, bytes]]:
         jsonl, full = render_jsonl(plan).encode("utf-8"), render_json(plan).encode("utf-8")
-        return [(str(self.dir.plan_jsonl(tid)), jsonl), (str(self.dir.plan(tid)), full)]
+        return [(self.dir.plan_jsonl_file(tid), jsonl), (self.dir.plan_file(tid), full)]
 
     def _judgement_file(self, tid: str, j: Judgement) -> tuple[str, bytes]:
         data = (j.model_dump_json(indent=2) + "\n").encode("utf-8")
-        return str(self.dir.judgement(self.cfg.judge, tid)), data
+        return self.dir.judgement_file(self.cfg.judge, tid), data
 
     async def _plan(self, task: Task, files: list[tuple[str, bytes]]) -> tuple[Plan, Paper | None]:
         """The task's plan (from the run folder, else planned, its files added to `files`) and the
@@ -223,7 +218,7 @@ class Runner:
             else:
                 stale = task.id in self.have_failures  # an earlier run's failure, now done
                 writing = True
-                await self._write(files, self.dir.failure(task.id) if stale else None)
+                await self._write(files, self.dir.failure_file(task.id) if stale else None)
                 self.have_failures.discard(task.id)
                 self.loaded[task.id] = (plan, judgement)
                 self.state.done += 1
@@ -243,16 +238,15 @@ class Runner:
         reason = failure_reason(e)
         self.state.failures[task.id] = reason
         self.have_failures.add(task.id)
-        return str(self.dir.failure(task.id)), _json_bytes({"task_id": task.id, "error": reason})
+        return self.dir.failure_file(task.id), _json_bytes({"task_id": task.id, "error": reason})
 
-    async def _write(self, files: list[tuple[str, bytes]], drop: Path | None = None) -> None:
-        """Write a task's files, in order, then remove `drop`: in one worker thread hop, so the event
-        loop is not blocked by file creation (milliseconds each on a busy disk). The task waits for
-        it: writing in the background instead freed the slot sooner but made the writer threads and
-        the event loop fight over the GIL, which cost more than it saved (see benchmarks/harness.py).
-        Rendering stays on the loop: CPU work in a thread would only contend for the GIL."""
+    async def _write(self, files: list[tuple[str, bytes]], drop: str | None = None) -> None:
+        """Write a task's files, in order, then remove `drop`, in the run's writer thread (`TaskWriter`):
+        the event loop is not blocked by file creation (milliseconds each on a busy disk). The task
+        waits for its files, so a killed run loses only the tasks in flight. Rendering stays on the
+        loop: CPU work in a thread would only contend for the GIL."""
         if files or drop is not None:
-            await asyncio.to_thread(_write_files, files, drop)
+            await self.writer.write(files, drop)
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunResults:
@@ -261,24 +255,27 @@ class Runner:
                 self.check_config()
             return await self._run()
         finally:
+            self.writer.close()  # every file handed over is written before the lock goes
             self.lock.release()
 
     async def _run(self) -> RunResults:
-        sem = asyncio.Semaphore(max(1, self.cfg.concurrency))
         finished_costs: list[float] = []
+        todo = iter(self.tasks)
 
-        async def one(task: Task) -> None:
-            async with sem:
+        async def worker() -> None:
+            # `concurrency` workers take the tasks in order: as many in flight as a semaphore would
+            # allow, without a coroutine per task waiting on it (each acquire scanned all waiters).
+            for task in todo:
                 if self.cfg.max_cost is not None:
                     est = max(finished_costs) if finished_costs else 0.0
                     if self.state.spent + est > self.cfg.max_cost:
                         self.state.skipped_budget += 1
-                        return
+                        continue
                 before = self.lm.stats.usage.cost_usd if self.lm else 0.0
                 await self.run_task(task)
                 finished_costs.append((self.lm.stats.usage.cost_usd if self.lm else 0.0) - before)
 
-        await asyncio.gather(*(one(t) for t in self.tasks))
+        await asyncio.gather(*(worker() for _ in range(min(max(1, self.cfg.concurrency), len(self.tasks)))))
         if self.state.pending:
             raise PendingRequests(len(self.lm.pending_keys) if self.lm else self.state.pending)
         return self.finish()
