@@ -1,19 +1,17 @@
 """The run folder on disk (its paths are `abplan.bench.layout.RunDir`): the lock that keeps one run per folder, the clean-up of temporary
-files a kill left behind, cheap atomic writes and the run's writer thread (`TaskWriter`).
+files a kill left behind, and cheap atomic writes.
 
 Writes are `abplan.fsutil.write_file_atomic`: `.<name>.<pid>-<n>.tmp` beside the target, then a rename.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import json
 import os
 import re
 import stat
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -49,80 +47,6 @@ def write_files(files: Files, drop: str | None = None) -> None:
     if drop is not None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(drop)
-
-
-def _write_each(items: list[tuple[Files, str | None]]) -> list[Exception | None]:
-    """`write_files` for every task of a batch; what each one raised (a full disk fails its task only)."""
-    out: list[Exception | None] = []
-    for files, drop in items:
-        try:
-            write_files(files, drop)
-        except Exception as e:
-            out.append(e)
-        else:
-            out.append(None)
-    return out
-
-
-class TaskWriter:
-    """The run's one writer thread, so the event loop never waits on the disk.
-
-    One thread, not a pool: threads creating files in the same folders at once cost the kernel more
-    than the writes (system time per file rose several-fold with benchmarks/harness.py). The files the
-    tasks hand over in one turn of the event loop go to the thread in one hop (a hop per task was a
-    tenth of the loop's work at concurrency 128). Each task's files are written in order and its
-    `write` returns once they are on disk, or raises what its own write raised.
-    """
-
-    def __init__(self) -> None:
-        self._pool: ThreadPoolExecutor | None = None
-        self._batch: list[tuple[Files, str | None, asyncio.Future[None]]] = []
-
-    async def write(self, files: Files, drop: str | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._batch.append((files, drop, done))
-        if len(self._batch) == 1:
-            loop.call_soon(self._flush)
-        await done
-
-    def _flush(self) -> None:
-        batch, self._batch = self._batch, []
-        if not batch:  # written by `close` already
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="abplan-writer")
-        items = [(files, drop) for files, drop, _ in batch]
-        written = asyncio.get_running_loop().run_in_executor(self._pool, _write_each, items)
-        written.add_done_callback(lambda w: _settle(batch, w))
-
-    def close(self) -> None:
-        """Write what is still queued (a run ended between a hand-over and its hop) and wait for the
-        thread: every file handed over is on disk when this returns."""
-        batch, self._batch = self._batch, []
-        for (_, _, done), err in zip(batch, _write_each([(f, d) for f, d, _ in batch]), strict=True):
-            if not done.done():
-                done.set_exception(err) if err else done.set_result(None)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-
-
-def _settle(
-    batch: list[tuple[Files, str | None, asyncio.Future[None]]],
-    written: asyncio.Future[list[Exception | None]],
-) -> None:
-    if written.cancelled():
-        return
-    failed = written.exception()
-    errors = [failed] * len(batch) if failed is not None else written.result()
-    for (_, _, done), err in zip(batch, errors, strict=True):
-        if done.done():  # its task was cancelled
-            continue
-        if err is None:
-            done.set_result(None)
-        else:
-            done.set_exception(err)
 
 
 def _regular_files(folder: Path) -> list[os.DirEntry[str]]:

@@ -5,8 +5,8 @@ possibly a failure record per task, then the results and reports. Every file is 
 kill the run at any moment and rerun the same command: finished tasks are skipped and every LM answer
 comes from the cache.
 
-A task's plan and judgement (or failure record) are written at its end, in that order, by the run's
-writer thread (`runfolder.TaskWriter`): at high concurrency file creation was most of the event loop's
+A task's plan and judgement (or failure record) are written at its end, in that order, in one worker
+thread hop (see `Runner._write`): at high concurrency file creation was most of the event loop's
 serial work. The folder is listed once at the start instead of stat-ing every task's files. A lock
 file keeps a second run out of the folder (see `runfolder`).
 """
@@ -25,12 +25,12 @@ from abplan.bench.report import write_reports
 from abplan.bench.results import RunConfig, RunResults, collect_results
 from abplan.bench.runfolder import (
     RunLock,
-    TaskWriter,
     clean_temporaries,
     existing_names,
     prepare_folder,
     read_model,
     write_atomic,
+    write_files,
 )
 from abplan.bench.tasks import Task, load_task_paper, stub_paper
 from abplan.errors import AbplanError, ConfigError, LMError, PendingRequests
@@ -110,7 +110,6 @@ class Runner:
         self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
         self.have_judgements: set[str] = set()
         self.have_failures: set[str] = set()
-        self.writer = TaskWriter()
         self.loaded: dict[
             str, tuple[Plan, Judgement]
         ] = {}  # what this run holds, so scoring reads no file again
@@ -241,12 +240,15 @@ class Runner:
         return self.dir.failure_file(task.id), _json_bytes({"task_id": task.id, "error": reason})
 
     async def _write(self, files: list[tuple[str, bytes]], drop: str | None = None) -> None:
-        """Write a task's files, in order, then remove `drop`, in the run's writer thread (`TaskWriter`):
-        the event loop is not blocked by file creation (milliseconds each on a busy disk). The task
-        waits for its files, so a killed run loses only the tasks in flight. Rendering stays on the
-        loop: CPU work in a thread would only contend for the GIL."""
+        """Write a task's files, in order, then remove `drop`: in one worker thread hop, so the event
+        loop is not blocked by file creation (milliseconds each on a busy disk). The task waits for
+        it, so a killed run loses only the tasks in flight: writing in the background instead freed
+        the slot sooner but made the writer threads and the event loop fight over the GIL, which cost
+        more than it saved. One writer thread for the whole run, fed a loop turn's files per hop, cost
+        the loop more CPU per task than a hop per task (benchmarks/harness.py at concurrency 128).
+        Rendering stays on the loop: CPU work in a thread would only contend for the GIL."""
         if files or drop is not None:
-            await self.writer.write(files, drop)
+            await asyncio.to_thread(write_files, files, drop)
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunResults:
@@ -255,7 +257,6 @@ class Runner:
                 self.check_config()
             return await self._run()
         finally:
-            self.writer.close()  # every file handed over is written before the lock goes
             self.lock.release()
 
     async def _run(self) -> RunResults:
