@@ -24,13 +24,13 @@ from abplan.bench.layout import RunDir
 from abplan.bench.report import write_reports
 from abplan.bench.results import RunConfig, RunResults, collect_results
 from abplan.bench.runfolder import (
+    FileWriters,
     RunLock,
     clean_temporaries,
     existing_names,
     prepare_folder,
     read_model,
     write_atomic,
-    write_files,
 )
 from abplan.bench.tasks import Task, load_task_paper, stub_paper
 from abplan.errors import AbplanError, ConfigError, LMError, PendingRequests
@@ -110,6 +110,7 @@ class Runner:
         self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
         self.have_judgements: set[str] = set()
         self.have_failures: set[str] = set()
+        self.writers = FileWriters()
         self.loaded: dict[
             str, tuple[Plan, Judgement]
         ] = {}  # what this run holds, so scoring reads no file again
@@ -242,13 +243,14 @@ class Runner:
     async def _write(self, files: list[tuple[str, bytes]], drop: str | None = None) -> None:
         """Write a task's files, in order, then remove `drop`: in one worker thread hop, so the event
         loop is not blocked by file creation (milliseconds each on a busy disk). The task waits for
-        it, so a killed run loses only the tasks in flight: writing in the background instead freed
+        it, so a killed run loses only the tasks in flight (`FileWriters`: `asyncio.to_thread` made
+        cheaper). Writing in the background instead freed
         the slot sooner but made the writer threads and the event loop fight over the GIL, which cost
         more than it saved. One writer thread for the whole run, fed a loop turn's files per hop, cost
         the loop more CPU per task than a hop per task (benchmarks/harness.py at concurrency 128).
         Rendering stays on the loop: CPU work in a thread would only contend for the GIL."""
         if files or drop is not None:
-            await asyncio.to_thread(write_files, files, drop)
+            await self.writers.write(files, drop)
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunResults:
@@ -257,6 +259,7 @@ class Runner:
                 self.check_config()
             return await self._run()
         finally:
+            self.writers.close()  # every file handed over is written before the lock goes
             self.lock.release()
 
     async def _run(self) -> RunResults:

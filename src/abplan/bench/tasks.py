@@ -96,10 +96,17 @@ def _real_root(root: str) -> str:
     return os.path.realpath(root)
 
 
+@functools.lru_cache(maxsize=256)
+def _absolute(root: str) -> str:
+    """`os.path.abspath` of an absolute path (only normalises it, so it can be kept)."""
+    return os.path.abspath(root)
+
+
 def _inside(path: Path | str, root: Path | str) -> bool:
     """`path`, symlinks resolved, is `root` or lies under it (`os.path.realpath`: no Path objects, as
     this runs for every file of every task)."""
-    base = os.path.abspath(root)  # absolute: cwd may change
+    where = os.fspath(root)
+    base = _absolute(where) if os.path.isabs(where) else os.path.abspath(where)  # cwd may change
     top = _real_root(base)
     if _plainly_below(os.fspath(path), base, top):
         return True
@@ -289,14 +296,13 @@ def _starts_with_lfs(path: Path) -> bool:
         os.close(fd)
 
 
-def _check_inside(task: Task, paths: list[Path]) -> None:
+def _check_inside(task: Task, paths: list[Path] | list[str]) -> None:
     """Every file the paper is read from stays inside the dataset folder, symlinks resolved."""
     if task.root is None:
         return
-    root = Path(task.root)
     for f in paths:
-        if not _inside(f, root):
-            raise InputError(f"task {task.id}: {f} leads outside the dataset folder {root}")
+        if not _inside(f, task.root):
+            raise InputError(f"task {task.id}: {Path(f)} leads outside the dataset folder {Path(task.root)}")
 
 
 def _tree(folder: Path) -> list[Path]:
@@ -345,13 +351,12 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     system calls as that takes: this runs for every task of a benchmark run, on its event loop."""
     if not task.paper_path:
         raise InputError(f"task {task.id}: no paper_path")
-    p = Path(task.paper_path)
     try:
-        is_dir = stat.S_ISDIR(os.stat(p).st_mode)
+        is_dir = stat.S_ISDIR(os.stat(task.paper_path).st_mode)
     except OSError:
-        raise InputError(f"task {task.id}: paper not found at {p}") from None
-    _check_inside(task, [p])
-    target, is_file, is_link = _paper_target(task, p, is_dir)
+        raise InputError(f"task {task.id}: paper not found at {Path(task.paper_path)}") from None
+    _check_inside(task, [task.paper_path])
+    target, is_file, is_link = _paper_target(task, Path(task.paper_path), is_dir)
     if not is_file:
         _check_inside(task, _tree(target))
     elif is_link:  # a plain file in the checked folder is inside it
