@@ -22,7 +22,7 @@ from typing import Any
 
 from abplan.bench.layout import RunDir
 from abplan.bench.report import write_reports
-from abplan.bench.results import RunConfig, RunResults, collect_results
+from abplan.bench.results import RunConfig, RunResults, collect_results, score_of
 from abplan.bench.runfolder import (
     FileWriters,
     RunLock,
@@ -32,6 +32,7 @@ from abplan.bench.runfolder import (
     read_model,
     write_atomic,
 )
+from abplan.bench.scoring import TaskScore
 from abplan.bench.tasks import Task, load_task_paper, stub_paper
 from abplan.errors import AbplanError, ConfigError, LMError, PendingRequests
 from abplan.judges.base import Judgement, JudgeOptions, get_judge
@@ -111,6 +112,7 @@ class Runner:
         self.have_judgements: set[str] = set()
         self.have_failures: set[str] = set()
         self.writers = FileWriters()
+        self.scored: dict[str, TaskScore] = {}  # the score of each task this run did
         self.loaded: dict[
             str, tuple[Plan, Judgement]
         ] = {}  # what this run holds, so scoring reads no file again
@@ -216,11 +218,13 @@ class Runner:
                 await self._write(files)  # a plan made before the judge's request went pending
                 self.state.pending += 1
             else:
+                score = score_of(self.cfg, task, judgement)  # now, not all at the run's end
                 stale = task.id in self.have_failures  # an earlier run's failure, now done
                 writing = True
                 await self._write(files, self.dir.failure_file(task.id) if stale else None)
                 self.have_failures.discard(task.id)
                 self.loaded[task.id] = (plan, judgement)
+                self.scored[task.id] = score
                 self.state.done += 1
         except Exception as e:  # one task's failure, even a bug, must not end a long run
             if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
@@ -285,6 +289,8 @@ class Runner:
         return self.finish()
 
     def finish(self) -> RunResults:
-        results = collect_results(self.cfg, self.tasks, self.dir, self.loaded, self.state.skipped_budget)
+        results = collect_results(
+            self.cfg, self.tasks, self.dir, self.loaded, self.state.skipped_budget, self.scored
+        )
         write_reports(self.dir, results)
         return results
