@@ -6,7 +6,10 @@ imported before the clock starts, so the figures are the run's own work. The fir
 creating one small file costs on the disk the runs use (a task writes three: its plan as .jsonl and
 .json, and its judgement), since on a busy disk that, not the harness, can bound the highest concurrency.
 
-    python benchmarks/harness.py [--tasks 1000] [--latency 0.2] [--concurrency 8 32 128] [--repeat 3]
+    python benchmarks/harness.py [--tasks 1000] [--latency 0.2] [--concurrency 8 32 128] [--repeat 3] [--dir DIR]
+
+`--dir` puts the runs in a temporary folder inside DIR instead of the system's one: on a shared machine
+creating a file in one place can cost ten times what it costs in another on the same disk.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.2)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 32, 128])
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is printed")
+    ap.add_argument("--dir", type=Path, help="where the runs go (default: the system's temporary folder)")
     args = ap.parse_args()
     if args.tasks < 1 or args.latency <= 0 or args.repeat < 1 or min(args.concurrency) < 1:
         ap.error("--tasks, --repeat and --concurrency must be at least 1, --latency positive")
@@ -87,7 +91,9 @@ def main() -> None:
     print(
         f"{'concurrency':>11}  {'ideal s':>8}  {'wall s':>8}  {'ratio':>6}  {'CPU ms/task: loop':>17}  {'all':>5}  runs (s)"
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.dir is not None and not args.dir.is_dir():
+        ap.error(f"--dir {args.dir} is not a folder")
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
         print(f"disk: {file_cost(root / 'probe'):.2f} ms per new small file (3 per task) in {tmp}")
         ds = make_dataset(root / "ds", args.tasks)

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import abplan.bench.runner as runner_mod
+import abplan.bench.runfolder as runfolder
+import abplan.bench.tasks as tasks_mod
+import abplan.parsing as parsing
 import abplan.redact as redact_mod
+from abplan.bench.runfolder import FileWriters
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset, load_task_paper
 from abplan.errors import InputError, ResourceError
-from abplan.lm import LMClient, LMRequest, LMResponse, register_fake, unregister_fake
+from abplan.lm import FakeModel, LMClient, LMRequest, LMResponse, register_fake, unregister_fake
 from abplan.lm.cache import ResponseCache, _row
 from abplan.redact import redact, register_secret
 from abplan.testing.fault_server import PLAN_REPLY
@@ -93,14 +97,14 @@ def test_a_task_whose_files_cannot_be_written_fails_with_the_reason(
 ) -> None:
     register_fake("speed", [PLAN_REPLY])
     ds = make_dataset(tmp_path / "ds", 3)
-    real = runner_mod.write_atomic
+    real = runfolder.write_atomic
 
     def refuse(path: str, data: bytes) -> None:
         if path.endswith("t0001.json") and "/judgements/" in path:
             raise OSError(28, "No space left on device")
         real(path, data)
 
-    monkeypatch.setattr(runner_mod, "write_atomic", refuse)
+    monkeypatch.setattr(runfolder, "write_atomic", refuse)
     cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/speed", judge="lexical")
 
     async def go() -> Any:
@@ -182,3 +186,150 @@ def test_answers_queued_by_a_loop_that_stopped_early_are_committed_by_the_next(t
     assert cache.get(first.key) is not None and cache.get(second.key) is not None
     assert cache._committed is None and cache._queue == []
     cache.close()
+
+
+def _resolving_inside(path: Path, root: Path) -> bool:
+    """The check as it was: resolve the whole path."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(top + os.sep)
+
+
+def test_the_cheap_inside_check_agrees_with_resolving_every_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "ds"
+    (root / "papers" / "a").mkdir(parents=True)
+    (root / "papers" / "a" / "paper.md").write_text("# A\n")
+    (tmp_path / "outside").mkdir()
+    (root / "papers" / "in-link").symlink_to(root / "papers" / "a")
+    (root / "papers" / "out-link").symlink_to(tmp_path / "outside")
+    (root / "papers" / "a" / "up").symlink_to("../../..")
+    cases = {
+        "papers/a/paper.md": True,
+        "papers/in-link/paper.md": True,
+        "papers/out-link": False,
+        "papers/a/up": False,
+        "papers/a/../../../outside": False,
+        "papers/./a": True,
+        "papers//a": True,
+        "papers/missing/x.md": True,
+        "": True,
+    }
+    for rel, inside in cases.items():
+        path = root / rel if rel else root
+        assert _resolving_inside(path, root) is inside, rel
+        assert tasks_mod._inside(path, root) is inside, rel
+        assert tasks_mod._inside(str(root) + os.sep + rel, root) is inside, rel
+    monkeypatch.chdir(tmp_path)  # a dataset given by a relative path
+    for rel, inside in cases.items():
+        assert tasks_mod._inside(Path("ds") / rel, Path("ds")) is inside, rel
+
+
+def _scanned_objects(block: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """json_objects as it was before its raw_decode fast path: a brace scan of every object, then
+    the tolerant loads."""
+    out: list[dict[str, Any]] = []
+    bad: list[str] = []
+    s, i = parsing._strip_fences(block), 0
+    while (start := s.find("{", i)) != -1:
+        depth, j, in_str, esc = 0, start, False, False
+        while j < len(s):
+            c = s[j]
+            if in_str:
+                if esc:
+                    esc = False
+                elif c == "\\":
+                    esc = True
+                elif c == '"':
+                    in_str = False
+            elif c == '"':
+                in_str = True
+            elif c in "{}":
+                depth += 1 if c == "{" else -1
+                if depth == 0:
+                    break
+            j += 1
+        chunk = s[start : j + 1]
+        if depth:
+            bad.append(chunk[:120])
+            break
+        obj = parsing._loads(chunk)
+        if isinstance(obj, dict):
+            out.append(obj)
+        else:
+            bad.append(chunk[:120])
+        i = j + 1
+    return out, bad
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '{"a": 1}\n{"b": "x}y"}',
+        '[{"a": "q\\"}"}, {"b": {"c": [1, {"d": 2}]}}]',
+        '{"a": "tab\there"} {"b": 1,}',
+        '{"name": "x"} trailing {"broken": ',
+        "{'py': True, 'n': None} {\"ok\": null}",
+        '{"a": {"b": 1}}}{"c": 2}',
+        '```json\n{"a": "\u201cq\u201d"}\n```',
+        '{"a": NaN} {"b": [1, 2,]}',
+    ],
+)
+def test_json_objects_reads_what_the_brace_scan_read(block: str) -> None:
+    assert parsing.json_objects(block) == _scanned_objects(block)
+
+
+def test_file_writers_finish_every_write_before_close_returns(tmp_path: Path) -> None:
+    writers = FileWriters(threads=2)
+
+    async def go() -> list[BaseException | None]:
+        jobs = [writers.write([(str(tmp_path / f"f{i}.json"), b"{}")]) for i in range(40)]
+        jobs.append(writers.write([(str(tmp_path / "missing" / "x.json"), b"{}")]))
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    got = asyncio.run(go())
+    writers.close()
+    assert got[:40] == [None] * 40 and isinstance(got[40], FileNotFoundError)
+    assert len(list(tmp_path.glob("f*.json"))) == 40 and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_run_cancelled_midway_resumes_without_asking_again(tmp_path: Path) -> None:
+    """A run stopped while tasks are in flight (as by Ctrl-C) leaves only whole files; the rerun
+    finishes the rest and asks the model only for what it never answered."""
+    fake = register_fake("speed", FakeModel([PLAN_REPLY], latency=0.05))
+    ds = make_dataset(tmp_path / "ds", 40)
+    cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/speed", judge="lexical", concurrency=8)
+    run = tmp_path / "run"
+
+    async def first() -> None:
+        lm = LMClient(cache_dir=tmp_path / "cache", concurrency=8)
+        runner = Runner(cfg, load_dataset(str(ds)), run, lm)
+        job = asyncio.ensure_future(runner.run())
+        while runner.state.done < 10:
+            await asyncio.sleep(0.01)
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        await lm.aclose()
+
+    async def second() -> Any:
+        lm = LMClient(cache_dir=tmp_path / "cache", concurrency=8)
+        try:
+            return await Runner(cfg, load_dataset(str(ds)), run, lm).run()
+        finally:
+            await lm.aclose()
+
+    try:
+        asyncio.run(first())
+        asked = len(fake.calls)
+        plans = {p.stem for p in (run / "plans").glob("*.json")}
+        judged = {p.stem for p in (run / "judgements" / "lexical").glob("*.json")}
+        assert 10 <= len(judged) < 40 and judged <= plans
+        for p in (run / "plans").glob("*.json"):
+            json.loads(p.read_text())  # whole files only
+        res = asyncio.run(second())
+    finally:
+        unregister_fake("speed")
+    assert res.scored == 40 and res.complete
+    assert len(fake.calls) - asked <= 40 - len(judged)
+    assert not [p for p in run.rglob(".*.tmp")]

@@ -88,8 +88,14 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# One encoder, built once: `json.dumps` with any non-default option builds a new one per call, which
+# cost more than encoding a small request.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """`json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`."""
+    return _CANONICAL.encode(obj)
 
 
 def default_cache_dir() -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 
 from abplan.schema import Ablation, Action, Evidence
 
+_KEY_SEP = re.compile(r"[\s\-]+")
 _TAG = r"<\s*{0}\s*>(.*?)(?:<\s*/\s*{0}\s*>|(?=<\s*{0}\s*>)|$)"
 _ACTION_ALIASES: dict[str, Action] = {
     "REMOVE": "REMOVE",
@@ -98,6 +99,9 @@ def _repair_json(s: str) -> str:
     return s
 
 
+_DECODER = json.JSONDecoder(strict=False)  # what `json.loads(..., strict=False)` uses
+
+
 def json_objects(block: str) -> tuple[list[dict[str, Any]], list[str]]:
     """Every top-level JSON object in `block`, whether JSON lines, an array, or pretty-printed."""
     out: list[dict[str, Any]] = []
@@ -108,6 +112,14 @@ def json_objects(block: str) -> tuple[list[dict[str, Any]], list[str]]:
         start = s.find("{", i)
         if start == -1:
             break
+        try:  # a valid object, the usual case: read at C speed; it ends where the scan below would end it
+            obj, end = _DECODER.raw_decode(s, start)
+        except json.JSONDecodeError:
+            pass
+        else:
+            out.append(obj)
+            i = end
+            continue
         depth, j, in_str, esc = 0, start, False, False
         while j < n:
             c = s[j]
@@ -198,6 +210,8 @@ def split_reply(text: str, list_tag: str = "predictions") -> ParsedReply:
 def normalize_action(value: Any) -> Action | None:
     if not isinstance(value, str):
         return None
+    if value in _ACTION_ALIASES:  # already upper-case letters only: what the regex below would leave
+        return _ACTION_ALIASES[value]
     v = re.sub(r"[^A-Za-z]", "", value).upper()
     if v in _ACTION_ALIASES:
         return _ACTION_ALIASES[v]
@@ -232,7 +246,9 @@ def to_ablation(raw: dict[str, Any], index: int) -> tuple[Ablation | None, list[
     notes: list[str] = []
     d: dict[str, Any] = {}
     for k, v in raw.items():
-        key = _KEY_ALIASES.get(re.sub(r"[\s\-]+", "_", str(k).strip().lower()))
+        key = _KEY_ALIASES.get(k) if isinstance(k, str) else None  # the usual spelling, without a regex
+        if key is None:
+            key = _KEY_ALIASES.get(_KEY_SEP.sub("_", str(k).strip().lower()))
         if key and key not in d:
             d[key] = v
     label = f"item {index + 1}"

@@ -90,10 +90,15 @@ class Usage(BaseModel):
 
     @staticmethod
     def total(usages: Iterable[Usage]) -> Usage:
-        out = Usage()
-        for u in usages:
-            out = out.add(u)
-        return out
+        """The sum (as `add` in turn would give it, with one model built instead of one per item)."""
+        us = list(usages)
+        return Usage(
+            calls=sum(u.calls for u in us),
+            cached_calls=sum(u.cached_calls for u in us),
+            input_tokens=sum(u.input_tokens for u in us),
+            output_tokens=sum(u.output_tokens for u in us),
+            cost_usd=sum((u.cost_usd for u in us), 0.0),
+        )
 
     def add(self, other: Usage) -> Usage:
         return Usage(

@@ -9,11 +9,13 @@
     <root>/results.csv, report.md       the same, for people
     <root>/.abplan-run.lock             one run at a time (abplan.bench.runfolder.RunLock)
 
-Pure paths: nothing here touches the disk.
+Pure paths: nothing here touches the disk. Each path is also given as a string (`plan_file`, ...), for
+the runner's per-task writes.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 CONFIG = "config.json"
@@ -33,6 +35,10 @@ class RunDir:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        base = os.fspath(self.root)
+        self._plans = os.path.join(base, PLANS, "")
+        self._failures = os.path.join(base, FAILURES, "")
+        self._judgements = os.path.join(base, JUDGEMENTS, "")
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.root)!r})"
@@ -77,13 +83,27 @@ class RunDir:
         return (self.plans, self.failures, self.judgements(judge))
 
     def plan(self, task_id: str) -> Path:
-        return self.root / PLANS / f"{task_id}.json"
+        return Path(self.plan_file(task_id))
 
     def plan_jsonl(self, task_id: str) -> Path:
-        return self.root / PLANS / f"{task_id}.jsonl"
+        return Path(self.plan_jsonl_file(task_id))
 
     def judgement(self, judge: str, task_id: str) -> Path:
-        return self.root / JUDGEMENTS / judge / f"{task_id}.json"
+        return Path(self.judgement_file(judge, task_id))
 
     def failure(self, task_id: str) -> Path:
-        return self.root / FAILURES / f"{task_id}.json"
+        return Path(self.failure_file(task_id))
+
+    # The same paths as strings, for the runner's per-task writes (a Path costs more than the write's
+    # own Python work).
+    def plan_file(self, task_id: str) -> str:
+        return f"{self._plans}{task_id}.json"
+
+    def plan_jsonl_file(self, task_id: str) -> str:
+        return f"{self._plans}{task_id}.jsonl"
+
+    def judgement_file(self, judge: str, task_id: str) -> str:
+        return f"{self._judgements}{judge}{os.sep}{task_id}.json"
+
+    def failure_file(self, task_id: str) -> str:
+        return f"{self._failures}{task_id}.json"

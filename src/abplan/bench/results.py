@@ -174,14 +174,26 @@ def read_results(path: Path) -> tuple[RunResults, str | None]:
     return parse_results(raw, path)
 
 
+def score_of(cfg: RunConfig, t: Task, judgement: Judgement) -> TaskScore:
+    """The score of task `t` of a run with settings `cfg`, given its judgement."""
+    return score_task(
+        judgement,
+        cfg.top_k,
+        t.num_ablation_suggestions,
+        len(t.ablations_in_paper) if t.mode == "author" else None,
+    )
+
+
 def build_results(
     cfg: RunConfig,
     tasks: list[Task],
     done: dict[str, tuple[Plan, Judgement]],
     failures: dict[str, str],
     skipped_for_budget: int = 0,
+    scored: dict[str, TaskScore] | None = None,
 ) -> RunResults:
-    """Score the tasks that have a plan and a judgement in `done` (pure: no file is read)."""
+    """Score the tasks that have a plan and a judgement in `done` (pure: no file is read). `scored`
+    holds the scores of tasks already scored (`score_of`: the runner scores each task as it ends)."""
     scores: list[TaskScore] = []
     plan_usage: list[Usage] = []
     judge_usage: list[Usage] = []
@@ -190,12 +202,9 @@ def build_results(
         if t.id not in done:
             continue
         plan, judgement = done[t.id]
-        s = score_task(
-            judgement,
-            cfg.top_k,
-            t.num_ablation_suggestions,
-            len(t.ablations_in_paper) if t.mode == "author" else None,
-        )
+        s = scored.get(t.id) if scored else None
+        if s is None:
+            s = score_of(cfg, t, judgement)
         scores.append(s)
         plan_usage.append(plan.usage)
         judge_usage.append(judgement.usage)
@@ -243,8 +252,9 @@ def collect_results(
     out: Path | RunDir,
     loaded: dict[str, tuple[Plan, Judgement]] | None = None,
     skipped_for_budget: int = 0,
+    scored: dict[str, TaskScore] | None = None,
 ) -> RunResults:
     """Score the run: the plans and judgements in `loaded`, else those in the run folder."""
     run = out if isinstance(out, RunDir) else RunDir(out)
     done, failures = read_task_files(run, cfg.judge, [t.id for t in tasks], loaded or {})
-    return build_results(cfg, tasks, done, failures, skipped_for_budget)
+    return build_results(cfg, tasks, done, failures, skipped_for_budget, scored)

@@ -22,8 +22,9 @@ from typing import Any
 
 from abplan.bench.layout import RunDir
 from abplan.bench.report import write_reports
-from abplan.bench.results import RunConfig, RunResults, collect_results
+from abplan.bench.results import RunConfig, RunResults, collect_results, score_of
 from abplan.bench.runfolder import (
+    FileWriters,
     RunLock,
     clean_temporaries,
     existing_names,
@@ -31,6 +32,7 @@ from abplan.bench.runfolder import (
     read_model,
     write_atomic,
 )
+from abplan.bench.scoring import TaskScore
 from abplan.bench.tasks import Task, load_task_paper, stub_paper
 from abplan.errors import AbplanError, ConfigError, LMError, PendingRequests
 from abplan.judges.base import Judgement, JudgeOptions, get_judge
@@ -83,13 +85,6 @@ def failure_reason(e: BaseException) -> str:
     return redact(text if known else f"internal error ({text}); please report it")
 
 
-def _write_files(files: list[tuple[str, bytes]], drop: Path | None = None) -> None:
-    for path, data in files:
-        write_atomic(path, data)
-    if drop is not None:
-        drop.unlink(missing_ok=True)
-
-
 class Runner:
     def __init__(
         self,
@@ -116,6 +111,8 @@ class Runner:
         self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
         self.have_judgements: set[str] = set()
         self.have_failures: set[str] = set()
+        self.writers = FileWriters()
+        self.scored: dict[str, TaskScore] = {}  # the score of each task this run did
         self.loaded: dict[
             str, tuple[Plan, Judgement]
         ] = {}  # what this run holds, so scoring reads no file again
@@ -152,20 +149,20 @@ class Runner:
 
     # -- one task -----------------------------------------------------------------------------
     def _cached_plan(self, tid: str) -> Plan | None:
-        return read_model(self.dir.plan(tid), Plan) if tid in self.have_plans else None
+        return read_model(self.dir.plan_file(tid), Plan) if tid in self.have_plans else None
 
     def _cached_judgement(self, tid: str) -> Judgement | None:
         if tid not in self.have_judgements:
             return None
-        return read_model(self.dir.judgement(self.cfg.judge, tid), Judgement)
+        return read_model(self.dir.judgement_file(self.cfg.judge, tid), Judgement)
 
     def _plan_files(self, tid: str, plan: Plan) -> list[tuple[str, bytes]]:
         jsonl, full = render_jsonl(plan).encode("utf-8"), render_json(plan).encode("utf-8")
-        return [(str(self.dir.plan_jsonl(tid)), jsonl), (str(self.dir.plan(tid)), full)]
+        return [(self.dir.plan_jsonl_file(tid), jsonl), (self.dir.plan_file(tid), full)]
 
     def _judgement_file(self, tid: str, j: Judgement) -> tuple[str, bytes]:
         data = (j.model_dump_json(indent=2) + "\n").encode("utf-8")
-        return str(self.dir.judgement(self.cfg.judge, tid)), data
+        return self.dir.judgement_file(self.cfg.judge, tid), data
 
     async def _plan(self, task: Task, files: list[tuple[str, bytes]]) -> tuple[Plan, Paper | None]:
         """The task's plan (from the run folder, else planned, its files added to `files`) and the
@@ -221,11 +218,13 @@ class Runner:
                 await self._write(files)  # a plan made before the judge's request went pending
                 self.state.pending += 1
             else:
+                score = score_of(self.cfg, task, judgement)  # now, not all at the run's end
                 stale = task.id in self.have_failures  # an earlier run's failure, now done
                 writing = True
-                await self._write(files, self.dir.failure(task.id) if stale else None)
+                await self._write(files, self.dir.failure_file(task.id) if stale else None)
                 self.have_failures.discard(task.id)
                 self.loaded[task.id] = (plan, judgement)
+                self.scored[task.id] = score
                 self.state.done += 1
         except Exception as e:  # one task's failure, even a bug, must not end a long run
             if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
@@ -243,16 +242,19 @@ class Runner:
         reason = failure_reason(e)
         self.state.failures[task.id] = reason
         self.have_failures.add(task.id)
-        return str(self.dir.failure(task.id)), _json_bytes({"task_id": task.id, "error": reason})
+        return self.dir.failure_file(task.id), _json_bytes({"task_id": task.id, "error": reason})
 
-    async def _write(self, files: list[tuple[str, bytes]], drop: Path | None = None) -> None:
+    async def _write(self, files: list[tuple[str, bytes]], drop: str | None = None) -> None:
         """Write a task's files, in order, then remove `drop`: in one worker thread hop, so the event
         loop is not blocked by file creation (milliseconds each on a busy disk). The task waits for
-        it: writing in the background instead freed the slot sooner but made the writer threads and
-        the event loop fight over the GIL, which cost more than it saved (see benchmarks/harness.py).
+        it, so a killed run loses only the tasks in flight (`FileWriters`: `asyncio.to_thread` made
+        cheaper). Writing in the background instead freed
+        the slot sooner but made the writer threads and the event loop fight over the GIL, which cost
+        more than it saved. One writer thread for the whole run, fed a loop turn's files per hop, cost
+        the loop more CPU per task than a hop per task (benchmarks/harness.py at concurrency 128).
         Rendering stays on the loop: CPU work in a thread would only contend for the GIL."""
         if files or drop is not None:
-            await asyncio.to_thread(_write_files, files, drop)
+            await self.writers.write(files, drop)
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunResults:
@@ -261,29 +263,34 @@ class Runner:
                 self.check_config()
             return await self._run()
         finally:
+            self.writers.close()  # every file handed over is written before the lock goes
             self.lock.release()
 
     async def _run(self) -> RunResults:
-        sem = asyncio.Semaphore(max(1, self.cfg.concurrency))
         finished_costs: list[float] = []
+        todo = iter(self.tasks)
 
-        async def one(task: Task) -> None:
-            async with sem:
+        async def worker() -> None:
+            # `concurrency` workers take the tasks in order: as many in flight as a semaphore would
+            # allow, without a coroutine per task waiting on it (each acquire scanned all waiters).
+            for task in todo:
                 if self.cfg.max_cost is not None:
                     est = max(finished_costs) if finished_costs else 0.0
                     if self.state.spent + est > self.cfg.max_cost:
                         self.state.skipped_budget += 1
-                        return
+                        continue
                 before = self.lm.stats.usage.cost_usd if self.lm else 0.0
                 await self.run_task(task)
                 finished_costs.append((self.lm.stats.usage.cost_usd if self.lm else 0.0) - before)
 
-        await asyncio.gather(*(one(t) for t in self.tasks))
+        await asyncio.gather(*(worker() for _ in range(min(max(1, self.cfg.concurrency), len(self.tasks)))))
         if self.state.pending:
             raise PendingRequests(len(self.lm.pending_keys) if self.lm else self.state.pending)
         return self.finish()
 
     def finish(self) -> RunResults:
-        results = collect_results(self.cfg, self.tasks, self.dir, self.loaded, self.state.skipped_budget)
+        results = collect_results(
+            self.cfg, self.tasks, self.dir, self.loaded, self.state.skipped_budget, self.scored
+        )
         write_reports(self.dir, results)
         return results

@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from abplan.errors import InputError, MissingExtraError
 from abplan.fsutil import sha256_text
 from abplan.limits import MAX_ID_BYTES
-from abplan.papers import load_paper
+from abplan.papers import TEXT_SUFFIXES, load_paper, load_text_paper
+from abplan.papers.latex import read_capped
 from abplan.schema import Mode, Paper, Task
 
 __all__ = [  # Task is defined in abplan.schema with the other shared types, and loaded here
@@ -95,11 +96,44 @@ def _real_root(root: str) -> str:
     return os.path.realpath(root)
 
 
+@functools.lru_cache(maxsize=256)
+def _absolute(root: str) -> str:
+    """`os.path.abspath` of an absolute path (only normalises it, so it can be kept)."""
+    return os.path.abspath(root)
+
+
 def _inside(path: Path | str, root: Path | str) -> bool:
     """`path`, symlinks resolved, is `root` or lies under it (`os.path.realpath`: no Path objects, as
     this runs for every file of every task)."""
-    real, top = os.path.realpath(path), _real_root(os.path.abspath(root))  # absolute: cwd may change
+    where = os.fspath(root)
+    base = _absolute(where) if os.path.isabs(where) else os.path.abspath(where)  # cwd may change
+    top = _real_root(base)
+    if _plainly_below(os.fspath(path), base, top):
+        return True
+    real = os.path.realpath(path)
     return real == top or real.startswith(top if top.endswith(os.sep) else top + os.sep)
+
+
+def _plainly_below(path: str, base: str, top: str) -> bool:
+    """`path` is `base/a/b/...` and no `a`, `a/b`, ... is a link or `..`: then it resolves to `top/a/b/...`,
+    inside. A `realpath` would look up every part from `/` instead of the two or three below the root
+    (whose resolution `top` is). False when unsure: the caller resolves the path."""
+    if not os.path.isabs(path):
+        path = os.path.join(os.getcwd(), path)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not path.startswith(prefix):
+        return False
+    here = top
+    for part in path[len(prefix) :].split(os.sep):
+        if part in ("", ".", ".."):
+            return False
+        here = os.path.join(here, part)
+        try:
+            if stat.S_ISLNK(os.lstat(here).st_mode):
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def check_paper_path(value: Any, where: str, base: Path | None) -> str:
@@ -262,14 +296,13 @@ def _starts_with_lfs(path: Path) -> bool:
         os.close(fd)
 
 
-def _check_inside(task: Task, paths: list[Path]) -> None:
+def _check_inside(task: Task, paths: list[Path] | list[str]) -> None:
     """Every file the paper is read from stays inside the dataset folder, symlinks resolved."""
     if task.root is None:
         return
-    root = Path(task.root)
     for f in paths:
-        if not _inside(f, root):
-            raise InputError(f"task {task.id}: {f} leads outside the dataset folder {root}")
+        if not _inside(f, task.root):
+            raise InputError(f"task {task.id}: {Path(f)} leads outside the dataset folder {Path(task.root)}")
 
 
 def _tree(folder: Path) -> list[Path]:
@@ -283,14 +316,15 @@ def _tree(folder: Path) -> list[Path]:
     return found
 
 
-def _paper_target(task: Task, p: Path, is_dir: bool) -> tuple[Path, bool]:
-    """The file or LaTeX folder to read for a task whose paper_path is `p`, and whether it is a file.
+def _paper_target(task: Task, p: Path, is_dir: bool) -> tuple[Path, bool, bool]:
+    """The file or LaTeX folder to read for a task whose paper_path is `p`, whether it is a file, and
+    whether it is a link found in the folder `p`.
 
     A folder is LaTeX if anything in it is named *.tex, else its paper is paper.md, <id>.md or the
     first other .md by name (never a README). One listing of the folder answers all of it (the tree
     below is walked only if the folder has subfolders and no .tex of its own): this runs per task."""
     if not is_dir:
-        return p, p.is_file()
+        return p, p.is_file(), False
     with os.scandir(p) as it:
         entries = {e.name: e for e in it}
     has_tex = any(name.endswith(".tex") for name in entries) or any(
@@ -301,13 +335,13 @@ def _paper_target(task: Task, p: Path, is_dir: bool) -> tuple[Path, bool]:
         for name in (*dirs, *files)
     )
     if has_tex:
-        return p, False
+        return p, False, False
     named = [n for n in ("paper.md", f"{task.id}.md") if n in entries]
     others = sorted(n for n in entries if n.endswith(".md") and n not in named)
     md = next((n for n in named + others if n.lower() != "readme.md" and entries[n].is_file()), None)
     if md is None:
         raise InputError(f"task {task.id}: {p} holds no .md or .tex paper")
-    return p / md, True
+    return p / md, True, entries[md].is_symlink()
 
 
 def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
@@ -317,27 +351,37 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     system calls as that takes: this runs for every task of a benchmark run, on its event loop."""
     if not task.paper_path:
         raise InputError(f"task {task.id}: no paper_path")
-    p = Path(task.paper_path)
     try:
-        is_dir = stat.S_ISDIR(os.stat(p).st_mode)
+        is_dir = stat.S_ISDIR(os.stat(task.paper_path).st_mode)
     except OSError:
-        raise InputError(f"task {task.id}: paper not found at {p}") from None
-    _check_inside(task, [p])
-    target, is_file = _paper_target(task, p, is_dir)
+        raise InputError(f"task {task.id}: paper not found at {Path(task.paper_path)}") from None
+    _check_inside(task, [task.paper_path])
+    target, is_file, is_link = _paper_target(task, Path(task.paper_path), is_dir)
     if not is_file:
         _check_inside(task, _tree(target))
-    elif target != p and os.path.islink(target):  # a plain file in the checked folder is inside it
+    elif is_link:  # a plain file in the checked folder is inside it
         _check_inside(task, [target])
-    for f in [target] if is_file else list(target.rglob("*.tex"))[:5]:
-        if _starts_with_lfs(f):
-            raise InputError(f"task {task.id}: {f} is a Git LFS pointer, not the paper: run 'git lfs pull'")
-    paper = load_paper(target, keep_hidden_text=keep_hidden_text)
+    if is_file and target.suffix.lower() in TEXT_SUFFIXES:
+        # The usual paper.md: read once, the pointer check made on the bytes read.
+        data = read_capped(target)
+        if data.startswith(LFS_MAGIC):
+            raise InputError(_lfs_pointer(task, target))
+        paper = load_text_paper(target, data, keep_hidden_text=keep_hidden_text)
+    else:
+        for f in [target] if is_file else list(target.rglob("*.tex"))[:5]:
+            if _starts_with_lfs(f):
+                raise InputError(_lfs_pointer(task, f))
+        paper = load_paper(target, keep_hidden_text=keep_hidden_text)
     update: dict[str, Any] = {}
     if task.paper_title:
         update["title"] = task.paper_title
     if task.paper_abstract:
         update["abstract"] = task.paper_abstract
     return paper.model_copy(update=update) if update else paper
+
+
+def _lfs_pointer(task: Task, f: Path) -> str:
+    return f"task {task.id}: {f} is a Git LFS pointer, not the paper: run 'git lfs pull'"
 
 
 def stub_paper(task: Task) -> Paper:

@@ -172,14 +172,13 @@ class LMClient:
             self._inflight.pop(key, None)
 
     def _account(self, resp: LMResponse) -> None:
-        self.stats.usage = self.stats.usage.add(
-            Usage(
-                calls=0 if resp.cached else 1,
-                cached_calls=1 if resp.cached else 0,
-                input_tokens=resp.input_tokens,
-                output_tokens=resp.output_tokens,
-                cost_usd=0.0 if resp.cached else resp.cost_usd,
-            )
+        u = self.stats.usage  # built from numbers already checked: no validation per answer
+        self.stats.usage = Usage.model_construct(
+            calls=u.calls + (0 if resp.cached else 1),
+            cached_calls=u.cached_calls + (1 if resp.cached else 0),
+            input_tokens=u.input_tokens + resp.input_tokens,
+            output_tokens=u.output_tokens + resp.output_tokens,
+            cost_usd=u.cost_usd + (0.0 if resp.cached else resp.cost_usd),
         )
 
     async def _wait_rate(self) -> None:
@@ -200,7 +199,8 @@ class LMClient:
                 await self._wait_rate()
                 self.stats.requests += 1
                 try:
-                    resp = await asyncio.wait_for(provider.complete(req, self.timeout), self.timeout + 5)
+                    async with asyncio.timeout(self.timeout + 5):  # no extra task per call, as wait_for made
+                        resp = await provider.complete(req, self.timeout)
                 except TimeoutError as e:
                     err: ProviderError = ProviderError(
                         f"{req.model}: request timed out after {self.timeout:.0f}s", retryable=True

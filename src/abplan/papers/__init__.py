@@ -15,7 +15,7 @@ from abplan.papers.hidden import scan_latex, scan_text
 from abplan.papers.sections import decode_text
 from abplan.schema import Finding, Paper, Section
 
-__all__ = ["default_cache_dir", "load_paper"]
+__all__ = ["TEXT_SUFFIXES", "default_cache_dir", "load_paper", "load_text_paper"]
 
 TEXT_SUFFIXES = {
     ".md": "markdown",
@@ -51,12 +51,21 @@ def _paper(
     )
 
 
-def _load_text_file(path: Path, kind: str, keep_hidden: bool) -> Paper:
-    text = decode_text(latex.read_capped(path), path.name)
+def _load_text_file(path: Path, kind: str, keep_hidden: bool, data: bytes | None = None) -> Paper:
+    text = decode_text(latex.read_capped(path) if data is None else data, path.name)
     text, findings = scan_text(text, keep_hidden=keep_hidden, markup=kind == "markdown")
     parse = markdown.parse_markdown if kind == "markdown" else markdown.parse_plain
     title, abstract, sections = parse(text)
     return _paper(title, abstract, sections, text, kind, str(path), findings)
+
+
+def load_text_paper(path: Path, data: bytes, *, keep_hidden_text: bool = False) -> Paper:
+    """The Markdown or plain-text paper `path` (a suffix in `TEXT_SUFFIXES`) from its bytes, read by a
+    caller that already checked the file (a benchmark task's paper): the checks of `load_paper` again,
+    for every task of a run, would cost more than the parsing."""
+    if not data:
+        raise InputError(f"{path}: the file is empty")
+    return _load_text_file(path, TEXT_SUFFIXES[path.suffix.lower()], keep_hidden_text, data)
 
 
 def _load_latex_tree(root: Path, source: str, keep_hidden: bool, main: Path | None = None) -> Paper:

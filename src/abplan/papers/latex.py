@@ -220,17 +220,25 @@ def comment_payloads(text: str, name: str) -> list[Finding]:
 def read_capped(path: Path) -> bytes:
     """The bytes of a text input, refused past `limits.MAX_TEXT_INPUT_BYTES` (reads at most cap+1)."""
     cap = limits.MAX_TEXT_INPUT_BYTES
-    too_big = InputError(f"{path.name}: larger than the {cap / limits.MIB:g} MiB read for a text input")
     try:
-        if path.stat().st_size > cap:
-            raise too_big  # without reading it; the bounded read below still holds for pipes and growing files
-        with path.open("rb") as f:
-            data = f.read(cap + 1)
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > cap:  # refused unread; the bounded reads below still hold for pipes, growing files
+                raise _too_big(path, cap)
+            # As many bytes as the file said it has, plus one to see it grew: asking for cap + 1 at once
+            # would allocate the whole cap for every small file (most of the cost of reading one).
+            data = f.read(size + 1)
+            if len(data) > size:
+                data += f.read(cap + 1 - len(data))
     except OSError as e:
         raise InputError(f"{path.name}: cannot read ({e.strerror or e})") from None
     if len(data) > cap:
-        raise too_big
+        raise _too_big(path, cap)
     return data
+
+
+def _too_big(path: Path, cap: int) -> InputError:
+    return InputError(f"{path.name}: larger than the {cap / limits.MIB:g} MiB read for a text input")
 
 
 def read_tex(path: Path, findings: list[Finding]) -> str:

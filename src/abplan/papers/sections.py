@@ -115,6 +115,9 @@ def split_plain_sections(text: str) -> list[Section]:
     return sections
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # below U+0020 but tab, newline, form feed, CR
+
+
 def decode_text(data: bytes, name: str) -> str:
     """Decode a text file; refuse binary data with a clear error."""
     if not data.strip():
@@ -126,7 +129,7 @@ def decode_text(data: bytes, name: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\n\r\t\f")
+    controls = len(_CONTROLS.findall(text, 0, 65536))
     if controls > 0.05 * min(len(text), 65536):
         raise InputError(f"{name}: binary data, not a text file")
     return text

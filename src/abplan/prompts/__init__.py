@@ -28,7 +28,15 @@ def _env() -> jinja2.Environment:
 
 
 def render(name: str, **variables: Any) -> str:
+    if not variables:
+        return _render_fixed(name)
     return _env().get_template(f"{name}.j2").render(**variables).strip()
+
+
+@cache
+def _render_fixed(name: str) -> str:
+    """A template without variables (a system prompt) renders to the same text every time: once."""
+    return _env().get_template(f"{name}.j2").render().strip()
 
 
 def paper_source(paper: Paper, max_chars: int | None = None) -> str:

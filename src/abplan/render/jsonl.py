@@ -19,8 +19,13 @@ def ablation_record(a: Ablation) -> dict[str, Any]:
     return rec
 
 
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False
+)  # built once: json.dumps(..., ensure_ascii=False) builds one per call
+
+
 def render_jsonl(plan: Plan) -> str:
-    return "".join(json.dumps(ablation_record(a), ensure_ascii=False) + "\n" for a in plan.ablations)
+    return "".join(_ENCODER.encode(ablation_record(a)) + "\n" for a in plan.ablations)
 
 
 def render_json(plan: Plan) -> str:
