@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "dev-bench"
 DEV = ROOT / "benchmarks" / "datasets" / "dev"
 HOLDOUT = ROOT / "benchmarks" / "datasets" / "holdout"
+HOLDOUT2 = ROOT / "benchmarks" / "datasets" / "holdout2"
 MODEL = "local/frontier"  # the answers' model id; every request names it
 JUDGE = ["--judge", "majority", "--judge-model", MODEL]
 
@@ -99,6 +100,7 @@ SUITES = {  # name: (answers, default dataset root, arms)
     "dev": (ROOT / "benchmarks" / "answers" / "quality-dev", DEV, ARMS_DEV),
     "devbench": (ROOT / "benchmarks" / "answers" / "quality-devbench", SHARED, ARMS_DEVBENCH),
     "holdout": (ROOT / "benchmarks" / "answers" / "quality-holdout", HOLDOUT, ARMS_HOLDOUT),
+    "holdout2": (ROOT / "benchmarks" / "answers" / "quality-holdout2", HOLDOUT2, ARMS_HOLDOUT),
 }
 
 

@@ -36,6 +36,11 @@ SETS = {  # name: (sources file, the builder's committed answers, the hand corre
         ROOT / "benchmarks" / "answers" / "holdout-build",
         HERE.parent / "holdout" / "corrections" / "author",
     ),
+    "holdout2": (
+        HERE.parent / "holdout2" / "sources-author.jsonl",
+        ROOT / "benchmarks" / "answers" / "holdout2-build",
+        HERE.parent / "holdout2" / "corrections" / "author",
+    ),
 }
 
 
