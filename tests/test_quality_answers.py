@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,21 +33,28 @@ def test_lm_arm_rescores_from_the_committed_answers(tmp_path: Path) -> None:
     assert round(results["scores"]["compat"]["f1"]["mean"], 3) == 0.673  # benchmarks/quality.md
 
 
-@pytest.mark.slow
-def test_staged_reviewer_arm_rescores_from_the_dev_set_answers(tmp_path: Path) -> None:
-    """`staged` in reviewer mode is the measured reviewer-consensus-top2 recipe: same requests, same score."""
+def replay_dev_arm(
+    tmp_path: Path, dataset: str, min_rounds: int, planner: list[str]
+) -> tuple[dict[str, Any], Path]:
+    """One arm run from the committed dev-set answers alone: its results and run folder."""
     answers = ROOT / "benchmarks" / "answers" / "quality-dev"
     rounds = sorted(str(p) for p in answers.iterdir() if (p / "index.jsonl").is_file())
-    assert len(rounds) >= 10, "no committed dev-set answer rounds"
-    out = tmp_path / "reviewer-staged"
+    assert len(rounds) >= min_rounds, "the committed dev-set answer rounds are missing"
+    out = tmp_path / "run"
     cmd = [sys.executable, str(ROOT / "benchmarks" / "replay.py"), "--cache", str(tmp_path / "cache")]
     cmd += [x for r in rounds for x in ("--answers", r)]
-    cmd += ["--", "bench", "run", "--dataset", str(ROOT / "benchmarks" / "datasets" / "dev" / "reviewer")]
-    cmd += ["--planner", "staged", "--model", "local/frontier", "--judge", "majority"]
+    cmd += ["--", "bench", "run", "--dataset", str(ROOT / "benchmarks" / "datasets" / "dev" / dataset)]
+    cmd += [*planner, "--model", "local/frontier", "--judge", "majority"]
     cmd += ["--judge-model", "local/frontier", "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
-    results = json.loads((out / "results.json").read_text())
+    return json.loads((out / "results.json").read_text()), out
+
+
+@pytest.mark.slow
+def test_staged_reviewer_arm_rescores_from_the_dev_set_answers(tmp_path: Path) -> None:
+    """`staged` in reviewer mode is the measured reviewer-consensus-top2 recipe: same requests, same score."""
+    results, _ = replay_dev_arm(tmp_path, "reviewer", 10, ["--planner", "staged"])
     assert results["scored"] == 12
     assert round(results["scores"]["compat"]["f1"]["mean"], 3) == 0.437  # benchmarks/quality.md
 
@@ -55,18 +63,7 @@ def test_staged_reviewer_arm_rescores_from_the_dev_set_answers(tmp_path: Path) -
 def test_staged_author_arm_rescores_from_the_dev_set_answers(tmp_path: Path) -> None:
     """`staged` in author mode (prior samples, grouping, selection call) on the 8 committed author tasks:
     the same requests as the measured consensus-prior-select arm, so the same per-task scores."""
-    answers = ROOT / "benchmarks" / "answers" / "quality-dev"
-    rounds = sorted(str(p) for p in answers.iterdir() if (p / "index.jsonl").is_file())
-    assert len(rounds) >= 12, "no committed answers of the selection round"
-    out = tmp_path / "author-staged"
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "replay.py"), "--cache", str(tmp_path / "cache")]
-    cmd += [x for r in rounds for x in ("--answers", r)]
-    cmd += ["--", "bench", "run", "--dataset", str(ROOT / "benchmarks" / "datasets" / "dev" / "author")]
-    cmd += ["--planner", "staged", "--model", "local/frontier", "--judge", "majority"]
-    cmd += ["--judge-model", "local/frontier", "--out", str(out)]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
-    results = json.loads((out / "results.json").read_text())
+    results, out = replay_dev_arm(tmp_path, "author", 12, ["--planner", "staged"])
     assert results["scored"] == 8
     plans = [json.loads(p.read_text()) for p in (out / "plans").glob("*.json")]
     assert all(p["stages"]["settings"]["cut"] == "select" for p in plans) and len(plans) == 8
