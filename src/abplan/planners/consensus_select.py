@@ -13,7 +13,7 @@ from typing import Any
 from abplan import prompts
 from abplan.lm.client import LMClient
 from abplan.lm.context import context_window, fit_paper
-from abplan.lm.repair import repair_request
+from abplan.lm.repair import ask_twice
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import split_reply
 from abplan.planners.base import PlanOptions
@@ -77,23 +77,16 @@ async def select_groups(
     """The indexes the selector keeps and its discussion, or None (with a note) when neither its reply
     nor the one repair names a known experiment. A provider failure is raised, never a silent fallback;
     every response, usable or not, is returned for the plan's usage."""
-    req = select_request(paper, opts, model, ranked, n_ok)
-    responses = [await lm.complete(req)]
-    chosen, problem = chosen_ids(responses[0].text, len(ranked), opts.top_k)
-    if problem is not None:
-        repair = repair_request(
-            req, responses[0].text, prompts.render("consensus_select_repair", problem=problem)
-        )
-        responses.append(await lm.complete(repair))
-        chosen, again = chosen_ids(responses[1].text, len(ranked), opts.top_k)
-        if again is not None:
-            return (
-                None,
-                "",
-                responses,
-                [f"the selection call was unreadable ({problem}): kept the fixed support cut"],
-            )
-    return chosen, split_reply(responses[-1].text).discussion.strip(), responses, []
+    got = await ask_twice(
+        lm,
+        select_request(paper, opts, model, ranked, n_ok),
+        lambda t: chosen_ids(t, len(ranked), opts.top_k),
+        lambda p: prompts.render("consensus_select_repair", problem=p),
+    )
+    if not got.usable:
+        note = f"the selection call was unreadable ({got.problem}): kept the fixed support cut"
+        return None, "", got.responses, [note]
+    return got.value, split_reply(got.responses[-1].text).discussion.strip(), got.responses, []
 
 
 def with_unanimous(ranked: list[Group], chosen: list[int], n_ok: int, k: int) -> list[int]:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from abplan import prompts
 from abplan.lm.client import LMClient
-from abplan.lm.repair import repair_request
+from abplan.lm.repair import ask_twice
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import json_objects, strip_thinking
 from abplan.planners.base import PlanOptions
@@ -64,6 +64,10 @@ def read_request(paper: Paper, opts: PlanOptions, model: str, src: str) -> LMReq
     )
 
 
+# The repair's wording is part of its cached request: keep it as it is.
+REPAIR = "That was not a JSON object following the schema. Answer again with the JSON object only."
+
+
 def parse_extraction(text: str) -> Extraction | None:
     """The largest JSON object in `text` that follows the schema, or None."""
     objs, _ = json_objects(strip_thinking(text))
@@ -77,25 +81,19 @@ def parse_extraction(text: str) -> Extraction | None:
 
 async def read(lm: LMClient, req: LMRequest) -> tuple[Extraction, list[LMResponse], list[str]]:
     """The extraction, the responses it took (one, or two with the repair) and warnings."""
-    first = await lm.complete(req)
-    ex = parse_extraction(first.text)
-    if ex is not None:
-        return ex, [first], []
-    # The read request runs at temperature 0 with tag "read", so this is the request it always was.
-    repair = repair_request(
-        req,
-        first.text,
-        "That was not a JSON object following the schema. Answer again with the JSON object only.",
-    )
-    second = await lm.complete(repair)
-    ex = parse_extraction(second.text)
-    if ex is None:
+
+    def parse(text: str) -> tuple[Extraction | None, str | None]:
+        ex = parse_extraction(text)
+        return ex, None if ex is not None else "not a JSON object following the schema"
+
+    got = await ask_twice(lm, req, parse, lambda _problem: REPAIR)
+    if got.value is None:
         return (
             Extraction(),
-            [first, second],
+            got.responses,
             ["the extraction could not be read, even after one repair: proposals use the paper alone"],
         )
-    return ex, [first, second], ["the first extraction was unreadable; repaired"]
+    return got.value, got.responses, ["the first extraction was unreadable; repaired"] if got.problem else []
 
 
 def extraction_summary(ex: Extraction) -> str:
