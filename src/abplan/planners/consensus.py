@@ -122,11 +122,16 @@ def sample_requests(
     return reqs, notes
 
 
+def ranked_groups(groups: list[Group]) -> list[Group]:
+    """Most supported first, then by mean rank: the order of the cut and of the selection call's ids."""
+    return sorted(groups, key=lambda g: (-g.support, g.mean_rank, g.name.lower()))
+
+
 def cut_groups(
     groups: list[Group], k: int, need: int, co: ConsensusOptions, n_ok: int
 ) -> tuple[list[Group], list[dict[str, Any]], int]:
-    """Rank by support then mean rank; keep what reaches the threshold, at most k, never none."""
-    groups = sorted(groups, key=lambda g: (-g.support, g.mean_rank, g.name.lower()))
+    """Rank (`ranked_groups`); keep what reaches the threshold, at most k, never none."""
+    groups = ranked_groups(groups)
     if co.cut == "adaptive" and co.min_support is None:
         unanimous = sum(1 for g in groups if g.support >= n_ok)
         need = n_ok if unanimous < co.adaptive_at else max(1, n_ok - 1)
@@ -183,7 +188,7 @@ class ConsensusPlanner:
         kept, records, need = cut_groups(groups, k, co.threshold(n_ok), co, n_ok)
         select_resp: list[LMResponse] = []
         if co.cut in SELECTING and co.min_support is None and n_ok > 1:
-            ranked = sorted(groups, key=lambda g: (-g.support, g.mean_rank, g.name.lower()))
+            ranked = ranked_groups(groups)
             chosen, why, select_resp, notes = await select_groups(lm, paper, opts, co.models[0], ranked, n_ok)
             warnings += notes
             if chosen is not None and co.cut == "select-add":

@@ -12,11 +12,11 @@ from typing import Any
 
 from abplan import prompts
 from abplan.lm.client import LMClient
-from abplan.lm.context import context_window, fit_paper
 from abplan.lm.repair import ask_twice
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import split_reply
 from abplan.planners.base import PlanOptions
+from abplan.planners.lm_planner import fit_for
 from abplan.planners.staged import Group, merge_group
 from abplan.prompts import paper_source
 from abplan.schema import Paper
@@ -32,9 +32,7 @@ def experiment_line(gid: str, g: Group, n_ok: int) -> str:
 
 def select_request(paper: Paper, opts: PlanOptions, model: str, ranked: list[Group], n_ok: int) -> LMRequest:
     """The selection request over the groups, ranked by support (ids G1, G2, ... in that order)."""
-    fitted, _ = fit_paper(
-        paper, max(2000, context_window(model, opts.extra.get("context_window")) - opts.max_tokens - 3000)
-    )
+    fitted, _ = fit_for(paper, opts, model, reserve=3000)  # room for the experiments' list
     user = prompts.render(
         "consensus_select",
         mode=opts.mode,

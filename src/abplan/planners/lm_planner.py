@@ -16,11 +16,16 @@ from abplan.prompts import paper_source
 from abplan.schema import Paper, Plan
 
 
+def fit_for(paper: Paper, opts: PlanOptions, model: str, reserve: int = 2000) -> tuple[Paper, list[str]]:
+    """The paper cut to the model's window, less the reply and `reserve` tokens for the rest of the
+    prompt, and notes of what was cut."""
+    window = context_window(model, opts.extra.get("context_window"))
+    return fit_paper(paper, max(2000, window - opts.max_tokens - reserve))
+
+
 def planner_request(paper: Paper, opts: PlanOptions, model: str) -> tuple[LMRequest, list[str]]:
     """The one planning request, and notes of what was cut to fit the paper into the model's window."""
-    paper, notes = fit_paper(
-        paper, max(2000, context_window(model, opts.extra.get("context_window")) - opts.max_tokens - 2000)
-    )
+    paper, notes = fit_for(paper, opts, model)
     user = prompts.render(
         f"planner_{opts.mode}",
         title=paper.title,
