@@ -10,26 +10,21 @@ resampled together (95% bootstrap, 10,000 resamples, seed 0), for the compatible
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import per_task
+from quality import bootstrap, per_task
 
 
-def pooled(pairs: list[tuple[Path, Path]], metric: str, resamples: int = 10_000) -> str:
+def pooled(pairs: list[tuple[Path, Path]], metric: str) -> str:
     d: list[float] = []
     for arm, base in pairs:
         a, b = per_task(arm, metric), per_task(base, metric)
         if set(a) != set(b):
             raise SystemExit(f"pooled: {arm} and {base} were not run on the same tasks")
         d += [a[t] - b[t] for t in sorted(a)]
-    rng = random.Random(0)
-    means = sorted(sum(d[rng.randrange(len(d))] for _ in d) / len(d) for _ in range(resamples))
-    won, lost = sum(x > 1e-9 for x in d), sum(x < -1e-9 for x in d)
-    lo, hi = means[int(0.025 * resamples)], means[int(0.975 * resamples)]
-    return f"{sum(d) / len(d):+.3f} [{lo:+.3f}, {hi:+.3f}], {won} / {lost} of {len(d)} tasks"
+    return f"{bootstrap(d)} of {len(d)} tasks"
 
 
 def main() -> int:

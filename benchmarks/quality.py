@@ -135,7 +135,11 @@ def per_task(run: Path, metric: str) -> dict[str, float]:
 def paired(arm: Path, base: Path, metric: str, resamples: int = 10_000) -> str:
     """Mean per-task difference arm - base, its 95% bootstrap interval (seed 0), tasks won / lost."""
     a, b = per_task(arm, metric), per_task(base, metric)
-    d = [a[t] - b[t] for t in sorted(a)]
+    return bootstrap([a[t] - b[t] for t in sorted(a)], resamples)
+
+
+def bootstrap(d: list[float], resamples: int = 10_000) -> str:
+    """The mean of the per-task differences `d`, its 95% bootstrap interval (seed 0), tasks won / lost."""
     rng = random.Random(0)
     means = sorted(sum(d[rng.randrange(len(d))] for _ in d) / len(d) for _ in range(resamples))
     won, lost = sum(x > 1e-9 for x in d), sum(x < -1e-9 for x in d)
