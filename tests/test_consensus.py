@@ -56,9 +56,9 @@ def script(fake_lm: FakeModels) -> Any:
     yield s, fm
 
 
-def plan_with(tmp_path: Path, mode: str = "author", **extra: Any) -> Plan:
+def plan_with(tmp_path: Path, mode: str = "author", model: str = "fake/consensus", **extra: Any) -> Plan:
     paper = load_paper(EXAMPLE)
-    opts = PlanOptions(mode=mode, model="fake/consensus", extra={"samples": 5, **extra})  # type: ignore[arg-type]
+    opts = PlanOptions(mode=mode, model=model, extra={"samples": 5, **extra})  # type: ignore[arg-type]
 
     async def go() -> Plan:
         lm = LMClient(cache_dir=tmp_path / "cache")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -10,17 +9,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from abplan import load_paper
 from abplan.cli import app
 from abplan.errors import ConfigError, LMError
-from abplan.lm import FakeModel, LMClient, LMRequest
+from abplan.lm import FakeModel, LMRequest
 from abplan.planners.base import PlanOptions
-from abplan.planners.consensus import ConsensusOptions, ConsensusPlanner
+from abplan.planners.consensus import ConsensusOptions
 from abplan.planners.consensus_select import chosen_ids
 from abplan.schema import Plan
 from abplan.testing import FakeModels
 from conftest import EXAMPLE
-from test_consensus import ConsensusScript
+from test_consensus import ConsensusScript, plan_with
 
 SELECT = "Several independent planners read the paper below"
 
@@ -49,17 +47,8 @@ def picks(*ids: str) -> str:
 
 def run(tmp_path: Path, fake_lm: FakeModels, script: SelectScript, **extra: Any) -> Plan:
     fake_lm("select", FakeModel(script))
-    paper = load_paper(EXAMPLE)
-    opts = PlanOptions(mode="author", model="fake/select", extra={"samples": 5, "cut": "select", **extra})
-
-    async def go() -> Plan:
-        lm = LMClient(cache_dir=tmp_path / "cache")
-        try:
-            return await ConsensusPlanner().plan(paper, opts, lm)
-        finally:
-            await lm.aclose()
-
-    return asyncio.run(go())
+    extra.setdefault("cut", "select")
+    return plan_with(tmp_path, model="fake/select", **extra)
 
 
 def test_the_selector_chooses_the_experiments_and_their_number(tmp_path: Path, fake_lm: FakeModels) -> None:
