@@ -14,7 +14,7 @@ from typing import Any
 
 from abplan import prompts
 from abplan.lm.client import LMClient
-from abplan.lm.context import context_window, fit_paper
+from abplan.lm.context import fit_paper, window_budget
 from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, LMResponse
 from abplan.parsing import json_objects, strip_thinking
@@ -26,7 +26,7 @@ Scores = dict[str, int]
 
 
 def judge_request(paper: Paper, design_md: str, model: str, run: int, temperature: float) -> LMRequest:
-    fitted, _ = fit_paper(paper, max(2000, context_window(model) - 8000))
+    fitted, _ = fit_paper(paper, window_budget(model, 8000))
     user = prompts.render(
         "design_judge_user",
         title=paper.title,

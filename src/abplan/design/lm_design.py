@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from abplan import prompts
 from abplan.grounding import quote_in_text
 from abplan.lm.client import LMClient
-from abplan.lm.context import context_window, fit_paper
+from abplan.lm.context import fit_paper, window_budget
 from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, usage_of
 from abplan.parsing import json_objects, strip_thinking
@@ -51,7 +51,7 @@ SYSTEM = "design_system"
 def design_request(
     paper: Paper, a: Ablation, model: str, max_tokens: int = 4096
 ) -> tuple[LMRequest, list[str]]:
-    fitted, notes = fit_paper(paper, max(2000, context_window(model) - 8000))
+    fitted, notes = fit_paper(paper, window_budget(model, 8000))
     schema = DesignReply.model_json_schema()
     user = prompts.render(
         "design_user",

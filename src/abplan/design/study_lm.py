@@ -16,7 +16,7 @@ from abplan.design.protocol import variants_for
 from abplan.design.study import build_study, order
 from abplan.grounding import quote_in_text
 from abplan.lm.client import LMClient
-from abplan.lm.context import context_window, fit_paper
+from abplan.lm.context import fit_paper, window_budget
 from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, usage_of
 from abplan.parsing import json_objects, strip_thinking
@@ -42,7 +42,7 @@ class StudyReply(BaseModel):
 
 
 def study_request(plan: Plan, paper: Paper, model: str) -> LMRequest:
-    fitted, _ = fit_paper(paper, max(2000, context_window(model) - 8000))
+    fitted, _ = fit_paper(paper, window_budget(model, 8000))
     schema = StudyReply.model_json_schema()
     user = prompts.render(
         "study_user",

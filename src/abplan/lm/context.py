@@ -49,6 +49,12 @@ def estimate_tokens(text: str) -> int:
     return len(text) // CHARS_PER_TOKEN + 1
 
 
+def window_budget(model: str, reserve_tokens: int, override: int | None = None) -> int:
+    """Tokens a paper may take in a prompt to `model`: its window less `reserve_tokens` (the reply and
+    the rest of the prompt), never below 2,000."""
+    return max(2000, context_window(model, override) - reserve_tokens)
+
+
 def fit_paper(paper: Paper, budget_tokens: int) -> tuple[Paper, list[str]]:
     """A paper whose text fits `budget_tokens`, and notes of what was cut (none when it already fits)."""
     budget = budget_tokens * CHARS_PER_TOKEN

@@ -7,7 +7,7 @@ from dataclasses import replace
 from abplan import prompts
 from abplan.errors import LMError
 from abplan.lm.client import LMClient
-from abplan.lm.context import context_window, fit_paper
+from abplan.lm.context import fit_paper, window_budget
 from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, LMResponse, usage_of
 from abplan.parsing import ParsedPlan, parse_plan
@@ -19,8 +19,7 @@ from abplan.schema import Paper, Plan
 def fit_for(paper: Paper, opts: PlanOptions, model: str, reserve: int = 2000) -> tuple[Paper, list[str]]:
     """The paper cut to the model's window, less the reply and `reserve` tokens for the rest of the
     prompt, and notes of what was cut."""
-    window = context_window(model, opts.extra.get("context_window"))
-    return fit_paper(paper, max(2000, window - opts.max_tokens - reserve))
+    return fit_paper(paper, window_budget(model, opts.max_tokens + reserve, opts.extra.get("context_window")))
 
 
 def planner_request(paper: Paper, opts: PlanOptions, model: str) -> tuple[LMRequest, list[str]]:

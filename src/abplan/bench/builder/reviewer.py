@@ -20,7 +20,7 @@ from abplan.bench.builder.reviews import Reviews
 from abplan.bench.builder.write import task_id_for
 from abplan.errors import InputError
 from abplan.lm.client import LMClient
-from abplan.lm.context import context_window, estimate_tokens, fit_paper
+from abplan.lm.context import estimate_tokens, fit_paper, window_budget
 from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, usage_of
 from abplan.parsing import split_reply, to_ablation
@@ -41,8 +41,7 @@ class ReviewerTask:
 
 def reviewer_request(paper: Paper, reviews: Reviews, model: str) -> tuple[LMRequest, list[str]]:
     review_tokens = sum(estimate_tokens(r) for r in reviews.texts)
-    budget = max(2000, context_window(model) - MAX_TOKENS - review_tokens - 3000)
-    fitted, notes = fit_paper(paper, budget)
+    fitted, notes = fit_paper(paper, window_budget(model, MAX_TOKENS + review_tokens + 3000))
     doc = doc_from_paper(paper)
     reported = [f"{c.heading}: {squash(c.text)[:160]}" for c in find_candidates(doc)[:15]]
     user = prompts.render(

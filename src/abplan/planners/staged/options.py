@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from abplan.errors import ConfigError
-from abplan.lm.context import context_window
+from abplan.lm.context import window_budget
 from abplan.planners.base import PlanOptions, positive_option
 
 LENGTHS = ("support", "fixed")
@@ -56,4 +56,4 @@ class StagedOptions:
     @property
     def fit_budget(self) -> int:
         """Tokens the paper may take in a prompt: the first model's window less room for the rest."""
-        return max(2000, context_window(self.models[0], self.context_window) - 12_000)
+        return window_budget(self.models[0], 12_000, self.context_window)
