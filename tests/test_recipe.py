@@ -109,6 +109,8 @@ def test_without_a_model_the_error_names_the_staged_planner() -> None:
     paper = load_paper(EXAMPLE)
     with pytest.raises(LMError, match="the staged planner needs a model"):
         asyncio.run(get_planner("staged").plan(paper, PlanOptions(), None))
+    with pytest.raises(LMError, match="the staged-extract planner needs a model"):
+        asyncio.run(get_planner("staged-extract").plan(paper, PlanOptions(), None))
 
 
 def test_bad_option_values_and_budgets_are_one_line_errors(tmp_path: Path) -> None:

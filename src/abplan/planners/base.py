@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from abplan.errors import ConfigError
+from abplan.errors import ConfigError, LMError
 from abplan.lm.client import LMClient
 from abplan.lm.types import usage_of
 from abplan.prompts import paper_source
@@ -59,6 +59,14 @@ class Planner(Protocol):
     needs_model: bool
 
     async def plan(self, paper: Paper, opts: PlanOptions, lm: LMClient | None) -> Plan: ...
+
+
+def require_model(name: str, lm: LMClient | None, opts: PlanOptions) -> tuple[LMClient, str]:
+    """The client and model of a planner that needs a model, or the error that says the `name` planner
+    needs one."""
+    if lm is None or not opts.model:
+        raise LMError(f"the {name} planner needs a model (--model provider/name)")
+    return lm, opts.model
 
 
 PLANNERS: Registry[Callable[[], Planner]] = Registry("planner")

@@ -26,7 +26,7 @@ from abplan.lm.client import LMClient
 from abplan.lm.context import estimate_tokens
 from abplan.lm.pricing import total_cost
 from abplan.lm.types import LMRequest, LMResponse, usage_of
-from abplan.planners.base import PlanOptions, flag_option, positive_option, register_planner
+from abplan.planners.base import PlanOptions, flag_option, positive_option, register_planner, require_model
 from abplan.planners.consensus_select import (
     SELECT_REPLY_TOKENS,
     select_groups,
@@ -157,8 +157,7 @@ class ConsensusPlanner:
     needs_model = True
 
     async def plan(self, paper: Paper, opts: PlanOptions, lm: LMClient | None) -> Plan:
-        if lm is None or not opts.model:
-            raise LMError(f"the {self.name} planner needs a model (--model provider/name)")
+        lm, _ = require_model(self.name, lm, opts)
         co = ConsensusOptions.from_plan_options(opts)
         k = opts.top_k
         reqs, warnings = sample_requests(paper, opts, co)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from abplan import prompts
-from abplan.errors import LMError
 from abplan.lm.client import LMClient
 from abplan.lm.context import fit_paper, window_budget
 from abplan.lm.repair import ask_with_repair
 from abplan.lm.types import LMRequest, LMResponse, usage_of
 from abplan.parsing import ParsedPlan, parse_plan
-from abplan.planners.base import PlanOptions, flag_option, register_planner
+from abplan.planners.base import PlanOptions, flag_option, register_planner, require_model
 from abplan.prompts import paper_source
 from abplan.schema import Paper, Plan
 
@@ -75,9 +74,8 @@ class LMPlanner:
     needs_model = True
 
     async def plan(self, paper: Paper, opts: PlanOptions, lm: LMClient | None) -> Plan:
-        if lm is None or not opts.model:
-            raise LMError("the lm planner needs a model (--model provider/name)")
-        req, fit_notes = planner_request(paper, opts, opts.model)
+        lm, model = require_model(self.name, lm, opts)
+        req, fit_notes = planner_request(paper, opts, model)
         if opts.mode == "author" and flag_option(opts.extra, "prior", False):
             req = replace(
                 req, messages=(("system", with_author_prior(req.messages[0][1])), *req.messages[1:])
@@ -93,7 +91,7 @@ class LMPlanner:
             paper_title=paper.title,
             mode=opts.mode,
             planner=self.name,
-            model=opts.model,
+            model=model,
             k=opts.top_k,
             reasoning_trace=parsed.reasoning,
             ablations=ablations,

@@ -35,7 +35,9 @@ class StagedOptions:
     @staticmethod
     def from_plan_options(opts: PlanOptions) -> StagedOptions:
         if not opts.model:
-            raise ConfigError("the staged planner needs a model: --model provider/name or ABPLAN_MODEL")
+            raise ConfigError(
+                "the staged-extract planner needs a model: --model provider/name or ABPLAN_MODEL"
+            )
         x = opts.extra
         models = tuple(str(m) for m in x.get("models") or [opts.model])
         n = positive_option(x, "samples", 5)

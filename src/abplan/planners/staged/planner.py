@@ -10,7 +10,7 @@ from abplan.lm.client import LMClient
 from abplan.lm.context import estimate_tokens, fit_paper
 from abplan.lm.pricing import total_cost
 from abplan.lm.types import usage_of
-from abplan.planners.base import PlanOptions, register_planner
+from abplan.planners.base import PlanOptions, register_planner, require_model
 from abplan.planners.staged.consolidate import consolidate
 from abplan.planners.staged.cut import ground_all, rank_and_cut
 from abplan.planners.staged.groups import Group
@@ -27,8 +27,7 @@ class StagedPlanner:
     needs_model = True
 
     async def plan(self, paper: Paper, opts: PlanOptions, lm: LMClient | None) -> Plan:
-        if lm is None or not opts.model:
-            raise LMError("the staged planner needs a model (--model provider/name)")
+        lm, _ = require_model(self.name, lm, opts)
         so = StagedOptions.from_plan_options(opts)
         models, n, min_support, k = list(so.models), so.samples, so.min_support, opts.top_k
         fitted, fit_notes = fit_paper(paper, so.fit_budget)
@@ -160,7 +159,7 @@ def dry_run(
     1 read + N proposals + 1 consolidation (none for a single sample). `cost_usd` is None when a
     model has no known price."""
     if not opts.model:
-        raise ConfigError("the staged planner needs a model: --model provider/name or ABPLAN_MODEL")
+        raise ConfigError("the staged-extract planner needs a model: --model provider/name or ABPLAN_MODEL")
     so = StagedOptions.from_plan_options(opts)
     models, n = list(so.models), so.samples
     fitted, notes = fit_paper(paper, so.fit_budget)
