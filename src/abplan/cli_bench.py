@@ -328,13 +328,15 @@ def judge_eval(
         Path, typer.Option("--labels", help="Human labels: our JSONL, or AblationBench's judge-eval parquet.")
     ],
     run_dir: Annotated[Path, typer.Option("--run", help="A run folder whose judgements to score.")],
-    judge: Annotated[str, typer.Option("--judge")] = "majority",
+    judge: Annotated[
+        str | None, typer.Option("--judge", help="The judge the run used (checked; default: the run's).")
+    ] = None,
 ) -> None:
     """Score a judge against human match labels (accuracy, precision, recall, F1)."""
-    from abplan.bench.judge_eval import evaluate_judge
+    from abplan.bench.judge_eval import evaluate_judge, run_judgements
 
     def go() -> None:
-        res = evaluate_judge(labels, RunDir(run_dir).judgements(judge))
+        res = evaluate_judge(labels, run_judgements(run_dir, judge), f"--run {run_dir}")
         out.print(
             f"{res['instances']} instances, {res['labels']} labels: accuracy {res['accuracy']:.3f}, "
             f"precision {res['precision']:.3f}, recall {res['recall']:.3f}, F1 {res['f1']:.3f}",

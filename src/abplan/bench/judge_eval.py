@@ -12,6 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from abplan.bench.journal import read_records
+from abplan.bench.layout import RunDir
+from abplan.bench.results import RunConfig
 from abplan.errors import InputError, MissingExtraError
 from abplan.judges.base import Judgement
 
@@ -60,19 +63,34 @@ def _prf(truth: list[bool], pred: list[bool]) -> tuple[float, float, float, floa
     return acc, prec, rec, f1
 
 
-def evaluate_judge(labels_path: Path, judgements_dir: Path) -> dict[str, Any]:
-    if not judgements_dir.is_dir():
-        raise InputError(f"{judgements_dir}: no judgements for this judge")
+def run_judgements(run_dir: Path, judge: str | None) -> dict[str, Judgement]:
+    """The judgements of a run folder, by task id; `judge`, if given, must be the one the run used."""
+    run = RunDir(run_dir)
+    try:
+        used = RunConfig.model_validate_json(run.config.read_bytes()).judge
+    except OSError:
+        raise InputError(f"--run {run_dir}: not a run folder (no readable config.json)") from None
+    except ValueError:
+        raise InputError(f"{run.config}: not a run configuration") from None
+    if judge is not None and judge != used:
+        raise InputError(
+            f"--run {run_dir} was judged by {used}, not {judge}: leave out --judge or give {used}"
+        )
+    found = {tid: r.judgement for tid, r in read_records(run, used).items() if r.judgement is not None}
+    if not found:
+        raise InputError(f"--run {run_dir}: no task has a judgement yet")
+    return found
+
+
+def evaluate_judge(
+    labels_path: Path, judgements: dict[str, Judgement], where: str = "the run"
+) -> dict[str, Any]:
     per: list[tuple[float, float, float, float]] = []
     count = 0
     for rec in _records(labels_path):
-        jf = judgements_dir / f"{rec['id']}.json"
-        if not jf.is_file():
+        j = judgements.get(rec["id"])
+        if j is None:
             continue
-        try:
-            j = Judgement.model_validate_json(jf.read_bytes())
-        except (OSError, ValueError):
-            raise InputError(f"{jf}: not a readable judgement (rerun the benchmark to redo it)") from None
         truth: list[bool] = []
         pred: list[bool] = []
         for lab in rec["labels"]:
@@ -88,7 +106,7 @@ def evaluate_judge(labels_path: Path, judgements_dir: Path) -> dict[str, Any]:
             per.append(_prf(truth, pred))
             count += len(truth)
     if not per:
-        raise InputError(f"no labelled instance has a judgement in {judgements_dir}")
+        raise InputError(f"no labelled instance has a judgement in {where}")
     mean = [sum(x[i] for x in per) / len(per) for i in range(4)]
     return {
         "instances": len(per),

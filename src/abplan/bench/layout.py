@@ -1,13 +1,14 @@
 """Where everything of a run lives: the one place a run folder's file names are spelled.
 
     <root>/config.json                  the run's settings (a rerun must match them)
-    <root>/plans/<id>.jsonl             the plan, AblationBench-compatible
-    <root>/plans/<id>.json              the full plan
-    <root>/judgements/<judge>/<id>.json one judgement per task and judge
-    <root>/failures/<id>.json           why a task failed (retried on the next run)
+    <root>/journal.jsonl                each task's full plan, judgement or failure (abplan.bench.journal)
+    <root>/plans/<id>.jsonl             each plan, AblationBench-compatible
     <root>/results.json                 `RunResults` (abplan.bench.results)
     <root>/results.csv, report.md       the same, for people
     <root>/.abplan-run.lock             one run at a time (abplan.bench.runfolder.RunLock)
+
+Run folders written before the journal held `plans/<id>.json` (the full plan),
+`judgements/<judge>/<id>.json` and `failures/<id>.json` instead; they are still read (`plan_file`, ...).
 
 Pure paths: nothing here touches the disk. Each path is also given as a string (`plan_file`, ...), for
 the runner's per-task writes.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 CONFIG = "config.json"
 RESULTS = "results.json"
+JOURNAL = "journal.jsonl"
 RESULTS_CSV = "results.csv"
 REPORT = "report.md"
 LOCK = ".abplan-run.lock"
@@ -64,6 +66,10 @@ class RunDir:
         return self.root / LOCK
 
     @property
+    def journal(self) -> Path:
+        return self.root / JOURNAL
+
+    @property
     def plans(self) -> Path:
         return self.root / PLANS
 
@@ -78,9 +84,9 @@ class RunDir:
     def judgements(self, judge: str) -> Path:
         return self.root / JUDGEMENTS / judge
 
-    def task_folders(self, judge: str) -> tuple[Path, ...]:
+    def task_folders(self) -> tuple[Path, ...]:
         """The folders a run writes one file per task into (created when the run opens its folder)."""
-        return (self.plans, self.failures, self.judgements(judge))
+        return (self.plans,)
 
     def plan(self, task_id: str) -> Path:
         return Path(self.plan_file(task_id))

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from abplan.bench.journal import TaskRecord, outcomes, read_records
 from abplan.bench.layout import RunDir
-from abplan.bench.runfolder import read_task_files
 from abplan.bench.scoring import Interval, TaskScore, aggregate, score_task
 from abplan.errors import InputError
 from abplan.judges.base import Judgement
@@ -253,8 +253,11 @@ def collect_results(
     loaded: dict[str, tuple[Plan, Judgement]] | None = None,
     skipped_for_budget: int = 0,
     scored: dict[str, TaskScore] | None = None,
+    records: dict[str, TaskRecord] | None = None,
 ) -> RunResults:
-    """Score the run: the plans and judgements in `loaded`, else those in the run folder."""
-    run = out if isinstance(out, RunDir) else RunDir(out)
-    done, failures = read_task_files(run, cfg.judge, [t.id for t in tasks], loaded or {})
+    """Score the run: the plans and judgements in `loaded`, else those in `records`, else those in the
+    run folder."""
+    if records is None:
+        records = read_records(out if isinstance(out, RunDir) else RunDir(out), cfg.judge)
+    done, failures = outcomes(records, [t.id for t in tasks], loaded or {})
     return build_results(cfg, tasks, done, failures, skipped_for_budget, scored)

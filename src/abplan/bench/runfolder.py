@@ -1,34 +1,27 @@
 """The run folder on disk (its paths are `abplan.bench.layout.RunDir`): the lock that keeps one run per folder, the clean-up of temporary
-files a kill left behind, cheap atomic writes and the threads that make them for a run (`FileWriters`).
+files a kill left behind, cheap atomic writes and the background threads that make a run's per-task
+copies of its plans (`FileWriters`).
 
 Writes are `abplan.fsutil.write_file_atomic`: `.<name>.<pid>-<n>.tmp` beside the target, then a rename.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
-import json
 import os
 import queue
 import re
 import stat
 import threading
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import BaseModel
 
 from abplan.bench.layout import LOCK, ROOT_FILES, RunDir
 from abplan.errors import ConfigError
 from abplan.fsutil import write_file_atomic
-from abplan.judges.base import Judgement
 from abplan.redact import redact
-from abplan.schema import Plan
 
 LOCK_NAME = LOCK
-M = TypeVar("M", bound=BaseModel)
 _TMP_TAIL = r"\.(?:[a-z0-9_]{8}|\d+-\d+)\.tmp"  # mkstemp's 8 characters, or our pid-counter
 _ROOT_TMP = re.compile(r"\.(?:" + "|".join(re.escape(n) for n in ROOT_FILES) + ")" + _TMP_TAIL)
 _PLAN_TMP = re.compile(r"\..+\.jsonl?" + _TMP_TAIL)
@@ -43,70 +36,45 @@ def write_atomic(path: str, data: bytes) -> None:
 Files = list[tuple[str, bytes]]
 
 
-def write_files(files: Files, drop: str | None = None) -> None:
-    """Write `files` in order (each atomically), then remove `drop` if it exists."""
-    for path, data in files:
-        write_atomic(path, data)
-    if drop is not None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(drop)
-
-
 class FileWriters:
-    """Worker threads that write task files (`write_files`) for the event loop.
+    """Worker threads that write the files the event loop hands over (`write_files`), in the background:
+    the plans' AblationBench copies, which the journal already holds in full, so no task waits for them.
 
-    `asyncio.to_thread` without its costs per call (a `concurrent.futures.Future` with its lock and
-    condition, a chained asyncio future, a copy of the context), which were a fifteenth of the loop's
-    work per task at concurrency 128. As with the default pool, several threads: the GIL makes a
-    writer wait after each system call while the loop runs, and one thread alone fell behind.
-    `close` waits for every write handed over.
+    Cheaper than `asyncio.to_thread` per file (no `concurrent.futures.Future`, chained future or context
+    copy). `close` waits for every write handed over and returns the ones that failed, one line each.
     """
 
-    def __init__(self, threads: int = 6) -> None:
+    def __init__(self, threads: int = 2) -> None:
         self._size = threads
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Files | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._errors: list[str] = []  # list.append is atomic: the threads share it without a lock
 
-    async def write(self, files: Files, drop: str | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+    def submit(self, files: Files) -> None:
         if not self._threads:
             for _ in range(self._size):
                 t = threading.Thread(target=self._work, name="abplan-writer", daemon=True)
                 t.start()
                 self._threads.append(t)
-        self._queue.put((loop, done, files, drop))
-        await done
+        self._queue.put(files)
 
     def _work(self) -> None:
-        while (job := self._queue.get()) is not None:
-            loop, done, files, drop = job
-            err: BaseException | None = None
-            try:
-                write_files(files, drop)
-            except BaseException as e:  # handed to the task that waits for it
-                err = e
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-                loop.call_soon_threadsafe(_settle, done, err)
+        while (files := self._queue.get()) is not None:
+            for path, data in files:
+                try:
+                    write_atomic(path, data)
+                except OSError as e:
+                    self._errors.append(redact(f"{path}: {e.strerror or e}"))
 
-    def close(self) -> None:
+    def close(self) -> list[str]:
+        """Wait for every file handed over; the writes that failed."""
         for _ in self._threads:
             self._queue.put(None)
         for t in self._threads:
             t.join()
         self._threads = []
-
-
-_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]", Files, str | None]
-
-
-def _settle(done: asyncio.Future[None], err: BaseException | None) -> None:
-    if done.done():  # its task was cancelled
-        return
-    if err is None:
-        done.set_result(None)
-    else:
-        done.set_exception(err)
+        errors, self._errors = self._errors, []
+        return errors
 
 
 def _regular_files(folder: Path) -> list[os.DirEntry[str]]:
@@ -127,7 +95,8 @@ def _subfolders(folder: Path) -> list[Path]:
 
 def clean_temporaries(out: Path | RunDir) -> int:
     """Delete the temporary files of writes a kill interrupted: only abplan's own temporary names, only in
-    the run folder itself and its plans/, failures/ and judgements/<judge>/ folders (no symlink followed)."""
+    the run folder itself, its plans/ and, in a folder from before the journal, failures/ and
+    judgements/<judge>/ (no symlink followed)."""
     run = out if isinstance(out, RunDir) else RunDir(out)
     places: list[tuple[Path, re.Pattern[str]]] = [
         (run.root, _ROOT_TMP),
@@ -203,44 +172,3 @@ class RunLock:
         if self.fd is not None:
             os.close(self.fd)  # closing the descriptor releases the flock
             self.fd = None
-
-
-def read_model(path: Path | str, model: type[M]) -> M | None:
-    """`path` parsed as `model`, or None when it is unreadable (never happens with atomic writes, but a
-    hand-edited file must not crash a run: the task is done again)."""
-    try:
-        with open(path, "rb") as f:
-            return model.model_validate_json(f.read())
-    except (OSError, ValueError):
-        return None
-
-
-def read_failure(path: Path) -> str:
-    """The reason a failure record gives (redacted: it may be from an older run), or a stand-in."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return "failed (its failure record is unreadable)"
-    why = data.get("error") if isinstance(data, dict) else None
-    return redact(why) if isinstance(why, str) and why else "failed"
-
-
-def read_task_files(
-    run: RunDir, judge: str, task_ids: list[str], loaded: dict[str, tuple[Plan, Judgement]]
-) -> tuple[dict[str, tuple[Plan, Judgement]], dict[str, str]]:
-    """The plan and judgement of every task that has both (from `loaded`, else from the folder), and the
-    failure reason of every task with a failure record and no judgement."""
-    done: dict[str, tuple[Plan, Judgement]] = {}
-    failures: dict[str, str] = {}
-    for tid in task_ids:
-        if tid in loaded:
-            done[tid] = loaded[tid]
-            continue
-        pj, jj, fj = run.plan(tid), run.judgement(judge, tid), run.failure(tid)
-        plan = read_model(pj, Plan) if pj.is_file() else None
-        judgement = read_model(jj, Judgement) if jj.is_file() else None
-        if judgement is None and fj.is_file():
-            failures[tid] = read_failure(fj)
-        if plan is not None and judgement is not None:
-            done[tid] = (plan, judgement)
-    return done, failures

@@ -1,25 +1,28 @@
 """`bench run`: plan every task with a registered planner, judge it, score it. Resumable and cached.
 
-A run is a folder (its layout: `abplan.bench.layout.RunDir`): the config, a plan, a judgement and
-possibly a failure record per task, then the results and reports. Every file is written atomically;
-kill the run at any moment and rerun the same command: finished tasks are skipped and every LM answer
-comes from the cache.
+A run is a folder (its layout: `abplan.bench.layout.RunDir`): the config, the journal of what became
+of each task, each plan's AblationBench-compatible copy, then the results and reports. Kill the run at
+any moment and rerun the same command: finished tasks are skipped and every LM answer comes from the
+cache.
 
-A task's plan and judgement (or failure record) are written at its end, in that order, in one worker
-thread hop (see `Runner._write`): at high concurrency file creation was most of the event loop's
-serial work. The folder is listed once at the start instead of stat-ing every task's files. A lock
-file keeps a second run out of the folder (see `runfolder`).
+A task's outcome is one line appended to the journal when the task ends, on the event loop (see
+`abplan.bench.journal`); its plan's `plans/<id>.jsonl` copy is written by background threads that no
+task waits for, and a rerun writes any copy a kill left unwritten. At high concurrency creating files
+had been most of a task's cost. A lock file keeps a second run out of the folder (see `runfolder`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from abplan.bench.journal import Journal, TaskRecord, legacy_records, read_journal, record_line
 from abplan.bench.layout import RunDir
 from abplan.bench.report import write_reports
 from abplan.bench.results import RunConfig, RunResults, collect_results, score_of
@@ -29,7 +32,6 @@ from abplan.bench.runfolder import (
     clean_temporaries,
     existing_names,
     prepare_folder,
-    read_model,
     write_atomic,
 )
 from abplan.bench.scoring import TaskScore
@@ -41,10 +43,12 @@ from abplan.lm.types import RequestPending
 from abplan.parsing import dedupe_names
 from abplan.planners.base import PlanOptions, get_planner
 from abplan.redact import redact
-from abplan.render.jsonl import render_json, render_jsonl
+from abplan.render.jsonl import render_jsonl
 from abplan.schema import Paper, Plan
 
 __all__ = ["CONFIG_KEYS", "Progress", "RunConfig", "RunState", "Runner", "failure_reason"]
+
+log = logging.getLogger("abplan")
 
 CONFIG_KEYS = ("dataset", "planner", "model", "k", "judge", "judge_models", "seed", "planner_options")
 
@@ -108,9 +112,8 @@ class Runner:
             raise ConfigError(f"the {config.judge} judge needs --judge-model")
         self.state = RunState(total=len(self.tasks))
         self.lock = RunLock(self.dir)
-        self.have_plans: set[str] = set()  # files in the folder when the run started, and those it wrote
-        self.have_judgements: set[str] = set()
-        self.have_failures: set[str] = set()
+        self.records: dict[str, TaskRecord] = {}  # each task's state when the run started (its journal)
+        self.journal = Journal(self.dir.journal)
         self.writers = FileWriters()
         self.scored: dict[str, TaskScore] = {}  # the score of each task this run did
         self.loaded: dict[
@@ -140,36 +143,42 @@ class Runner:
                 raise ConfigError(
                     f"{self.out} holds a run with a different {', '.join(diff)}: use another --out"
                 )
-        for folder in self.dir.task_folders(self.cfg.judge):
+        for folder in self.dir.task_folders():
             folder.mkdir(parents=True, exist_ok=True)
         write_atomic(str(path), _json_bytes(mine))
-        self.have_plans = existing_names(self.dir.plans, ".json")
-        self.have_judgements = existing_names(self.dir.judgements(self.cfg.judge), ".json")
-        self.have_failures = existing_names(self.dir.failures, ".json")
+        self._open_journal()
+
+    def _open_journal(self) -> None:
+        """Read the journal, open it for appending and queue the plan copies a kill left unwritten. A
+        folder from before the journal has its task files carried over into a new one."""
+        if os.path.lexists(self.dir.journal):
+            if not self.dir.journal.is_file() or self.dir.journal.is_symlink():
+                raise ConfigError(f"{self.dir.journal} is not a regular file: remove it or use another --out")
+            got = read_journal(self.dir.journal)
+            self.records, end = got.records, got.end
+            self.journal.open(end)
+        else:
+            self.records = legacy_records(self.dir, self.cfg.judge)
+            self.journal.open(0)
+            for tid, rec in self.records.items():
+                self.journal.append(record_line(tid, rec.plan, rec.judgement, rec.error))
+        copies = existing_names(self.dir.plans, ".jsonl")
+        missing = [
+            (tid, r.plan) for tid, r in self.records.items() if r.plan is not None and tid not in copies
+        ]
+        if missing:
+            self.writers.submit([self._plan_copy(tid, plan) for tid, plan in missing])
 
     # -- one task -----------------------------------------------------------------------------
-    def _cached_plan(self, tid: str) -> Plan | None:
-        return read_model(self.dir.plan_file(tid), Plan) if tid in self.have_plans else None
+    def _plan_copy(self, tid: str, plan: Plan) -> tuple[str, bytes]:
+        return self.dir.plan_jsonl_file(tid), render_jsonl(plan).encode("utf-8")
 
-    def _cached_judgement(self, tid: str) -> Judgement | None:
-        if tid not in self.have_judgements:
-            return None
-        return read_model(self.dir.judgement_file(self.cfg.judge, tid), Judgement)
-
-    def _plan_files(self, tid: str, plan: Plan) -> list[tuple[str, bytes]]:
-        jsonl, full = render_jsonl(plan).encode("utf-8"), render_json(plan).encode("utf-8")
-        return [(self.dir.plan_jsonl_file(tid), jsonl), (self.dir.plan_file(tid), full)]
-
-    def _judgement_file(self, tid: str, j: Judgement) -> tuple[str, bytes]:
-        data = (j.model_dump_json(indent=2) + "\n").encode("utf-8")
-        return self.dir.judgement_file(self.cfg.judge, tid), data
-
-    async def _plan(self, task: Task, files: list[tuple[str, bytes]]) -> tuple[Plan, Paper | None]:
-        """The task's plan (from the run folder, else planned, its files added to `files`) and the
-        paper, if it was read."""
-        got = self._cached_plan(task.id)  # small reads from the page cache: cheaper than a thread hop
-        if got is not None:
-            return got, None
+    async def _plan(self, task: Task) -> tuple[Plan, Paper | None, bool]:
+        """The task's plan (from the journal, else planned), the paper if it was read, and whether the
+        plan is new."""
+        rec = self.records.get(task.id)
+        if rec is not None and rec.plan is not None:
+            return rec.plan, None, False
         if self.cfg.planner == "files":
             paper, real = stub_paper(task), False  # existing plans need no paper text
         else:
@@ -185,15 +194,12 @@ class Runner:
         ablations, notes = dedupe_names(plan.ablations)
         warnings = [redact(w) for w in plan.warnings + notes]
         plan = plan.model_copy(update={"ablations": ablations, "warnings": warnings})
-        files += self._plan_files(task.id, plan)
-        return plan, paper if real else None
+        return plan, paper if real else None, True
 
-    async def _judge(
-        self, task: Task, plan: Plan, paper: Paper | None, files: list[tuple[str, bytes]]
-    ) -> Judgement:
-        got = self._cached_judgement(task.id)
-        if got is not None:
-            return got
+    async def _judge(self, task: Task, plan: Plan, paper: Paper | None) -> Judgement:
+        rec = self.records.get(task.id)
+        if rec is not None and rec.judgement is not None:
+            return rec.judgement
         if paper is None and task.mode == "reviewer" and self.judge.needs_model:
             paper = load_task_paper(task)
         top = plan.ablations[: self.cfg.top_k] if self.cfg.top_k else plan.ablations
@@ -201,60 +207,50 @@ class Runner:
         j = await self.judge.judge(task, top, paper, opts, self.lm)
         if j.notes:
             j = j.model_copy(update={"notes": [redact(n) for n in j.notes]})
-        files.append(self._judgement_file(task.id, j))
         return j
 
     async def run_task(self, task: Task) -> None:
-        files: list[tuple[str, bytes]] = []  # what this task has to write, in order: plan, judgement
-        planned = 0  # how many of them are the plan's
-        writing = False
+        plan: Plan | None = None  # known once planned (or read from the journal)
+        fresh = False
         try:
-            try:
-                plan, paper = await self._plan(task, files)
-                planned = len(files)
-                judgement = await self._judge(task, plan, paper, files)
-            except RequestPending:
-                writing = True
-                await self._write(files)  # a plan made before the judge's request went pending
-                self.state.pending += 1
-            else:
-                score = score_of(self.cfg, task, judgement)  # now, not all at the run's end
-                stale = task.id in self.have_failures  # an earlier run's failure, now done
-                writing = True
-                await self._write(files, self.dir.failure_file(task.id) if stale else None)
-                self.have_failures.discard(task.id)
-                self.loaded[task.id] = (plan, judgement)
-                self.scored[task.id] = score
-                self.state.done += 1
+            plan, paper, fresh = await self._plan(task)
+            judgement = await self._judge(task, plan, paper)
+            score = score_of(self.cfg, task, judgement)  # now, not all at the run's end
+        except RequestPending:
+            if fresh:  # a plan made before the judge's request went pending is kept
+                self._record(task.id, plan)
+            self.state.pending += 1
         except Exception as e:  # one task's failure, even a bug, must not end a long run
             if isinstance(e, LMError) and e.bad_keys and self.lm is not None and self.lm.cache is not None:
                 self.lm.cache.evict(e.bad_keys)
-            keep = [] if writing else files[:planned]  # a plan made before the judge failed is kept
-            await self._write([*keep, self._failed(task, e)])
+            self._record(
+                task.id, plan, error=self._failed(task, e)
+            )  # a plan made before the judge failed is kept
+        else:
+            self._record(task.id, plan, judgement)
+            self.loaded[task.id] = (plan, judgement)
+            self.scored[task.id] = score
+            self.state.done += 1
+        if fresh and plan is not None:
+            self.writers.submit([self._plan_copy(task.id, plan)])
         if self.lm is not None:
             self.state.spent = self.lm.stats.usage.cost_usd
         if self.progress:
             self.progress(self.state)
 
-    def _failed(self, task: Task, e: BaseException) -> tuple[str, bytes]:
-        """Count the task as failed; its failure record, to write."""
+    def _record(
+        self, tid: str, plan: Plan | None, judgement: Judgement | None = None, error: str | None = None
+    ) -> None:
+        """Append the task's state to the journal: one write, on the loop (microseconds)."""
+        self.journal.append(record_line(tid, plan, judgement, error))
+        self.records[tid] = TaskRecord(plan, judgement, error)
+
+    def _failed(self, task: Task, e: BaseException) -> str:
+        """Count the task as failed; the reason its record gives."""
         self.state.failed += 1
         reason = failure_reason(e)
         self.state.failures[task.id] = reason
-        self.have_failures.add(task.id)
-        return self.dir.failure_file(task.id), _json_bytes({"task_id": task.id, "error": reason})
-
-    async def _write(self, files: list[tuple[str, bytes]], drop: str | None = None) -> None:
-        """Write a task's files, in order, then remove `drop`: in one worker thread hop, so the event
-        loop is not blocked by file creation (milliseconds each on a busy disk). The task waits for
-        it, so a killed run loses only the tasks in flight (`FileWriters`: `asyncio.to_thread` made
-        cheaper). Writing in the background instead freed
-        the slot sooner but made the writer threads and the event loop fight over the GIL, which cost
-        more than it saved. One writer thread for the whole run, fed a loop turn's files per hop, cost
-        the loop more CPU per task than a hop per task (benchmarks/harness.py at concurrency 128).
-        Rendering stays on the loop: CPU work in a thread would only contend for the GIL."""
-        if files or drop is not None:
-            await self.writers.write(files, drop)
+        return reason
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunResults:
@@ -263,8 +259,21 @@ class Runner:
                 self.check_config()
             return await self._run()
         finally:
-            self.writers.close()  # every file handed over is written before the lock goes
-            self.lock.release()
+            self._close()
+
+    def _close(self) -> None:
+        """Finish every plan copy handed over and close the journal before the lock goes."""
+        errors = self.writers.close()
+        self.journal.close()
+        self.lock.release()
+        if errors:
+            log.warning(
+                "%d plan copies in %s could not be written (%s); the journal has the plans, and a rerun "
+                "writes the copies",
+                len(errors),
+                self.dir.plans,
+                errors[0],
+            )
 
     async def _run(self) -> RunResults:
         finished_costs: list[float] = []
@@ -290,7 +299,7 @@ class Runner:
 
     def finish(self) -> RunResults:
         results = collect_results(
-            self.cfg, self.tasks, self.dir, self.loaded, self.state.skipped_budget, self.scored
+            self.cfg, self.tasks, self.dir, self.loaded, self.state.skipped_budget, self.scored, self.records
         )
         write_reports(self.dir, results)
         return results

@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from abplan.bench.journal import TaskRecord, legacy_records, read_journal
 from abplan.bench.layout import RunDir
 from abplan.bench.results import RunResults, read_results
-from abplan.bench.runfolder import read_failure, read_model
 from abplan.bench.tasks import Task, load_dataset, load_task_paper
 from abplan.errors import AbplanError, InputError
 from abplan.judges.base import Judgement
@@ -21,7 +20,6 @@ from abplan.papers import load_paper
 from abplan.redact import redact
 from abplan.schema import Paper, Plan
 
-M = TypeVar("M", bound=BaseModel)
 PAPERS_KEPT = 8  # papers a run keeps loaded
 
 
@@ -51,6 +49,7 @@ class LoadedRun:
     tasks: dict[str, Task]
     notes: list[str] = field(default_factory=list)
     _papers: dict[str, tuple[Paper | None, str | None]] = field(default_factory=dict, repr=False)
+    _records: tuple[object, dict[str, TaskRecord]] | None = field(default=None, repr=False)
 
     def task_ids(self) -> list[str]:
         """The dataset's tasks in order, then any scored or failed task the dataset no longer has."""
@@ -60,25 +59,32 @@ class LoadedRun:
         return ids
 
     def files(self, task_id: str) -> TaskFiles:
-        run, judge = self.run, self.results.config.judge
-        plan_path, judgement_path, failure_path = (
-            run.plan(task_id),
-            run.judgement(judge, task_id),
-            run.failure(task_id),
-        )
-        return TaskFiles(
-            task_id,
-            self.tasks.get(task_id),
-            self._read(plan_path, Plan),
-            self._read(judgement_path, Judgement),
-            read_failure(failure_path) if self._readable(failure_path) else None,
-        )
+        rec = self.records().get(task_id) or TaskRecord()
+        return TaskFiles(task_id, self.tasks.get(task_id), rec.plan, rec.judgement, rec.error)
 
-    def _readable(self, path: Path) -> bool:
-        return path.is_file() and inside(path, self.run.root)
+    def records(self) -> dict[str, TaskRecord]:
+        """Each task's state, read from the journal again only when it has changed (a run in progress)."""
+        journal = self.run.journal
+        try:
+            st = journal.stat()
+            stamp: object = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        if self._records is None or self._records[0] != stamp:
+            if stamp is not None:
+                inside_run = journal.is_file() and inside(journal, self.run.root)
+                found = read_journal(journal).records if inside_run else {}
+            else:  # a run folder from before the journal
+                found = self._legacy()
+            self._records = (stamp, found)
+        return self._records[1]
 
-    def _read(self, path: Path, model: type[M]) -> M | None:
-        return read_model(path, model) if self._readable(path) else None
+    def _legacy(self) -> dict[str, TaskRecord]:
+        judge = self.results.config.judge
+        folders = (self.run.plans, self.run.failures, self.run.judgements(judge))
+        if not all(inside(f, self.run.root) for f in folders if f.exists()):
+            return {}
+        return legacy_records(self.run, judge)
 
     def paper(self, task_id: str) -> tuple[Paper | None, str | None]:
         """The task's paper, or None and why not (a viewer shows what it can). The last few are kept:
