@@ -19,6 +19,7 @@ from abplan.lm import FakeModel, LMClient, ResponseCache
 from abplan.schema import Ablation
 from abplan.testing import FakeModels
 from conftest import DEV_BENCH, need_shared
+from run_files import failure_of, records
 from scripted import Scripted
 
 runner = CliRunner()
@@ -83,7 +84,10 @@ def test_author_run_matches_hand_computation(tmp_path: Path, scripted: FakeModel
         assert (run / name).is_file()
     first = next((run / "plans").glob("*.jsonl")).read_text().splitlines()
     assert list(json.loads(first[0]))[:5] == ["name", "ablated_part", "action", "replacement", "metrics"]
-    assert len(list((run / "judgements" / "lm").glob("*.json"))) == 4
+    assert len(list((run / "plans").glob("*.jsonl"))) == 4
+    recs = records(run)
+    assert sorted(recs) == sorted(t.id for t in tasks("author"))
+    assert all(r.plan is not None and r.judgement is not None and r.error is None for r in recs.values())
     assert len(scripted.calls) == 8  # one plan + one judge call per task
 
 
@@ -122,12 +126,14 @@ def test_failures_are_recorded_and_retried(tmp_path: Path, fake_lm: FakeModels) 
     fake_lm("flaky", FakeModel(flaky))
     res = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="flaky")
     assert res["failed"] == 1 and "iclr2017-314" in res["failures"] and not res["complete"]
-    assert (tmp_path / "run" / "failures" / "iclr2017-314.json").is_file()
-    assert not (tmp_path / "run" / "plans" / "iclr2017-314.json").exists()  # never an empty plan
+    failed = records(tmp_path / "run")["iclr2017-314"]
+    assert failed.error and failed.plan is None  # never an empty plan
+    assert not (tmp_path / "run" / "plans" / "iclr2017-314.jsonl").exists()
     broken["on"] = False
     res2 = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="flaky")
     assert res2["failed"] == 0 and res2["complete"]
-    assert not (tmp_path / "run" / "failures" / "iclr2017-314.json").exists()
+    assert failure_of(tmp_path / "run", "iclr2017-314") is None
+    assert (tmp_path / "run" / "plans" / "iclr2017-314.jsonl").is_file()
 
 
 def test_config_change_is_refused(tmp_path: Path, scripted: FakeModel) -> None:

@@ -12,12 +12,14 @@ import pytest
 
 import abplan.bench.runfolder as runfolder
 import abplan.bench.runner as runner_mod
+from abplan.bench.journal import record_line
 from abplan.bench.results import RunResults, results_json
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
 from abplan.lm import FakeModel, LMClient
 from abplan.testing import FakeModels
 from abplan.testing.fault_server import PLAN_REPLY
+from run_files import drop_records, failure_of, plan_of, records
 from synthetic import make_dataset
 
 
@@ -80,7 +82,7 @@ def test_a_stuck_disk_write_does_not_stall_the_event_loop(
     res = asyncio.run(go())
     assert res.scored == 16 and stuck == [False]
     assert threads and threading.main_thread().name not in threads
-    assert len(list((tmp_path / "run" / "plans").glob("*.json"))) == 16
+    assert len(list((tmp_path / "run" / "plans").glob("*.jsonl"))) == 16
 
 
 def test_a_finished_folder_is_rerun_without_reading_any_paper(
@@ -98,39 +100,50 @@ def test_a_finished_folder_is_rerun_without_reading_any_paper(
     assert again["scores"] == first["scores"] and len(fake.calls) == calls
 
 
-def test_a_missing_judgement_is_redone_from_the_plan_on_disk(tmp_path: Path, fake: FakeModel) -> None:
+def test_a_plan_without_its_judgement_is_judged_again_from_the_journal(
+    tmp_path: Path, fake: FakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ds = make_dataset(tmp_path / "ds", 3)
     first = run(ds, tmp_path / "run", tmp_path / "cache")
-    (tmp_path / "run" / "judgements" / "lexical" / "t0001.json").unlink()
-    plan_before = (tmp_path / "run" / "plans" / "t0001.json").read_bytes()
+    plan_before = plan_of(tmp_path / "run", "t0001")
+    drop_records(tmp_path / "run", {"t0001"})
+    with (tmp_path / "run" / "journal.jsonl").open("ab") as f:  # the plan, as a pending judge leaves it
+        f.write(record_line("t0001", plan_before))
+
+    def no_paper(*a: Any, **k: Any) -> Any:
+        raise AssertionError("a planned task read its paper again")
+
+    monkeypatch.setattr(runner_mod, "load_task_paper", no_paper)
     calls = len(fake.calls)
     again = run(ds, tmp_path / "run", tmp_path / "cache")
     assert again["scores"] == first["scores"] and len(fake.calls) == calls
-    assert (tmp_path / "run" / "judgements" / "lexical" / "t0001.json").is_file()
-    assert (tmp_path / "run" / "plans" / "t0001.json").read_bytes() == plan_before
+    rec = records(tmp_path / "run")["t0001"]
+    assert rec.judgement is not None and rec.plan == plan_before
 
 
-def test_a_corrupt_plan_file_is_planned_again_from_the_paper(tmp_path: Path, fake: FakeModel) -> None:
+def test_an_unreadable_journal_line_is_planned_again_from_the_paper(tmp_path: Path, fake: FakeModel) -> None:
     ds = make_dataset(tmp_path / "ds", 2)
     first = run(ds, tmp_path / "run", tmp_path / "cache")
-    (tmp_path / "run" / "plans" / "t0000.json").write_text("{half a pl")
-    (tmp_path / "run" / "judgements" / "lexical" / "t0000.json").unlink()
+    journal = tmp_path / "run" / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 2
+    journal.write_bytes(lines[0] + b'{"id": "t0001", "plan": {"half a pl\n')  # a hand edit gone wrong
+    assert sorted(records(tmp_path / "run")) == ["t0000"]
     again = run(ds, tmp_path / "run", tmp_path / "cache")
     assert again["failed"] == 0 and again["scores"] == first["scores"]
-    json.loads((tmp_path / "run" / "plans" / "t0000.json").read_text())
+    assert sorted(records(tmp_path / "run")) == ["t0000", "t0001"]
 
 
-def test_a_success_removes_the_earlier_failure_record(
-    tmp_path: Path, fake: FakeModel, fake_lm: FakeModels
-) -> None:
+def test_a_success_supersedes_the_earlier_failure(tmp_path: Path, fake: FakeModel, fake_lm: FakeModels) -> None:
     ds = make_dataset(tmp_path / "ds", 1)
     fake_lm("io", ["no plan"])
     assert run(ds, tmp_path / "run", tmp_path / "cache")["failed"] == 1
-    assert (tmp_path / "run" / "failures" / "t0000.json").is_file()
+    assert failure_of(tmp_path / "run", "t0000")
     fake_lm("io", [PLAN_REPLY])
     res = run(ds, tmp_path / "run", tmp_path / "cache2")
     assert res["failed"] == 0 and res["status"] == "complete"
-    assert not (tmp_path / "run" / "failures" / "t0000.json").exists()
+    assert failure_of(tmp_path / "run", "t0000") is None
+    assert len((tmp_path / "run" / "journal.jsonl").read_bytes().splitlines()) == 2  # appended, not rewritten
 
 
 def test_results_json_is_the_same_data_with_one_line_per_task(tmp_path: Path, fake: FakeModel) -> None:

@@ -99,11 +99,8 @@ def test_every_file_of_a_run_is_a_rundir_path(finished: Path, tmp_path: Path) ->
     assert half.exit_code == 1, half.output  # t0001 fails: a failure record is written too
     for folder, ids in ((finished, ["t0000", "t0001", "t0002"]), (tmp_path / "half", ["t0000", "t0002"])):
         run = RunDir(folder)
-        expected = {run.config, run.results, run.results_csv, run.report, run.lock}
-        for tid in ids:
-            expected |= {run.plan(tid), run.plan_jsonl(tid), run.judgement("lexical", tid)}
-        if folder != finished:
-            expected |= {run.failure("t0001")}
+        expected = {run.config, run.results, run.results_csv, run.report, run.lock, run.journal}
+        expected |= {run.plan_jsonl(tid) for tid in ids}
         written = {p for p in folder.rglob("*") if p.is_file()}
         assert written == expected
 
@@ -111,7 +108,7 @@ def test_every_file_of_a_run_is_a_rundir_path(finished: Path, tmp_path: Path) ->
 def test_run_folder_names_are_spelled_only_in_layout() -> None:
     """The run folder's file and folder names appear as literals only in bench/layout.py."""
     names = re.compile(
-        r"""["'](?:plans|judgements|failures|config\.json|results\.json|results\.csv|report\.md|\.abplan-run\.lock)["'/]"""
+        r"""["'](?:plans|judgements|failures|journal\.jsonl|config\.json|results\.json|results\.csv|report\.md|\.abplan-run\.lock)["'/]"""
     )
     files = [*sorted((SRC / "bench").glob("*.py")), SRC / "cli_bench.py"]
     assert len(files) > 5

@@ -18,6 +18,7 @@ from abplan.lm import FakeModel, LMClient, LMRequest
 from abplan.lm.types import ProviderError
 from abplan.testing import FakeModels
 from abplan.testing.fault_server import PLAN_REPLY
+from run_files import records
 from synthetic import make_dataset
 
 ENV_KEY = "abplan-test-key-9f8e7d6c5b4a"
@@ -70,9 +71,9 @@ def test_planner_errors_echoing_keys_are_redacted_everywhere(tmp_path: Path, fak
     assert res["failed"] == 3 and res["scored"] == 0
     for why in res["failures"].values():
         assert "401 Unauthorized" in why and "[redacted]" in why  # the error is kept, the key is not
-    failures = list((tmp_path / "run" / "failures").glob("*.json"))
-    assert len(failures) == 3
-    assert "[redacted]" in json.loads(failures[0].read_text())["error"]
+    failures = {tid: r.error for tid, r in records(tmp_path / "run").items()}
+    assert len(failures) == 3 and all(why and "[redacted]" in why for why in failures.values())
+    assert (tmp_path / "run" / "journal.jsonl").read_text().count("[redacted]") >= 3  # as written
     assert "[redacted]" in (tmp_path / "run" / "report.md").read_text()
     assert assert_no_key(tmp_path / "run", json.dumps(res)) >= 6
 
@@ -110,7 +111,9 @@ def test_judge_errors_echoing_keys_are_redacted_and_the_cli_prints_none(
     assert res.exit_code == 1, res.output
     out = json.loads((tmp_path / "run" / "results.json").read_text())
     assert out["failed"] == 2 and all("401 Unauthorized" in w for w in out["failures"].values())
-    assert len(list((tmp_path / "run" / "plans").glob("*.json"))) == 2  # planning worked, judging failed
+    recs = records(tmp_path / "run")
+    assert len(recs) == 2 and all(r.plan is not None and r.error for r in recs.values())  # judging failed
+    assert len(list((tmp_path / "run" / "plans").glob("*.jsonl"))) == 2
     assert_no_key(tmp_path / "run", res.output)
 
 
@@ -121,6 +124,17 @@ def test_failure_records_from_an_older_run_are_redacted_when_read(tmp_path: Path
     (out / "failures" / "t0000.json").write_text(
         json.dumps({"task_id": "t0000", "error": f"LMError: bad key {ENV_KEY} / {SHAPED_KEY}"})
     )
+    cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/x")
+    res = collect_results(cfg, load_dataset(str(ds)), out)
+    assert res.failures["t0000"] == "LMError: bad key [redacted] / [redacted]"
+
+
+def test_journal_failures_from_an_older_run_are_redacted_when_read(tmp_path: Path) -> None:
+    ds = make_dataset(tmp_path / "ds", 1)
+    out = tmp_path / "run"
+    out.mkdir()
+    error = f"LMError: bad key {ENV_KEY} / {SHAPED_KEY}"
+    (out / "journal.jsonl").write_text(json.dumps({"id": "t0000", "error": error}) + "\n")
     cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/x")
     res = collect_results(cfg, load_dataset(str(ds)), out)
     assert res.failures["t0000"] == "LMError: bad key [redacted] / [redacted]"

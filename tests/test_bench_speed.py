@@ -17,6 +17,7 @@ import abplan.bench.runfolder as runfolder
 import abplan.bench.tasks as tasks_mod
 import abplan.parsing as parsing
 import abplan.redact as redact_mod
+from abplan.bench.journal import Journal
 from abplan.bench.runfolder import FileWriters
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset, load_task_paper
@@ -25,6 +26,8 @@ from abplan.lm import FakeModel, LMClient, LMRequest, LMResponse, register_fake,
 from abplan.lm.cache import ResponseCache, _row
 from abplan.redact import redact, register_secret
 from abplan.testing.fault_server import PLAN_REPLY
+from abplan.render.jsonl import render_jsonl
+from run_files import plan_of, records
 from synthetic import make_dataset
 
 
@@ -92,19 +95,7 @@ def test_the_client_returns_an_answer_only_once_it_is_in_the_cache(tmp_path: Pat
         unregister_fake("speed")
 
 
-def test_a_task_whose_files_cannot_be_written_fails_with_the_reason(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    register_fake("speed", [PLAN_REPLY])
-    ds = make_dataset(tmp_path / "ds", 3)
-    real = runfolder.write_atomic
-
-    def refuse(path: str, data: bytes) -> None:
-        if path.endswith("t0001.json") and "/judgements/" in path:
-            raise OSError(28, "No space left on device")
-        real(path, data)
-
-    monkeypatch.setattr(runfolder, "write_atomic", refuse)
+def _run_speed(tmp_path: Path, ds: Path) -> Any:
     cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/speed", judge="lexical")
 
     async def go() -> Any:
@@ -114,15 +105,60 @@ def test_a_task_whose_files_cannot_be_written_fails_with_the_reason(
         finally:
             await lm.aclose()
 
+    return asyncio.run(go())
+
+
+def test_a_plan_copy_that_cannot_be_written_is_a_warning_and_the_rerun_writes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = register_fake("speed", [PLAN_REPLY])
+    ds = make_dataset(tmp_path / "ds", 3)
+    real = runfolder.write_atomic
+
+    def refuse(path: str, data: bytes) -> None:
+        if path.endswith("t0001.jsonl"):
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(runfolder, "write_atomic", refuse)
     try:
-        res = asyncio.run(go())
+        with caplog.at_level("WARNING", logger="abplan"):
+            res = _run_speed(tmp_path, ds)
+        assert res.scored == 3 and res.failed == 0  # the journal holds the plan: the task is done
+        assert [r.getMessage() for r in caplog.records if "plan copies" in r.getMessage()] == [
+            f"1 plan copies in {tmp_path / 'run' / 'plans'} could not be written "
+            f"({tmp_path / 'run' / 'plans' / 't0001.jsonl'}: No space left on device); the journal has the "
+            "plans, and a rerun writes the copies"
+        ]
+        assert not (tmp_path / "run" / "plans" / "t0001.jsonl").exists()
+        monkeypatch.setattr(runfolder, "write_atomic", real)
+        calls = len(fake.calls)
+        again = _run_speed(tmp_path, ds)
     finally:
         unregister_fake("speed")
-    assert res.scored == 2 and res.failed == 1 and "No space left" in res.failures["t0001"]
-    record = json.loads((tmp_path / "run" / "failures" / "t0001.json").read_text())
-    assert "No space left" in record["error"]
-    assert (tmp_path / "run" / "plans" / "t0001.json").is_file()  # its plan was written before
-    assert not (tmp_path / "run" / "judgements" / "lexical" / "t0001.json").exists()
+    assert again.scores == res.scores and len(fake.calls) == calls
+    copy = (tmp_path / "run" / "plans" / "t0001.jsonl").read_text()
+    assert copy == render_jsonl(plan_of(tmp_path / "run", "t0001"))
+
+
+def test_a_journal_that_cannot_be_written_ends_the_run_and_frees_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_fake("speed", [PLAN_REPLY])
+    ds = make_dataset(tmp_path / "ds", 3)
+
+    def full(self: Journal, line: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Journal, "append", full)
+    try:
+        with pytest.raises(OSError, match="No space left"):
+            _run_speed(tmp_path, ds)
+        monkeypatch.undo()
+        res = _run_speed(tmp_path, ds)  # the lock went with the failed run
+    finally:
+        unregister_fake("speed")
+    assert res.scored == 3
 
 
 def test_the_cached_secret_list_follows_the_environment_and_registrations(
@@ -281,16 +317,13 @@ def test_json_objects_reads_what_the_brace_scan_read(block: str) -> None:
 
 def test_file_writers_finish_every_write_before_close_returns(tmp_path: Path) -> None:
     writers = FileWriters(threads=2)
-
-    async def go() -> list[BaseException | None]:
-        jobs = [writers.write([(str(tmp_path / f"f{i}.json"), b"{}")]) for i in range(40)]
-        jobs.append(writers.write([(str(tmp_path / "missing" / "x.json"), b"{}")]))
-        return await asyncio.gather(*jobs, return_exceptions=True)
-
-    got = asyncio.run(go())
-    writers.close()
-    assert got[:40] == [None] * 40 and isinstance(got[40], FileNotFoundError)
+    for i in range(40):
+        writers.submit([(str(tmp_path / f"f{i}.json"), b"{}")])
+    writers.submit([(str(tmp_path / "missing" / "x.json"), b"{}")])
+    errors = writers.close()
+    assert errors == [f"{tmp_path / 'missing' / 'x.json'}: No such file or directory"]
     assert len(list(tmp_path.glob("f*.json"))) == 40 and not list(tmp_path.glob(".*.tmp"))
+    assert writers.close() == []  # errors are reported once
 
 
 def test_a_run_cancelled_midway_resumes_without_asking_again(tmp_path: Path) -> None:
@@ -322,14 +355,13 @@ def test_a_run_cancelled_midway_resumes_without_asking_again(tmp_path: Path) -> 
     try:
         asyncio.run(first())
         asked = len(fake.calls)
-        plans = {p.stem for p in (run / "plans").glob("*.json")}
-        judged = {p.stem for p in (run / "judgements" / "lexical").glob("*.json")}
-        assert 10 <= len(judged) < 40 and judged <= plans
-        for p in (run / "plans").glob("*.json"):
-            json.loads(p.read_text())  # whole files only
+        judged = {tid for tid, r in records(run).items() if r.judgement is not None}
+        copies = {p.stem for p in (run / "plans").glob("*.jsonl")}
+        assert 10 <= len(judged) < 40 and judged == copies  # each copy was written before the run ended
         res = asyncio.run(second())
     finally:
         unregister_fake("speed")
     assert res.scored == 40 and res.complete
+    assert {p.stem for p in (run / "plans").glob("*.jsonl")} == {f"t{i:04d}" for i in range(40)}
     assert len(fake.calls) - asked <= 40 - len(judged)
     assert not [p for p in run.rglob(".*.tmp")]

@@ -227,7 +227,9 @@ class Runner:
                 task.id, plan, error=self._failed(task, e)
             )  # a plan made before the judge failed is kept
         else:
-            self._record(task.id, plan, judgement)
+            had = self.records.get(task.id)
+            if had is None or had.plan is not plan or had.judgement is not judgement or had.error:
+                self._record(task.id, plan, judgement)  # a task finished before adds no line
             self.loaded[task.id] = (plan, judgement)
             self.scored[task.id] = score
             self.state.done += 1
