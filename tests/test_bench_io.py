@@ -134,7 +134,9 @@ def test_an_unreadable_journal_line_is_planned_again_from_the_paper(tmp_path: Pa
     assert sorted(records(tmp_path / "run")) == ["t0000", "t0001"]
 
 
-def test_a_success_supersedes_the_earlier_failure(tmp_path: Path, fake: FakeModel, fake_lm: FakeModels) -> None:
+def test_a_success_supersedes_the_earlier_failure(
+    tmp_path: Path, fake: FakeModel, fake_lm: FakeModels
+) -> None:
     ds = make_dataset(tmp_path / "ds", 1)
     fake_lm("io", ["no plan"])
     assert run(ds, tmp_path / "run", tmp_path / "cache")["failed"] == 1

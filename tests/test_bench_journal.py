@@ -137,7 +137,7 @@ def test_a_journal_that_is_a_symlink_is_refused(tmp_path: Path, fake: FakeModel)
     outside = tmp_path / "outside.jsonl"
     journal.rename(outside)
     journal.symlink_to(outside)
-    with pytest.raises(ConfigError, match="journal.jsonl is not a regular file"):
+    with pytest.raises(ConfigError, match=r"journal\.jsonl is not a regular file"):
         run(ds, tmp_path / "run", tmp_path / "cache")
     assert outside.read_bytes().count(b"\n") == 1  # nothing was appended through the link
 

@@ -5,7 +5,6 @@ list follows the environment, and the cheaper paper checks still refuse paths th
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 from pathlib import Path
@@ -25,8 +24,8 @@ from abplan.errors import InputError, ResourceError
 from abplan.lm import FakeModel, LMClient, LMRequest, LMResponse, register_fake, unregister_fake
 from abplan.lm.cache import ResponseCache, _row
 from abplan.redact import redact, register_secret
-from abplan.testing.fault_server import PLAN_REPLY
 from abplan.render.jsonl import render_jsonl
+from abplan.testing.fault_server import PLAN_REPLY
 from run_files import plan_of, records
 from synthetic import make_dataset
 
