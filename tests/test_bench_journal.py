@@ -153,3 +153,17 @@ def test_records_round_trip_any_text(tmp_path: Path, fake: FakeModel) -> None:
     )
     got = read_journal(journal).records
     assert got["a"].plan == odd and got["b"].error == "lone \udc80 surrogate" and set(got) == {"a", "b"}
+
+
+def test_judge_eval_reads_the_journal_and_checks_the_judge_named(tmp_path: Path, fake: FakeModel) -> None:
+    from abplan.bench.judge_eval import run_judgements
+    from abplan.errors import InputError
+
+    ds = make_dataset(tmp_path / "ds", 2)
+    run(ds, tmp_path / "run", tmp_path / "cache")
+    got = run_judgements(tmp_path / "run", None)
+    assert sorted(got) == ["t0000", "t0001"] and got == run_judgements(tmp_path / "run", "lexical")
+    with pytest.raises(InputError, match="was judged by lexical, not majority"):
+        run_judgements(tmp_path / "run", "majority")
+    with pytest.raises(InputError, match="not a run folder"):
+        run_judgements(tmp_path / "ds", None)
