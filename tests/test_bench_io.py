@@ -67,6 +67,7 @@ def test_a_stuck_disk_write_does_not_stall_the_event_loop(
         loop_ran.set()
 
     monkeypatch.setattr(runfolder, "write_atomic", slow)
+    monkeypatch.setattr(runfolder, "COPY_BATCH", 4)  # the first copies are handed over mid-run
     cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/io", judge="lexical", concurrency=8)
 
     async def go() -> Any:

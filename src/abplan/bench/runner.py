@@ -295,6 +295,7 @@ class Runner:
                 finished_costs.append((self.lm.stats.usage.cost_usd if self.lm else 0.0) - before)
 
         await asyncio.gather(*(worker() for _ in range(min(max(1, self.cfg.concurrency), len(self.tasks)))))
+        self.writers.flush()  # the last copies are written while the results are computed
         if self.state.pending:
             raise PendingRequests(len(self.lm.pending_keys) if self.lm else self.state.pending)
         return self.finish()
