@@ -3,8 +3,9 @@
 
 Each figure is the median of `--repeat` runs, each with a fresh run folder and LM cache. Modules are
 imported before the clock starts, so the figures are the run's own work. The first line also says what
-creating one small file costs on the disk the runs use (a task writes three: its plan as .jsonl and
-.json, and its judgement), since on a busy disk that, not the harness, can bound the highest concurrency.
+creating one small file costs on the disk the runs use (a task writes one, its plan's .jsonl copy, in
+the background; its plan and judgement are a line appended to the run's journal), since on a busy disk
+that, not the harness, can bound the highest concurrency.
 
     python benchmarks/harness.py [--tasks 1000] [--latency 0.2] [--concurrency 8 32 128] [--repeat 3] [--dir DIR]
 
@@ -95,7 +96,7 @@ def main() -> None:
         ap.error(f"--dir {args.dir} is not a folder")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
-        print(f"disk: {file_cost(root / 'probe'):.2f} ms per new small file (3 per task) in {tmp}")
+        print(f"disk: {file_cost(root / 'probe'):.2f} ms per new small file (1 per task, off the tasks' path) in {tmp}")
         ds = make_dataset(root / "ds", args.tasks)
         for c in args.concurrency:
             walls, loops, cpus = [], [], []
