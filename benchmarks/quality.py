@@ -23,6 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from abplan.bench.journal import read_records
+from abplan.bench.layout import RunDir
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from replay import replay
 
@@ -112,8 +115,9 @@ def arm_command(name: str, dataset: Path, args: list[str], out: Path) -> list[st
 def row(name: str, run: Path) -> str:
     res = json.loads((run / "results.json").read_text())
     sc = res["scores"]
-    plans = [json.loads(p.read_text()) for p in sorted((run / "plans").glob("*.json"))]
-    calls = statistics.mean(p["usage"]["calls"] + p["usage"]["cached_calls"] for p in plans)
+    records = read_records(RunDir(run), res["config"]["judge"])  # each task's full plan, in its journal
+    plans = [r.plan for _, r in sorted(records.items()) if r.plan is not None]
+    calls = statistics.mean(p.usage.calls + p.usage.cached_calls for p in plans)
     size = statistics.mean(t["plan_size"] for t in res["per_task"])
 
     def f(kind: str, metric: str) -> str:

@@ -54,3 +54,20 @@ def _id(line: bytes) -> str | None:
     except ValueError:
         return None
     return got.get("id") if isinstance(got, dict) else None
+
+
+def to_legacy(run: Path, judge: str) -> None:
+    """Turn a run folder into one written before the journal: each task's `plans/<id>.json`,
+    `judgements/<judge>/<id>.json` and `failures/<id>.json`, and no journal."""
+    for tid, rec in records(run).items():
+        if rec.plan is not None:
+            (run / "plans").mkdir(exist_ok=True)
+            (run / "plans" / f"{tid}.json").write_text(rec.plan.model_dump_json(indent=2))
+        if rec.judgement is not None:
+            folder = run / "judgements" / judge
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{tid}.json").write_text(rec.judgement.model_dump_json(indent=2))
+        elif rec.error is not None:
+            (run / "failures").mkdir(exist_ok=True)
+            (run / "failures" / f"{tid}.json").write_text(json.dumps({"task_id": tid, "error": rec.error}))
+    (run / "journal.jsonl").unlink()

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from abplan.cli import app
 from abplan.lm import FakeModel, LMRequest, register_fake, unregister_fake
 from abplan.testing.fault_server import PLAN_REPLY
+from run_files import judgement_of
 from synthetic import make_dataset
 
 runner = CliRunner()
@@ -74,7 +75,7 @@ def test_two_of_three_judges_make_a_match(tmp_path: Path, models: dict[str, Fake
     assert all(len(models[m].calls) == 2 for m in ("yes1", "no1", "yes2"))  # one request per task each
     compat = res["scores"]["compat"]
     assert compat["recall"]["mean"] == 1.0 and compat["precision"]["mean"] == 0.5
-    j = json.loads((tmp_path / "run" / "judgements" / "majority" / "t0000.json").read_text())
+    j = judgement_of(tmp_path / "run", "t0000").model_dump(mode="json")
     assert j["models"] == ["fake/maj-yes1", "fake/maj-no1", "fake/maj-yes2"]
     assert [v["matches"][0]["plan"] for v in j["detail"]["votes"]] == [[GOLD], [], [GOLD]]
     assert j["matches"] == [{"gold": GOLD, "plan": [GOLD]}]
@@ -84,7 +85,7 @@ def test_one_of_three_is_no_match(tmp_path: Path, models: dict[str, FakeModel]) 
     ds = make_dataset(tmp_path / "ds", 2)
     res = run(ds, tmp_path / "run", ["yes1", "no1", "no2"])
     assert res["scored"] == 2 and res["scores"]["compat"]["f1"]["mean"] == 0.0
-    j = json.loads((tmp_path / "run" / "judgements" / "majority" / "t0001.json").read_text())
+    j = judgement_of(tmp_path / "run", "t0001").model_dump(mode="json")
     assert j["matches"] == [{"gold": GOLD, "plan": []}]
 
 

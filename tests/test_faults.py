@@ -19,6 +19,7 @@ from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
 from abplan.lm import LMClient, LMRequest, LMResponse, ResponseCache
 from abplan.testing import FAULT_KINDS, FakeModels, FaultServer
+from run_files import records
 from synthetic import make_dataset
 
 MODEL = "local/test-model"
@@ -57,15 +58,12 @@ def test_fault_matrix(tmp_path: Path) -> None:
     with FaultServer(rates, seed=3, hang=1.0) as server:
         res1, lm1 = bench(ds, tmp_path / "run", tmp_path / "cache", server)
         assert sum(server.faults.values()) > 10  # faults really happened
-        plans = {p.stem for p in (tmp_path / "run" / "plans").glob("*.json")}
-        failed = (
-            {p.stem for p in (tmp_path / "run" / "failures").glob("*.json")}
-            if (tmp_path / "run" / "failures").exists()
-            else set()
-        )
+        recs = records(tmp_path / "run")
+        plans = {tid for tid, r in recs.items() if r.plan is not None}
+        failed = {tid for tid, r in recs.items() if r.error is not None}
         assert len(plans) + len(failed) == 50 and not plans & failed  # none lost, none duplicated
-        for f in failed:
-            assert json.loads((tmp_path / "run" / "failures" / f"{f}.json").read_text())["error"]
+        assert all(recs[f].error for f in failed)
+        assert {p.name.removesuffix(".jsonl") for p in (tmp_path / "run" / "plans").glob("*.jsonl")} == plans
         assert max(server.attempts.values()) <= MAX_RETRIES + 1  # retries stop at the limit
         assert server.requests <= 50 * 4 * (MAX_RETRIES + 1)  # plan + repair, each possibly escalated once
         assert res1["scored"] == len(plans)
@@ -144,6 +142,10 @@ def _readable(out: Path) -> None:
         text = f.read_text("utf-8")
         if f.suffix == ".json":
             json.loads(text)
+        elif f.name == "journal.jsonl":  # a kill may tear its last line, which has no newline then
+            for line in text.splitlines(keepends=True):
+                if line.endswith("\n"):
+                    json.loads(line)
         elif f.suffix == ".jsonl":
             for line in text.splitlines():
                 json.loads(line)

@@ -23,6 +23,7 @@ from abplan.lm import LMClient, LMRequest
 from abplan.lm.types import ProviderError
 from abplan.redact import MASK, redact, register_secret
 from conftest import EXAMPLE
+from run_files import records
 from synthetic import make_dataset
 
 # Deliberately not sk-shaped: only the configured-key rule can catch it.
@@ -276,8 +277,9 @@ def test_bench_failures_are_clean(
         str(run),
     ]
     res = CliRunner().invoke(app, args)
-    failures = list((run / "failures").glob("*.json"))
-    assert failures and b"HTTP 401" in failures[0].read_bytes()  # the error was recorded
+    failures = {tid: r.error for tid, r in records(run).items() if r.error is not None}
+    assert len(failures) == 2 and all("HTTP 401" in e for e in failures.values())  # the errors were recorded
+    assert b"HTTP 401" in (run / "journal.jsonl").read_bytes()
     assert not leaks(all_bytes(res), PLAIN_KEY)
     for f in tmp_path.rglob("*"):
         if f.is_file():

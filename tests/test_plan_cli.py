@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 
 from abplan.cli import app
 from abplan.testing import FakeModels
+from abplan.testing.fault_server import PLAN_REPLY
 from conftest import EXAMPLE
+from run_files import records
 from synthetic import make_dataset
 
 runner = CliRunner()
@@ -121,23 +123,33 @@ def modes(root: Path) -> set[int]:
     return {stat.S_IMODE(p.stat().st_mode) for p in root.rglob("*") if p.is_file()}
 
 
+def bench_run(ds: Path, out: Path, *planner: str) -> int:
+    res = runner.invoke(app, ["bench", "run", "--dataset", str(ds), *planner, "--out", str(out)])
+    assert (out / "report.md").is_file() and (out / "journal.jsonl").is_file(), res.output
+    return res.exit_code
+
+
 @pytest.mark.usefixtures("umask_022")
-def test_plans_and_run_folders_follow_the_umask(tmp_path: Path) -> None:
+def test_plans_and_run_folders_follow_the_umask(tmp_path: Path, fake_lm: FakeModels) -> None:
     res = runner.invoke(
         app, ["plan", str(EXAMPLE), "-o", str(tmp_path / "plans"), "-q", "-f", "md,html,jsonl,json"]
     )
     assert res.exit_code == 0 and modes(tmp_path / "plans") == {0o644}
     ds = make_dataset(tmp_path / "ds", 2)
-    run = runner.invoke(
-        app, ["bench", "run", "--dataset", str(ds), "--planner", "offline", "--out", str(tmp_path / "run")]
-    )
     # the offline planner finds nothing in these two-line papers: failures are recorded, files written
-    assert run.exit_code == 1 and (tmp_path / "run" / "report.md").is_file(), run.output
-    assert len(list((tmp_path / "run").rglob("*.json"))) >= 3
+    assert bench_run(ds, tmp_path / "run", "--planner", "offline") == 1
+    assert {tid for tid, r in records(tmp_path / "run").items() if r.error} == {"t0000", "t0001"}
     assert modes(tmp_path / "run") == {0o644}
+    fake_lm("umask", [PLAN_REPLY])  # a planner that plans: each plan's plans/<id>.jsonl is written too
+    assert bench_run(ds, tmp_path / "planned", "--planner", "lm", "--model", "fake/umask") == 0
+    assert len(list((tmp_path / "planned" / "plans").glob("*.jsonl"))) == 2
+    assert modes(tmp_path / "planned") == {0o644}
     os.umask(0o077)
     res = runner.invoke(app, ["plan", str(EXAMPLE), "-o", str(tmp_path / "private"), "-q"])
     assert res.exit_code == 0 and modes(tmp_path / "private") == {0o600}
+    assert bench_run(ds, tmp_path / "private-run", "--planner", "lm", "--model", "fake/umask") == 0
+    assert len(list((tmp_path / "private-run" / "plans").glob("*.jsonl"))) == 2
+    assert modes(tmp_path / "private-run") == {0o600}
 
 
 # 4. names

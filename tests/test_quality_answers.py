@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import DEV_BENCH, ROOT, need_shared
+from run_files import records
 
 ANSWERS = ROOT / "benchmarks" / "answers" / "quality-devbench"
 
@@ -65,7 +66,7 @@ def test_staged_author_arm_rescores_from_the_dev_set_answers(tmp_path: Path) -> 
     the same requests as the measured consensus-prior-select arm, so the same per-task scores."""
     results, out = replay_dev_arm(tmp_path, "author", 12, ["--planner", "staged"])
     assert results["scored"] == 8
-    plans = [json.loads(p.read_text()) for p in (out / "plans").glob("*.json")]
+    plans = [r.plan.model_dump(mode="json") for r in records(out).values() if r.plan is not None]
     assert all(p["stages"]["settings"]["cut"] == "select" for p in plans) and len(plans) == 8
     # the mean over these 8 of the per-task F1 behind benchmarks/quality.md's 0.561 on all 21
     assert round(results["scores"]["compat"]["f1"]["mean"], 3) == 0.628

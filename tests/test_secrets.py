@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from abplan.cli import app
 from abplan.testing import FaultServer
 from conftest import EXAMPLE
+from run_files import records
 from synthetic import make_dataset
 
 SECRET = "sk-test-abcdef0123456789SECRET"
@@ -70,7 +71,11 @@ def test_keys_are_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     written = [f for f in tmp_path.rglob("*") if f.is_file()]
     assert any(f.suffix == ".sqlite" for f in written), "no response cache was written"
     assert any(f.suffix == ".jsonl" and f.parent.name == "batch" for f in written), "no batch file"
-    assert len(list((tmp_path / "run" / "plans").glob("*.json"))) == 3
+    assert len(list((tmp_path / "run" / "plans").glob("*.jsonl"))) == 3
+    assert (
+        all(r.plan is not None for r in records(tmp_path / "run").values())
+        and len(records(tmp_path / "run")) == 3
+    )
     assert scan(tmp_path) == []
     for r in (r1, r2, r3, r4):
         assert SECRET not in r.output

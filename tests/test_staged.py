@@ -18,6 +18,7 @@ from abplan.planners.staged import StagedPlanner, default_min_support, groups_fr
 from abplan.schema import Plan
 from abplan.testing import FakeModels
 from conftest import EXAMPLE
+from run_files import records
 from scripted import group_by_part
 
 DROPOUT_QUOTE = "we apply standard binary dropout on the residual path"
@@ -320,7 +321,9 @@ def test_bench_run_with_the_staged_planner(tmp_path: Path, script: Any) -> None:
     assert res.exit_code == 0, res.output
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["complete"] and results["config"]["planner_options"]["samples"] == 3
-    plan = json.loads(next((tmp_path / "run" / "plans").glob("*.json")).read_text())
+    planned = [r.plan for r in records(tmp_path / "run").values() if r.plan is not None]
+    assert planned, "no plan in the run's journal"
+    plan = planned[0].model_dump(mode="json")
     assert [a["support"] for a in plan["ablations"]] == [3, 3, 2]
     for a in plan["ablations"]:  # grounded in the paper, or flagged: never an invented quote
         assert a["evidence"] or any(a["ablated_part"] in w for w in plan["warnings"])

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import abplan
+from abplan.bench.journal import record_line
 from abplan.cli import app
 from abplan.errors import InputError
 from abplan.schema import Plan
@@ -24,6 +25,7 @@ from abplan.view.load import load_run, load_sources
 from abplan.view.model import run_row, task_view
 from abplan.view.pages import Site
 from conftest import DEV_BENCH, need_shared
+from run_files import judgement_of, plan_of, save_plan, to_legacy
 from viewrun import GOLD, IMG, PLAN_A, QUOTES, SCRIPT, made_runs
 
 cli = CliRunner()
@@ -97,10 +99,31 @@ def test_the_paper_page_marks_every_evidence_quote(runs: tuple[Path, Path, Path]
     assert "html-comment" in html and "ai-review-request" in html  # the findings
 
 
-def test_a_plan_symlinked_out_of_the_run_is_not_read(runs: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_a_journal_symlinked_out_of_the_run_is_not_read(
+    runs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     _, a, _ = runs
     copy = tmp_path / "run"
     shutil.copytree(a, copy)
+    outside = tmp_path / "secret.jsonl"
+    plan = plan_of(copy, "t0").model_copy(update={"paper_title": "SECRET-OUTSIDE"})
+    outside.write_bytes(record_line("t0", plan, judgement_of(copy, "t0")))
+    (copy / "journal.jsonl").unlink()
+    (copy / "journal.jsonl").symlink_to(outside)
+    run = load_run(copy, 0)
+    assert run.files("t0").plan is None and run.files("t0").judgement is None
+    assert run_row(run).done == 1  # the rest of the run (its results) is still shown
+    assert b"SECRET-OUTSIDE" not in Site([run], []).task("t0")
+
+
+def test_a_plan_symlinked_out_of_an_older_run_is_not_read(
+    runs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, a, _ = runs
+    copy = tmp_path / "run"
+    shutil.copytree(a, copy)
+    to_legacy(copy, "majority")  # a run folder from before the journal: one file per plan
+    assert load_run(copy, 0).files("t0").plan is not None
     outside = tmp_path / "secret.json"
     plan = Plan.model_validate_json((copy / "plans" / "t0.json").read_text())
     outside.write_text(plan.model_copy(update={"paper_title": "SECRET-OUTSIDE"}).model_dump_json())
@@ -165,8 +188,7 @@ def test_export_refuses_a_non_empty_folder_without_force(
 def test_a_plan_file_is_shown_with_its_paper(runs: tuple[Path, Path, Path], tmp_path: Path) -> None:
     ds, a, _ = runs
     plan_json = tmp_path / "plans" / "gated.json"
-    plan_json.parent.mkdir()
-    shutil.copy(a / "plans" / "t0.json", plan_json)
+    save_plan(a, "t0", plan_json)
     (plan_json.parent / "other.json").write_text('{"not": "a plan"}')  # passed over
     runs_, plans = load_sources([plan_json.parent], ds / "papers" / "t0" / "paper.md")
     assert runs_ == [] and [p.name for p in plans] == ["gated"]
@@ -181,9 +203,8 @@ def test_a_failed_task_shows_its_reason_and_no_plan(runs: tuple[Path, Path, Path
     _, a, b = runs
     copy = tmp_path / "run"
     shutil.copytree(a, copy)
-    (copy / "plans" / "t0.json").unlink()
-    (copy / "judgements" / "majority" / "t0.json").unlink()
-    (copy / "failures" / "t0.json").write_text(json.dumps({"task_id": "t0", "error": "LMError: <b>boom</b>"}))
+    with (copy / "journal.jsonl").open("a") as f:  # the task's last line: its planner failed
+        f.write(json.dumps({"id": "t0", "error": "LMError: <b>boom</b>"}) + "\n")
     res = json.loads((copy / "results.json").read_text())
     res.update(
         scored=0, failed=1, per_task=[], failures={"t0": "LMError: <b>boom</b>"}, status="no task scored"

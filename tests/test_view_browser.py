@@ -4,7 +4,6 @@ from an `--export` folder opened through file://, its DOM, and screenshots that 
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from abplan.view.load import load_sources
 from abplan.view.pages import Site
 from abplan.view.server import make_server, start_in_thread, url_of
 from browser import CHROMIUM, distinct_colours, dump_dom, png_size, screenshot
+from run_files import save_plan
 from viewrun import made_runs
 
 pytestmark = pytest.mark.skipif(
@@ -32,7 +32,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     ds, a, b = made_runs(tmp_path_factory)
     plans = a.parent.parent / "plan-out"
     plans.mkdir()
-    shutil.copy(a / "plans" / "t0.json", plans / "gated.json")
+    save_plan(a, "t0", plans / "gated.json")
     return [a, b, plans, ds / "papers" / "t0" / "paper.md"]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from markupsafe import escape
 from abplan.view.load import load_sources
 from abplan.view.pages import CSP, Site
 from abplan.view.server import make_server, page_name, start_in_thread
+from run_files import save_plan
 from viewrun import IMG, SCRIPT, made_runs
 
 SCRIPT_TEXT = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -29,7 +29,7 @@ def site(runs: tuple[Path, Path, Path]) -> Site:
     ds, a, b = runs
     plans = a.parent.parent / "plan-out"
     plans.mkdir(exist_ok=True)
-    shutil.copy(a / "plans" / "t0.json", plans / "gated.json")
+    save_plan(a, "t0", plans / "gated.json")
     return Site(*load_sources([a, b, plans], ds / "papers" / "t0" / "paper.md"))
 
 
@@ -86,6 +86,7 @@ def test_every_page_is_served_and_a_plot_is_a_png(site: Site, port: int) -> None
         "/..%2f..%2fetc%2fpasswd",
         "//etc/passwd",
         "/plans/t0.json",
+        "/plans/t0.jsonl",
         "/%2fetc%2fpasswd",
         "/.abplan-run.lock",
         "/a%00.html",
@@ -99,7 +100,9 @@ def test_paths_outside_the_site_are_refused(port: int, path: str) -> None:
     assert b"results" not in body and b"root:" not in body
 
 
-@pytest.mark.parametrize("path", ["/results.json", "/config.json", "/etc%2Fpasswd.html", "/task-nope.html"])
+@pytest.mark.parametrize(
+    "path", ["/results.json", "/config.json", "/journal.jsonl", "/etc%2Fpasswd.html", "/task-nope.html"]
+)
 def test_files_of_the_run_are_not_pages(port: int, path: str) -> None:
     status, body, _ = request(port, "GET", path)
     assert status in (403, 404), (path, status)

@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from abplan.bench.layout import RunDir
+from abplan.errors import ConfigError
 from abplan.judges.base import Judgement
 from abplan.redact import redact
 from abplan.schema import Plan
@@ -168,6 +169,8 @@ def legacy_records(run: RunDir, judge: str) -> dict[str, TaskRecord]:
 def read_records(run: RunDir, judge: str) -> dict[str, TaskRecord]:
     """Every task's state in the run folder: its journal, else (an older run) its task files."""
     if os.path.lexists(run.journal):
+        if run.journal.is_symlink() or not run.journal.is_file():
+            raise ConfigError(f"{run.journal} is not a regular file: it is not read")
         return read_journal(run.journal).records
     return legacy_records(run, judge)
 

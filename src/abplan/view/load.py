@@ -72,7 +72,8 @@ class LoadedRun:
             stamp = None
         if self._records is None or self._records[0] != stamp:
             if stamp is not None:
-                inside_run = journal.is_file() and inside(journal, self.run.root)
+                regular = journal.is_file() and not journal.is_symlink()  # never followed, even inside
+                inside_run = regular and inside(journal, self.run.root)
                 found = read_journal(journal).records if inside_run else {}
             else:  # a run folder from before the journal
                 found = self._legacy()
