@@ -118,13 +118,16 @@ class RunResults(BaseModel):
         return self.model_dump(mode="json")
 
 
+_ROW = json.JSONEncoder(ensure_ascii=False)  # json.dumps with an option builds an encoder per call
+
+
 def results_json(results: RunResults) -> str:
     """results.json: indented, but one line per task, since indenting thousands of rows with the
     standard encoder (pure Python once `indent` is set) would cost a noticeable part of a short run."""
     parts = []
     for key, value in results.as_json().items():
         if key == "per_task" and value:
-            rows = ",\n    ".join(json.dumps(t, ensure_ascii=False) for t in value)
+            rows = ",\n    ".join(_ROW.encode(t) for t in value)
             text = "[\n    " + rows + "\n  ]"
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
@@ -209,7 +212,7 @@ def build_results(
         plan_usage.append(plan.usage)
         judge_usage.append(judgement.usage)
         per_task.append(
-            TaskResult(
+            TaskResult.model_construct(  # from a validated score and usage: nothing to check again
                 **dict(s),
                 plan_cost_usd=plan.usage.cost_usd,
                 judge_cost_usd=judgement.usage.cost_usd,
