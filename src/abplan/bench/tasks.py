@@ -366,12 +366,18 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
         data = read_capped(target)
         if data.startswith(LFS_MAGIC):
             raise InputError(_lfs_pointer(task, target))
-        paper = load_text_paper(target, data, keep_hidden_text=keep_hidden_text)
-    else:
-        for f in [target] if is_file else list(target.rglob("*.tex"))[:5]:
-            if _starts_with_lfs(f):
-                raise InputError(_lfs_pointer(task, f))
-        paper = load_paper(target, keep_hidden_text=keep_hidden_text)
+        # The dataset's title and abstract are put in as the paper is made, not copied in after.
+        return load_text_paper(
+            target,
+            data,
+            keep_hidden_text=keep_hidden_text,
+            title=task.paper_title,
+            abstract=task.paper_abstract,
+        )
+    for f in [target] if is_file else list(target.rglob("*.tex"))[:5]:
+        if _starts_with_lfs(f):
+            raise InputError(_lfs_pointer(task, f))
+    paper = load_paper(target, keep_hidden_text=keep_hidden_text)
     update: dict[str, Any] = {}
     if task.paper_title:
         update["title"] = task.paper_title

@@ -106,7 +106,7 @@ class ResponseCache:
         loop = asyncio.get_running_loop()
         if self._committed is not None and self._committed.get_loop() is not loop:
             self._commit_queue()  # left by a loop that stopped before its turn ended (an interrupt)
-        self._queue.append(_row(req.key, req.to_json(), resp))
+        self._queue.append(_stored_row(req, resp))
         if self._committed is None:
             self._committed = loop.create_future()
             loop.call_soon(self._commit_queue)
@@ -166,3 +166,8 @@ class ResponseCache:
 def _row(key: str, request: dict[str, Any], response: LMResponse) -> tuple[str, str, str, str, float]:
     # ensure_ascii (the default) keeps even a lone surrogate storable: it is written as an escape.
     return key, request["model"], json.dumps(request), json.dumps(response.to_json()), time.time()
+
+
+def _stored_row(req: LMRequest, response: LMResponse) -> tuple[str, str, str, str, float]:
+    """`_row(req.key, req.to_json(), response)`, with the request's text made along with its key."""
+    return req.key, req.model, req.stored_json, json.dumps(response.to_json()), time.time()

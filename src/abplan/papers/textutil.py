@@ -25,12 +25,16 @@ def without_invisible(s: str) -> str:
 
 
 class LineIndex:
-    """1-based line numbers of character offsets, in O(log n) each."""
+    """1-based line numbers of character offsets, in O(log n) each. The line starts are found on the
+    first lookup: most texts scanned have nothing to report, so they are never needed."""
 
     def __init__(self, text: str) -> None:
-        self._starts = [m.end() for m in re.finditer("\n", text)]
+        self._text = text
+        self._starts: list[int] | None = None
 
     def line(self, pos: int) -> int:
+        if self._starts is None:
+            self._starts = [m.end() for m in re.finditer("\n", self._text)]
         return bisect.bisect_right(self._starts, pos) + 1
 
 
