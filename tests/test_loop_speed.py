@@ -3,13 +3,16 @@ fast path is compared with the plain computation it replaces, on inputs chosen t
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
+import math
 import os
 import random
 import re
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +21,13 @@ import jinja2.meta
 import pytest
 
 from abplan import limits, prompts
+from abplan.bench.scoring import ndcg
 from abplan.bench.tasks import load_dataset, load_task_paper
 from abplan.errors import InputError
 from abplan.fsutil import canonical_json
 from abplan.lm.cache import _row, _stored_row
-from abplan.lm.types import LMRequest, LMResponse
+from abplan.lm.client import _answered
+from abplan.lm.types import _SURROGATE, LMRequest, LMResponse, clean_text, usage_of
 from abplan.papers import load_paper
 from abplan.papers.hidden import scan_markup
 from abplan.papers.invisible import scan_characters
@@ -30,7 +35,8 @@ from abplan.papers.latex import read_capped
 from abplan.papers.markdown import split_markdown
 from abplan.papers.textutil import LineIndex
 from abplan.parsing import _TAG, _tag_blocks
-from abplan.schema import Section
+from abplan.schema import Section, Usage
+from abplan.text_match import content_tokens
 from synthetic import make_dataset
 
 TRICKY = [
@@ -62,7 +68,8 @@ def _template_names() -> list[str]:
 
 
 def test_render_gives_what_jinja_render_gives_for_every_template() -> None:
-    env = prompts._env()
+    env = prompts._env.__wrapped__()  # a fresh environment, its templates' globals left as loaded
+    assert isinstance(env.get_template("repair.j2").globals, collections.ChainMap)
     rendered = 0
     for name in _template_names():
         source = env.loader.get_source(env, f"{name}.j2")[0]  # type: ignore[union-attr]
@@ -253,3 +260,63 @@ def test_a_task_paper_has_the_dataset_title_as_a_copy_of_the_read_paper_had(
     got = load_task_paper(task)
     assert got == want and got.model_fields_set == want.model_fields_set
     assert got.title == (title or "Paper 0")
+
+
+# -- the client, the planner's usage, the lexical judge and scoring -------------------------------
+def test_usage_of_sums_as_adding_each_response_in_turn() -> None:
+    rs = [
+        LMResponse(text="a", input_tokens=3, output_tokens=5, cost_usd=0.1),
+        LMResponse(text="b", input_tokens=7, output_tokens=1, cost_usd=0.2, cached=True),
+        LMResponse(text="c", input_tokens=0, output_tokens=2, cost_usd=0.7),
+    ]
+    for n in range(len(rs) + 1):
+        want = Usage()
+        for r in rs[:n]:
+            one = Usage(
+                calls=0 if r.cached else 1,
+                cached_calls=1 if r.cached else 0,
+                input_tokens=r.input_tokens,
+                output_tokens=r.output_tokens,
+                cost_usd=r.cost_usd,
+            )
+            want = want.add(one)
+        got = usage_of(rs[:n])
+        assert got == want and got.model_fields_set == want.model_fields_set, n
+    assert usage_of(rs).cost_usd == (0.0 + 0.1) + 0.2 + 0.7  # the float sum, in order
+
+
+def test_an_answer_is_the_response_replaced_with_its_key_and_clean_text() -> None:
+    class Tagged(LMResponse):
+        pass
+
+    for text in ["plain", "é", "lone \ud800 surrogate", ""]:
+        for resp in (
+            LMResponse(
+                text=text, finish_reason="length", input_tokens=1, output_tokens=2, cost_usd=0.5, model="m"
+            ),
+            LMResponse(text=text, cached=True, key="old"),
+            Tagged(text=text),
+        ):
+            got = _answered(resp, "k")
+            want = replace(resp, text=_SURROGATE.sub("\ufffd", resp.text), key="k", cached=False)
+            assert got == want and type(got) is type(want)
+            assert clean_text(text) == _SURROGATE.sub("\ufffd", text)
+
+
+def test_content_tokens_name_greek_letters_as_the_full_path_does() -> None:
+    for text in [*TRICKY, "λVR and lambda_VR", "α-β gate", "No gate", "loss weight", "Σ ω-net"]:
+        assert content_tokens(text) == content_tokens(_Opaque(text)), text
+    assert content_tokens("λVR") == {"lambda", "vr"}
+
+
+def test_ndcg_adds_the_same_discounts_as_computing_each() -> None:
+    rng = random.Random(5)
+    for _ in range(2000):
+        relevant = [rng.random() < 0.4 for _ in range(rng.randint(0, 80))]
+        n_gold = rng.randint(0, 90)
+        k = min(len(relevant), n_gold)
+        want = 0.0
+        if k:
+            dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(relevant) if r)
+            want = dcg / sum(1 / math.log2(i + 2) for i in range(k))
+        assert ndcg(relevant, n_gold) == want  # equal floats, not approximately

@@ -316,7 +316,7 @@ def _tree(folder: Path) -> list[Path]:
     return found
 
 
-def _paper_target(task: Task, p: Path, is_dir: bool) -> tuple[Path, bool, bool]:
+def _paper_target(task: Task, p: str, is_dir: bool) -> tuple[Path, bool, bool]:
     """The file or LaTeX folder to read for a task whose paper_path is `p`, whether it is a file, and
     whether it is a link found in the folder `p`.
 
@@ -324,7 +324,8 @@ def _paper_target(task: Task, p: Path, is_dir: bool) -> tuple[Path, bool, bool]:
     first other .md by name (never a README). One listing of the folder answers all of it (the tree
     below is walked only if the folder has subfolders and no .tex of its own): this runs per task."""
     if not is_dir:
-        return p, p.is_file(), False
+        path = Path(p)
+        return path, path.is_file(), False
     with os.scandir(p) as it:
         entries = {e.name: e for e in it}
     has_tex = any(name.endswith(".tex") for name in entries) or any(
@@ -335,13 +336,13 @@ def _paper_target(task: Task, p: Path, is_dir: bool) -> tuple[Path, bool, bool]:
         for name in (*dirs, *files)
     )
     if has_tex:
-        return p, False, False
+        return Path(p), False, False
     named = [n for n in ("paper.md", f"{task.id}.md") if n in entries]
     others = sorted(n for n in entries if n.endswith(".md") and n not in named)
     md = next((n for n in named + others if n.lower() != "readme.md" and entries[n].is_file()), None)
     if md is None:
-        raise InputError(f"task {task.id}: {p} holds no .md or .tex paper")
-    return p / md, True, entries[md].is_symlink()
+        raise InputError(f"task {task.id}: {Path(p)} holds no .md or .tex paper")
+    return Path(p, md), True, entries[md].is_symlink()  # one Path made, not the folder's and a child
 
 
 def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
@@ -356,7 +357,7 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     except OSError:
         raise InputError(f"task {task.id}: paper not found at {Path(task.paper_path)}") from None
     _check_inside(task, [task.paper_path])
-    target, is_file, is_link = _paper_target(task, Path(task.paper_path), is_dir)
+    target, is_file, is_link = _paper_target(task, task.paper_path, is_dir)
     if not is_file:
         _check_inside(task, _tree(target))
     elif is_link:  # a plain file in the checked folder is inside it

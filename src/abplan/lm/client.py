@@ -214,7 +214,7 @@ class LMClient:
                             resp,
                             cost_usd=cost_of(req.model, resp.input_tokens, resp.output_tokens, self.prices),
                         )
-                    return replace(resp, text=clean_text(resp.text), key=req.key, cached=False)
+                    return _answered(resp, req.key)
             if not err.retryable or attempt >= self.max_retries:
                 tries = f" after {attempt + 1} attempts" if attempt else ""
                 raise LMError(f"{err}{tries}") from err
@@ -225,6 +225,23 @@ class LMClient:
                 delay = min(max(delay, err.retry_after), 120.0)
             log.warning("%s; retry %d of %d in %.1fs", err, attempt, self.max_retries, delay)
             await asyncio.sleep(delay)
+
+
+def _answered(resp: LMResponse, key: str) -> LMResponse:
+    """`replace(resp, text=clean_text(resp.text), key=key, cached=False)`, built directly for a plain
+    response (`replace` looks its fields up on every call)."""
+    if type(resp) is not LMResponse:
+        return replace(resp, text=clean_text(resp.text), key=key, cached=False)
+    return LMResponse(
+        text=clean_text(resp.text),
+        finish_reason=resp.finish_reason,
+        input_tokens=resp.input_tokens,
+        output_tokens=resp.output_tokens,
+        cost_usd=resp.cost_usd,
+        model=resp.model,
+        cached=False,
+        key=key,
+    )
 
 
 def _merge_usage(final: LMResponse, cut: LMResponse) -> LMResponse:
