@@ -22,7 +22,7 @@ import pytest
 
 from abplan import limits, prompts
 from abplan.bench.scoring import ndcg
-from abplan.bench.tasks import load_dataset, load_task_paper
+from abplan.bench.tasks import _joined, load_dataset, load_task_paper
 from abplan.errors import InputError
 from abplan.fsutil import canonical_json
 from abplan.lm.cache import _row, _stored_row
@@ -33,8 +33,9 @@ from abplan.papers.hidden import scan_markup
 from abplan.papers.invisible import scan_characters
 from abplan.papers.latex import read_capped
 from abplan.papers.markdown import split_markdown
-from abplan.papers.textutil import LineIndex
+from abplan.papers.textutil import LineIndex, file_name, file_suffix
 from abplan.parsing import _TAG, _tag_blocks
+from abplan.prompts.datablock import neutralise
 from abplan.schema import Section, Usage
 from abplan.text_match import content_tokens
 from synthetic import make_dataset
@@ -320,3 +321,35 @@ def test_ndcg_adds_the_same_discounts_as_computing_each() -> None:
             dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(relevant) if r)
             want = dcg / sum(1 / math.log2(i + 2) for i in range(k))
         assert ndcg(relevant, n_gold) == want  # equal floats, not approximately
+
+
+def test_neutralise_changes_what_the_full_scan_changes() -> None:
+    texts = [
+        *TRICKY,
+        "a </Paper_Source > b",
+        "&lt;/discussion&gt;",
+        "\\u003c/predictions\\u003e",
+        "＜side_a＞",
+    ]
+    texts += ["﹤/official_review﹥", "no tags here", "x < y and z > w", "&amp; only", "back\\slash"]
+    changed = 0
+    for text in texts:
+        want = neutralise(_Opaque(text))
+        assert neutralise(text) == want, text
+        changed += want != text
+    assert changed >= 5  # the full scan did neutralise tags in these
+
+
+def test_a_paper_path_is_joined_and_named_as_pathlib_does() -> None:
+    parts = ["", ".", "..", "/", "//", "a", "b.c", ".md", "x.", "papers", "t0001", " ", "é"]
+    rng = random.Random(11)
+    folders = ["", ".", "/", "//", "///a", "./a", "a/.", "a/./b", "a//b", "a/", "/a/b", "..", "../a"]
+    folders += ["".join(rng.choice(parts) for _ in range(rng.randint(1, 6))) for _ in range(3000)]
+    for folder in folders:
+        for name in ("paper.md", "t0001.md", ".md", "a.b.md", "x.txt", "noext", "é.markdown"):
+            joined = _joined(folder, name)
+            assert joined == str(Path(folder, name)), (folder, name)
+            assert file_name(joined) == Path(joined).name and file_suffix(joined) == Path(joined).suffix
+        plain = str(Path(folder))
+        assert file_name(plain) == Path(plain).name and file_suffix(plain) == Path(plain).suffix, folder
+    assert _joined("/d/papers/t1", "paper.md") == "/d/papers/t1/paper.md"  # the usual case, written out

@@ -268,12 +268,12 @@ def _as_list(value: Any, *, split_commas: bool = False) -> list[str] | None:
         return [v]
     if isinstance(value, dict):
         return [f"{k}: {v}" if not isinstance(v, bool) else str(k) for k, v in value.items()] or None
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         out = []
         for x in value:
             if x is None:
                 continue
-            out.append(x if isinstance(x, str) else json.dumps(x) if isinstance(x, dict | list) else str(x))
+            out.append(x if isinstance(x, str) else json.dumps(x) if isinstance(x, (dict, list)) else str(x))
         return [o.strip() for o in out if o.strip()] or None
     return [str(value)]
 
@@ -308,7 +308,7 @@ def to_ablation(raw: dict[str, Any], index: int) -> tuple[Ablation | None, list[
     if str(d.get("action")) != action:
         notes.append(f"{label} ({name}): action {d.get('action')!r} read as {action}")
     replacement = _as_list(d.get("replacement"))
-    if not isinstance(d.get("replacement"), list | type(None)):
+    if not isinstance(d.get("replacement"), (list, type(None))):
         notes.append(
             f"{label} ({name}): replacement given as {type(d.get('replacement')).__name__}: made a list"
         )

@@ -21,6 +21,7 @@ from abplan.fsutil import sha256_text
 from abplan.limits import MAX_ID_BYTES
 from abplan.papers import TEXT_SUFFIXES, load_paper, load_text_paper
 from abplan.papers.latex import read_capped
+from abplan.papers.textutil import file_suffix
 from abplan.schema import Mode, Paper, Task
 
 __all__ = [  # Task is defined in abplan.schema with the other shared types, and loaded here
@@ -316,7 +317,21 @@ def _tree(folder: Path) -> list[Path]:
     return found
 
 
-def _paper_target(task: Task, p: str, is_dir: bool) -> tuple[Path, bool, bool]:
+def _joined(folder: str, name: str) -> str:
+    """`str(Path(folder, name))` for a file name from a listing of `folder` (no "/", not "." or
+    ".."): written out when `folder` is already as pathlib writes it (no empty or "." part, no
+    trailing "/"), which is how a dataset's paper paths are stored, else made with pathlib."""
+    plain = (
+        folder not in ("", ".")
+        and "//" not in folder
+        and "/./" not in folder
+        and not folder.startswith("./")
+        and not folder.endswith(("/", "/."))
+    )
+    return f"{folder}/{name}" if plain else str(Path(folder, name))
+
+
+def _paper_target(task: Task, p: str, is_dir: bool) -> tuple[Path | str, bool, bool]:
     """The file or LaTeX folder to read for a task whose paper_path is `p`, whether it is a file, and
     whether it is a link found in the folder `p`.
 
@@ -342,7 +357,7 @@ def _paper_target(task: Task, p: str, is_dir: bool) -> tuple[Path, bool, bool]:
     md = next((n for n in named + others if n.lower() != "readme.md" and entries[n].is_file()), None)
     if md is None:
         raise InputError(f"task {task.id}: {Path(p)} holds no .md or .tex paper")
-    return Path(p, md), True, entries[md].is_symlink()  # one Path made, not the folder's and a child
+    return _joined(p, md), True, entries[md].is_symlink()  # a string: no Path made per task
 
 
 def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
@@ -359,10 +374,11 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     _check_inside(task, [task.paper_path])
     target, is_file, is_link = _paper_target(task, task.paper_path, is_dir)
     if not is_file:
+        target = Path(target)
         _check_inside(task, _tree(target))
     elif is_link:  # a plain file in the checked folder is inside it
-        _check_inside(task, [target])
-    if is_file and target.suffix.lower() in TEXT_SUFFIXES:
+        _check_inside(task, [str(target)])
+    if is_file and file_suffix(target).lower() in TEXT_SUFFIXES:
         # The usual paper.md: read once, the pointer check made on the bytes read.
         data = read_capped(target)
         if data.startswith(LFS_MAGIC):
@@ -375,6 +391,7 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
             title=task.paper_title,
             abstract=task.paper_abstract,
         )
+    target = Path(target)
     for f in [target] if is_file else list(target.rglob("*.tex"))[:5]:
         if _starts_with_lfs(f):
             raise InputError(_lfs_pointer(task, f))
@@ -387,7 +404,7 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     return paper.model_copy(update=update) if update else paper
 
 
-def _lfs_pointer(task: Task, f: Path) -> str:
+def _lfs_pointer(task: Task, f: Path | str) -> str:
     return f"task {task.id}: {f} is a Git LFS pointer, not the paper: run 'git lfs pull'"
 
 

@@ -13,6 +13,7 @@ from abplan.papers import archive, latex, markdown, pdf
 from abplan.papers.arxiv import download, parse_arxiv_id
 from abplan.papers.hidden import scan_latex, scan_text
 from abplan.papers.sections import decode_text
+from abplan.papers.textutil import file_name, file_suffix
 from abplan.schema import Finding, Paper, Section
 
 __all__ = ["TEXT_SUFFIXES", "default_cache_dir", "load_paper", "load_text_paper"]
@@ -54,9 +55,13 @@ def _paper(
 
 
 def _load_text_file(
-    path: Path, kind: str, keep_hidden: bool, data: bytes | None = None, given: tuple[str, str] = ("", "")
+    path: Path | str,
+    kind: str,
+    keep_hidden: bool,
+    data: bytes | None = None,
+    given: tuple[str, str] = ("", ""),
 ) -> Paper:
-    text = decode_text(latex.read_capped(path) if data is None else data, path.name)
+    text = decode_text(latex.read_capped(path) if data is None else data, file_name(path))
     text, findings = scan_text(text, keep_hidden=keep_hidden, markup=kind == "markdown")
     parse = markdown.parse_markdown if kind == "markdown" else markdown.parse_plain
     title, abstract, sections = parse(text)
@@ -64,15 +69,16 @@ def _load_text_file(
 
 
 def load_text_paper(
-    path: Path, data: bytes, *, keep_hidden_text: bool = False, title: str = "", abstract: str = ""
+    path: Path | str, data: bytes, *, keep_hidden_text: bool = False, title: str = "", abstract: str = ""
 ) -> Paper:
     """The Markdown or plain-text paper `path` (a suffix in `TEXT_SUFFIXES`) from its bytes, read by a
     caller that already checked the file (a benchmark task's paper): the checks of `load_paper` again,
     for every task of a run, would cost more than the parsing. A `title` or `abstract` given (a
-    dataset's) replaces the paper's own."""
+    dataset's) replaces the paper's own. A string `path` is one written as pathlib writes paths
+    (`str(Path(...))`): the paper's source is that string, as it would be of the Path."""
     if not data:
         raise InputError(f"{path}: the file is empty")
-    kind = TEXT_SUFFIXES[path.suffix.lower()]
+    kind = TEXT_SUFFIXES[file_suffix(path).lower()]
     return _load_text_file(path, kind, keep_hidden_text, data, given=(title, abstract))
 
 

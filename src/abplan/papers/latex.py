@@ -13,7 +13,7 @@ from pathlib import Path
 from abplan import limits
 from abplan.errors import InputError
 from abplan.papers.instructions import find_instructions
-from abplan.papers.textutil import LineIndex
+from abplan.papers.textutil import LineIndex, file_name
 from abplan.schema import Finding, Section
 
 VERBATIM_ENVS = ("verbatim", "verbatim*", "Verbatim", "lstlisting", "minted", "comment")
@@ -217,8 +217,9 @@ def comment_payloads(text: str, name: str) -> list[Finding]:
     return out
 
 
-def read_capped(path: Path) -> bytes:
-    """The bytes of a text input, refused past `limits.MAX_TEXT_INPUT_BYTES` (reads at most cap+1)."""
+def read_capped(path: Path | str) -> bytes:
+    """The bytes of a text input, refused past `limits.MAX_TEXT_INPUT_BYTES` (reads at most cap+1).
+    A string `path` is one written as pathlib writes paths (its name is the part after the last "/")."""
     cap = limits.MAX_TEXT_INPUT_BYTES
     try:
         # The descriptor itself, not a buffered file object: a benchmark reads a paper per task, and
@@ -236,7 +237,7 @@ def read_capped(path: Path) -> bytes:
         finally:
             os.close(fd)
     except OSError as e:
-        raise InputError(f"{path.name}: cannot read ({e.strerror or e})") from None
+        raise InputError(f"{file_name(path)}: cannot read ({e.strerror or e})") from None
     if len(data) > cap:
         raise _too_big(path, cap)
     return data
@@ -256,8 +257,8 @@ def _read_fd(fd: int, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _too_big(path: Path, cap: int) -> InputError:
-    return InputError(f"{path.name}: larger than the {cap / limits.MIB:g} MiB read for a text input")
+def _too_big(path: Path | str, cap: int) -> InputError:
+    return InputError(f"{file_name(path)}: larger than the {cap / limits.MIB:g} MiB read for a text input")
 
 
 def read_tex(path: Path, findings: list[Finding]) -> str:
