@@ -3,6 +3,7 @@ fast path is compared with the plain computation it replaces, on inputs chosen t
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import hashlib
 import json
@@ -23,11 +24,12 @@ import pytest
 from abplan import limits, prompts
 from abplan.bench.scoring import ndcg
 from abplan.bench.tasks import _joined, load_dataset, load_task_paper
-from abplan.errors import InputError
+from abplan.errors import ConfigError, InputError, LMError
 from abplan.fsutil import canonical_json
-from abplan.lm.cache import _row, _stored_row
+from abplan.lm import FakeModel, LMClient, register_fake, unregister_fake
+from abplan.lm.cache import ResponseCache, _row, _stored_row
 from abplan.lm.client import _answered
-from abplan.lm.types import _SURROGATE, LMRequest, LMResponse, clean_text, usage_of
+from abplan.lm.types import _SURROGATE, LMRequest, LMResponse, ProviderError, clean_text, usage_of
 from abplan.papers import load_paper
 from abplan.papers.hidden import scan_markup
 from abplan.papers.invisible import scan_characters
@@ -353,3 +355,50 @@ def test_a_paper_path_is_joined_and_named_as_pathlib_does() -> None:
         plain = str(Path(folder))
         assert file_name(plain) == Path(plain).name and file_suffix(plain) == Path(plain).suffix, folder
     assert _joined("/d/papers/t1", "paper.md") == "/d/papers/t1/paper.md"  # the usual case, written out
+
+
+def test_identical_concurrent_requests_share_one_call_and_its_outcome(tmp_path: Path) -> None:
+    fake = register_fake("share", FakeModel(lambda r: "the answer", latency=0.05))
+    failing = register_fake(
+        "share-fail", FakeModel([ProviderError("refused", retryable=False)], latency=0.05)
+    )
+    try:
+
+        async def go() -> tuple[list[LMResponse], list[BaseException | LMResponse], bool]:
+            async with LMClient(cache_dir=tmp_path) as lm:
+                req = LMRequest.chat("fake/share", "s", "q")
+                got = await asyncio.gather(*(lm.complete(req) for _ in range(3)))
+                bad = LMRequest.chat("fake/share-fail", "s", "q")
+                errors = await asyncio.gather(*(lm.complete(bad) for _ in range(2)), return_exceptions=True)
+                # A waiter cancelled midway leaves the call and the other callers alone.
+                other = LMRequest.chat("fake/share", "s", "other")
+                first = asyncio.ensure_future(lm.complete(other))
+                second = asyncio.ensure_future(lm.complete(other))
+                await asyncio.sleep(0.01)
+                second.cancel()
+                answer = await first
+                return got, [*errors, answer], second.cancelled()
+
+        got, outcomes, cancelled = asyncio.run(go())
+    finally:
+        unregister_fake("share")
+        unregister_fake("share-fail")
+    assert len(fake.calls) == 2 and len(failing.calls) == 1
+    assert [r.cached for r in got] == [False, True, True] and {r.text for r in got} == {"the answer"}
+    assert all(isinstance(e, LMError) and "refused" in str(e) for e in outcomes[:2])
+    assert isinstance(outcomes[2], LMResponse) and outcomes[2].text == "the answer" and cancelled
+
+
+def test_an_unreadable_cache_entry_is_the_guarded_one_line_error(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    cache._db.execute("INSERT INTO responses VALUES ('k', 'm', '{}', 'not json', 0)")
+    with pytest.raises(ConfigError, match=r"holds an unreadable entry \(JSONDecodeError\)"):
+        cache.get("k")
+    with pytest.raises(ConfigError) as guarded, cache._guard():
+        json.loads("not json")
+    with pytest.raises(ConfigError) as direct:
+        cache.get("k")
+    assert str(direct.value) == str(guarded.value) and type(direct.value.__cause__) is json.JSONDecodeError
+    cache.close()
+    with pytest.raises(ConfigError, match="is unusable"):
+        cache.get("k")  # a closed database: sqlite's error, translated the same way
