@@ -158,8 +158,9 @@ def aggregate(scores: list[TaskScore], seed: int = 0) -> dict[str, dict[str, Int
     out: dict[str, dict[str, Interval]] = {}
     for variant in ("compat", "strict"):
         metrics: dict[str, Interval] = {}
+        prfs = [getattr(s, variant) for s in scores]  # once per variant, not once per metric
         for metric in ("precision", "recall", "f1", "ndcg"):
-            vals = [getattr(getattr(s, variant), metric) for s in scores]
+            vals = [getattr(p, metric) for p in prfs]
             vals = [v for v in vals if v is not None]
             if vals:
                 metrics[metric] = bootstrap(vals, seed)
