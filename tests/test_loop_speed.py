@@ -22,8 +22,9 @@ import jinja2.meta
 import pytest
 
 from abplan import limits, prompts
+from abplan.bench.paper_folder import join_name
 from abplan.bench.scoring import ndcg
-from abplan.bench.tasks import _joined, load_dataset, load_task_paper
+from abplan.bench.tasks import load_dataset, load_task_paper
 from abplan.errors import ConfigError, InputError, LMError
 from abplan.fsutil import canonical_json
 from abplan.lm import FakeModel, LMClient, register_fake, unregister_fake
@@ -349,12 +350,12 @@ def test_a_paper_path_is_joined_and_named_as_pathlib_does() -> None:
     folders += ["".join(rng.choice(parts) for _ in range(rng.randint(1, 6))) for _ in range(3000)]
     for folder in folders:
         for name in ("paper.md", "t0001.md", ".md", "a.b.md", "x.txt", "noext", "é.markdown"):
-            joined = _joined(folder, name)
+            joined = join_name(folder, name)
             assert joined == str(Path(folder, name)), (folder, name)
             assert file_name(joined) == Path(joined).name and file_suffix(joined) == Path(joined).suffix
         plain = str(Path(folder))
         assert file_name(plain) == Path(plain).name and file_suffix(plain) == Path(plain).suffix, folder
-    assert _joined("/d/papers/t1", "paper.md") == "/d/papers/t1/paper.md"  # the usual case, written out
+    assert join_name("/d/papers/t1", "paper.md") == "/d/papers/t1/paper.md"  # the usual case, written out
 
 
 def test_identical_concurrent_requests_share_one_call_and_its_outcome(tmp_path: Path) -> None:

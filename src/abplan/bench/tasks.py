@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from abplan.bench.paper_folder import links_in, paper_target
 from abplan.errors import InputError, MissingExtraError
 from abplan.fsutil import sha256_text
 from abplan.limits import MAX_ID_BYTES
@@ -306,60 +307,6 @@ def _check_inside(task: Task, paths: list[Path] | list[str]) -> None:
             raise InputError(f"task {task.id}: {Path(f)} leads outside the dataset folder {Path(task.root)}")
 
 
-def _tree(folder: Path) -> list[Path]:
-    """The folder and every link inside it (the only entries that can lead elsewhere)."""
-    found = [folder]
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in (*dirnames, *filenames):
-            entry = Path(dirpath) / name
-            if entry.is_symlink():
-                found.append(entry)
-    return found
-
-
-def _joined(folder: str, name: str) -> str:
-    """`str(Path(folder, name))` for a file name from a listing of `folder` (no "/", not "." or
-    ".."): written out when `folder` is already as pathlib writes it (no empty or "." part, no
-    trailing "/"), which is how a dataset's paper paths are stored, else made with pathlib."""
-    plain = (
-        folder not in ("", ".")
-        and "//" not in folder
-        and "/./" not in folder
-        and not folder.startswith("./")
-        and not folder.endswith(("/", "/."))
-    )
-    return f"{folder}/{name}" if plain else str(Path(folder, name))
-
-
-def _paper_target(task: Task, p: str, is_dir: bool) -> tuple[Path | str, bool, bool]:
-    """The file or LaTeX folder to read for a task whose paper_path is `p`, whether it is a file, and
-    whether it is a link found in the folder `p`.
-
-    A folder is LaTeX if anything in it is named *.tex, else its paper is paper.md, <id>.md or the
-    first other .md by name (never a README). One listing of the folder answers all of it (the tree
-    below is walked only if the folder has subfolders and no .tex of its own): this runs per task."""
-    if not is_dir:
-        path = Path(p)
-        return path, path.is_file(), False
-    with os.scandir(p) as it:
-        entries = {e.name: e for e in it}
-    has_tex = any(name.endswith(".tex") for name in entries) or any(
-        name.endswith(".tex")
-        for e in entries.values()
-        if e.is_dir(follow_symlinks=False)
-        for _d, dirs, files in os.walk(e.path)
-        for name in (*dirs, *files)
-    )
-    if has_tex:
-        return Path(p), False, False
-    named = [n for n in ("paper.md", f"{task.id}.md") if n in entries]
-    others = sorted(n for n in entries if n.endswith(".md") and n not in named)
-    md = next((n for n in named + others if n.lower() != "readme.md" and entries[n].is_file()), None)
-    if md is None:
-        raise InputError(f"task {task.id}: {Path(p)} holds no .md or .tex paper")
-    return _joined(p, md), True, entries[md].is_symlink()  # a string: no Path made per task
-
-
 def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     """The task's paper, with the dataset's title and abstract where it gives them.
 
@@ -372,10 +319,10 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     except OSError:
         raise InputError(f"task {task.id}: paper not found at {Path(task.paper_path)}") from None
     _check_inside(task, [task.paper_path])
-    target, is_file, is_link = _paper_target(task, task.paper_path, is_dir)
+    target, is_file, is_link = paper_target(task, task.paper_path, is_dir)
     if not is_file:
         target = Path(target)
-        _check_inside(task, _tree(target))
+        _check_inside(task, links_in(target))
     elif is_link:  # a plain file in the checked folder is inside it
         _check_inside(task, [str(target)])
     if is_file and file_suffix(target).lower() in TEXT_SUFFIXES:
