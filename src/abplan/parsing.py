@@ -8,6 +8,7 @@ duplicate names. The parser keeps every valid item and records a warning for eac
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -85,12 +86,45 @@ class ParsedPlan:
     warnings: list[str] = field(default_factory=list)
 
 
+@functools.cache
+def _tag_rx(tag: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The opening and the closing tag of `_TAG`."""
+    return re.compile(rf"<\s*{tag}\s*>", re.S | re.I), re.compile(rf"<\s*/\s*{tag}\s*>", re.S | re.I)
+
+
 def _tag_blocks(text: str, tag: str) -> list[str]:
-    return [m.group(1) for m in re.finditer(_TAG.format(tag), text, re.S | re.I)]
+    """What `re.finditer(_TAG.format(tag), text, re.S | re.I)` captures: each block runs from its
+    opening tag to the first closing tag (consumed), next opening tag (not consumed) or `$` (the end,
+    or just before a final newline). Found with one search per tag instead of a lazy match that tries
+    both tags at every character of the reply."""
+    opening, closing = _tag_rx(tag)
+    n = len(text)
+    dollar = n - 1 if text.endswith("\n") else n
+    out: list[str] = []
+    close: re.Match[str] | None = None
+    searched = -1  # `close` is the first closing tag at or after `searched` (None: there is none)
+    m = opening.search(text)
+    while m is not None:
+        start = m.end()
+        if searched == -1 or (close is not None and close.start() < start):
+            close, searched = closing.search(text, start), start
+        nxt = opening.search(text, start)
+        end = min(
+            close.start() if close is not None else n,
+            nxt.start() if nxt is not None else n,
+            dollar if dollar >= start else n,
+        )
+        out.append(text[start:end])
+        pos = close.end() if close is not None and close.start() == end else end
+        m = nxt if nxt is not None and nxt.start() >= pos else opening.search(text, pos)
+    return out
+
+
+_FENCE = re.compile(r"```[a-zA-Z]*\s*\n?|```|~~~[a-zA-Z]*")
 
 
 def _strip_fences(s: str) -> str:
-    return re.sub(r"```[a-zA-Z]*\s*\n?|```|~~~[a-zA-Z]*", "\n", s)
+    return _FENCE.sub("\n", s)
 
 
 def _repair_json(s: str) -> str:
@@ -219,6 +253,9 @@ def normalize_action(value: Any) -> Action | None:
     return _ACTION_ALIASES[close[0]] if close else None
 
 
+_COMMA = re.compile(r",(?![^()\[\]]*[)\]])")  # a comma outside brackets
+
+
 def _as_list(value: Any, *, split_commas: bool = False) -> list[str] | None:
     if value is None:
         return None
@@ -227,16 +264,16 @@ def _as_list(value: Any, *, split_commas: bool = False) -> list[str] | None:
         if not v or v.lower() in ("none", "null", "n/a", "-"):
             return None
         if split_commas:
-            return [p.strip() for p in re.split(r",(?![^()\[\]]*[)\]])", v) if p.strip()]
+            return [p.strip() for p in _COMMA.split(v) if p.strip()]
         return [v]
     if isinstance(value, dict):
         return [f"{k}: {v}" if not isinstance(v, bool) else str(k) for k, v in value.items()] or None
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         out = []
         for x in value:
             if x is None:
                 continue
-            out.append(x if isinstance(x, str) else json.dumps(x) if isinstance(x, dict | list) else str(x))
+            out.append(x if isinstance(x, str) else json.dumps(x) if isinstance(x, (dict, list)) else str(x))
         return [o.strip() for o in out if o.strip()] or None
     return [str(value)]
 
@@ -271,7 +308,7 @@ def to_ablation(raw: dict[str, Any], index: int) -> tuple[Ablation | None, list[
     if str(d.get("action")) != action:
         notes.append(f"{label} ({name}): action {d.get('action')!r} read as {action}")
     replacement = _as_list(d.get("replacement"))
-    if not isinstance(d.get("replacement"), list | type(None)):
+    if not isinstance(d.get("replacement"), (list, type(None))):
         notes.append(
             f"{label} ({name}): replacement given as {type(d.get('replacement')).__name__}: made a list"
         )

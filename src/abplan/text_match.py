@@ -59,12 +59,14 @@ GREEK_NAMES = {
     "ω": "omega",
 }
 _GREEK = re.compile("[" + "".join(GREEK_NAMES) + "]")
+_TOKEN = re.compile(r"[A-Za-zα-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-]*")
 
 
 def content_tokens(text: str) -> set[str]:
     """Content-word stems; a Greek letter reads as its name, so "λVR" and "lambda_VR" share "lambda", "vr"."""
-    text = _GREEK.sub(lambda m: f" {GREEK_NAMES[m.group(0)]} ", text)
-    toks = re.findall(r"[A-Za-zα-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-]*", text)
+    if not text.isascii():  # ASCII text has no Greek letter to name
+        text = _GREEK.sub(lambda m: f" {GREEK_NAMES[m.group(0)]} ", text)
+    toks = _TOKEN.findall(text)
     out: set[str] = set()
     for t in toks:
         for part in t.split("-"):

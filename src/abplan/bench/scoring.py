@@ -62,13 +62,20 @@ def max_bipartite(matches: list[Match], plan_names: Sequence[str]) -> dict[str, 
     return {g: p for p, g in owner.items()}
 
 
+# The discount of each rank, computed once for the usual plan sizes (the same floats, summed in the
+# same order, as computing each where it is used).
+_DISCOUNTS = [1 / math.log2(i + 2) for i in range(64)]
+
+
 def ndcg(relevant: list[bool], n_gold: int) -> float:
     k = min(len(relevant), n_gold)
     if k == 0:
         return 0.0
-    dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(relevant) if r)
-    idcg = sum(1 / math.log2(i + 2) for i in range(k))
-    return dcg / idcg
+    if len(relevant) > len(_DISCOUNTS):
+        dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(relevant) if r)
+        return dcg / sum(1 / math.log2(i + 2) for i in range(k))
+    dcg = sum(_DISCOUNTS[i] for i, r in enumerate(relevant) if r)
+    return dcg / sum(_DISCOUNTS[:k])
 
 
 def score_matches(matches: list[Match], plan_names: list[str], n_gold: int) -> tuple[PRF, PRF]:
@@ -151,8 +158,9 @@ def aggregate(scores: list[TaskScore], seed: int = 0) -> dict[str, dict[str, Int
     out: dict[str, dict[str, Interval]] = {}
     for variant in ("compat", "strict"):
         metrics: dict[str, Interval] = {}
+        prfs = [getattr(s, variant) for s in scores]  # once per variant, not once per metric
         for metric in ("precision", "recall", "f1", "ndcg"):
-            vals = [getattr(getattr(s, variant), metric) for s in scores]
+            vals = [getattr(p, metric) for p in prfs]
             vals = [v for v in vals if v is not None]
             if vals:
                 metrics[metric] = bootstrap(vals, seed)

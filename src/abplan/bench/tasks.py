@@ -16,11 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from abplan.bench.paper_folder import links_in, paper_target
 from abplan.errors import InputError, MissingExtraError
 from abplan.fsutil import sha256_text
 from abplan.limits import MAX_ID_BYTES
 from abplan.papers import TEXT_SUFFIXES, load_paper, load_text_paper
 from abplan.papers.latex import read_capped
+from abplan.papers.textutil import file_suffix
 from abplan.schema import Mode, Paper, Task
 
 __all__ = [  # Task is defined in abplan.schema with the other shared types, and loaded here
@@ -305,45 +307,6 @@ def _check_inside(task: Task, paths: list[Path] | list[str]) -> None:
             raise InputError(f"task {task.id}: {Path(f)} leads outside the dataset folder {Path(task.root)}")
 
 
-def _tree(folder: Path) -> list[Path]:
-    """The folder and every link inside it (the only entries that can lead elsewhere)."""
-    found = [folder]
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in (*dirnames, *filenames):
-            entry = Path(dirpath) / name
-            if entry.is_symlink():
-                found.append(entry)
-    return found
-
-
-def _paper_target(task: Task, p: Path, is_dir: bool) -> tuple[Path, bool, bool]:
-    """The file or LaTeX folder to read for a task whose paper_path is `p`, whether it is a file, and
-    whether it is a link found in the folder `p`.
-
-    A folder is LaTeX if anything in it is named *.tex, else its paper is paper.md, <id>.md or the
-    first other .md by name (never a README). One listing of the folder answers all of it (the tree
-    below is walked only if the folder has subfolders and no .tex of its own): this runs per task."""
-    if not is_dir:
-        return p, p.is_file(), False
-    with os.scandir(p) as it:
-        entries = {e.name: e for e in it}
-    has_tex = any(name.endswith(".tex") for name in entries) or any(
-        name.endswith(".tex")
-        for e in entries.values()
-        if e.is_dir(follow_symlinks=False)
-        for _d, dirs, files in os.walk(e.path)
-        for name in (*dirs, *files)
-    )
-    if has_tex:
-        return p, False, False
-    named = [n for n in ("paper.md", f"{task.id}.md") if n in entries]
-    others = sorted(n for n in entries if n.endswith(".md") and n not in named)
-    md = next((n for n in named + others if n.lower() != "readme.md" and entries[n].is_file()), None)
-    if md is None:
-        raise InputError(f"task {task.id}: {p} holds no .md or .tex paper")
-    return p / md, True, entries[md].is_symlink()
-
-
 def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     """The task's paper, with the dataset's title and abstract where it gives them.
 
@@ -356,22 +319,30 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     except OSError:
         raise InputError(f"task {task.id}: paper not found at {Path(task.paper_path)}") from None
     _check_inside(task, [task.paper_path])
-    target, is_file, is_link = _paper_target(task, Path(task.paper_path), is_dir)
+    target, is_file, is_link = paper_target(task, task.paper_path, is_dir)
     if not is_file:
-        _check_inside(task, _tree(target))
+        target = Path(target)
+        _check_inside(task, links_in(target))
     elif is_link:  # a plain file in the checked folder is inside it
-        _check_inside(task, [target])
-    if is_file and target.suffix.lower() in TEXT_SUFFIXES:
+        _check_inside(task, [str(target)])
+    if is_file and file_suffix(target).lower() in TEXT_SUFFIXES:
         # The usual paper.md: read once, the pointer check made on the bytes read.
         data = read_capped(target)
         if data.startswith(LFS_MAGIC):
             raise InputError(_lfs_pointer(task, target))
-        paper = load_text_paper(target, data, keep_hidden_text=keep_hidden_text)
-    else:
-        for f in [target] if is_file else list(target.rglob("*.tex"))[:5]:
-            if _starts_with_lfs(f):
-                raise InputError(_lfs_pointer(task, f))
-        paper = load_paper(target, keep_hidden_text=keep_hidden_text)
+        # The dataset's title and abstract are put in as the paper is made, not copied in after.
+        return load_text_paper(
+            target,
+            data,
+            keep_hidden_text=keep_hidden_text,
+            title=task.paper_title,
+            abstract=task.paper_abstract,
+        )
+    target = Path(target)
+    for f in [target] if is_file else list(target.rglob("*.tex"))[:5]:
+        if _starts_with_lfs(f):
+            raise InputError(_lfs_pointer(task, f))
+    paper = load_paper(target, keep_hidden_text=keep_hidden_text)
     update: dict[str, Any] = {}
     if task.paper_title:
         update["title"] = task.paper_title
@@ -380,7 +351,7 @@ def load_task_paper(task: Task, keep_hidden_text: bool = False) -> Paper:
     return paper.model_copy(update=update) if update else paper
 
 
-def _lfs_pointer(task: Task, f: Path) -> str:
+def _lfs_pointer(task: Task, f: Path | str) -> str:
     return f"task {task.id}: {f} is a Git LFS pointer, not the paper: run 'git lfs pull'"
 
 

@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, model TEXT, request TE
 """
 
 
+_GUARDED = (sqlite3.DatabaseError, ValueError, TypeError, KeyError)
+
+
 class ResponseCache:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -67,20 +70,24 @@ class ResponseCache:
         """SQLite's failures as one-line errors that say what to do."""
         try:
             yield
-        except sqlite3.DatabaseError as e:
+        except _GUARDED as e:
+            raise self._error(e) from e
+
+    def _error(self, e: Exception) -> Exception:
+        """The one-line error `_guard` gives for `e` (one of `_GUARDED`)."""
+        if isinstance(e, sqlite3.DatabaseError):
             msg = str(e)
             if "full" in msg:
-                raise ResourceError(f"no space left on the device writing the LM cache {self.path}") from e
+                return ResourceError(f"no space left on the device writing the LM cache {self.path}")
             if isinstance(e, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg):
-                raise ConfigError(f"LM cache {self.path} is locked by another process ({msg})") from e
-            raise ConfigError(
+                return ConfigError(f"LM cache {self.path} is locked by another process ({msg})")
+            return ConfigError(
                 f"LM cache {self.path} is unusable ({msg}): move it aside or set ABPLAN_CACHE_DIR"
-            ) from e
-        except (ValueError, TypeError, KeyError) as e:  # a row that is not our JSON
-            raise ConfigError(
-                f"LM cache {self.path} holds an unreadable entry ({type(e).__name__}): "
-                "move it aside or set ABPLAN_CACHE_DIR"
-            ) from e
+            )
+        return ConfigError(  # a row that is not our JSON
+            f"LM cache {self.path} holds an unreadable entry ({type(e).__name__}): "
+            "move it aside or set ABPLAN_CACHE_DIR"
+        )
 
     @classmethod
     def in_dir(cls, cache_dir: Path) -> ResponseCache:
@@ -90,9 +97,11 @@ class ResponseCache:
         self._db.close()
 
     def get(self, key: str) -> LMResponse | None:
-        with self._guard():
+        try:  # `_guard` written out: it runs once per request, and a context manager is an object per call
             row = self._db.execute("SELECT response FROM responses WHERE key=?", (key,)).fetchone()
             return LMResponse.from_json(json.loads(row[0]), cached=True, key=key) if row else None
+        except _GUARDED as e:
+            raise self._error(e) from e
 
     def put(self, req: LMRequest, resp: LMResponse) -> None:
         self.put_raw(req.key, req.to_json(), resp)
@@ -106,7 +115,7 @@ class ResponseCache:
         loop = asyncio.get_running_loop()
         if self._committed is not None and self._committed.get_loop() is not loop:
             self._commit_queue()  # left by a loop that stopped before its turn ended (an interrupt)
-        self._queue.append(_row(req.key, req.to_json(), resp))
+        self._queue.append(_stored_row(req, resp))
         if self._committed is None:
             self._committed = loop.create_future()
             loop.call_soon(self._commit_queue)
@@ -166,3 +175,8 @@ class ResponseCache:
 def _row(key: str, request: dict[str, Any], response: LMResponse) -> tuple[str, str, str, str, float]:
     # ensure_ascii (the default) keeps even a lone surrogate storable: it is written as an escape.
     return key, request["model"], json.dumps(request), json.dumps(response.to_json()), time.time()
+
+
+def _stored_row(req: LMRequest, response: LMResponse) -> tuple[str, str, str, str, float]:
+    """`_row(req.key, req.to_json(), response)`, with the request's text made along with its key."""
+    return req.key, req.model, req.stored_json, json.dumps(response.to_json()), time.time()

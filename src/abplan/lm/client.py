@@ -97,7 +97,7 @@ class LMClient:
         self._next_slot = 0.0
         self._rate_lock = asyncio.Lock()
         self._providers: dict[str, Provider] = {}
-        self._inflight: dict[str, asyncio.Future[LMResponse]] = {}
+        self._inflight: dict[str, list[asyncio.Future[LMResponse]]] = {}  # key: who else waits for it
         self.pending_keys: set[str] = set()  # offline mode: requests recorded for batch export
 
     def provider_for(self, req: LMRequest) -> Provider:
@@ -151,22 +151,29 @@ class LMClient:
                 self.cache.add_pending(req)
             self.pending_keys.add(key)
             raise CacheMiss(key)
-        # Identical concurrent requests share one call.
+        # Identical concurrent requests share one call: each later one waits on a future of its own
+        # (made only when there is one), so its cancellation cancels neither the call nor the others.
         if key in self._inflight:
-            got = await asyncio.shield(self._inflight[key])
+            waiter: asyncio.Future[LMResponse] = asyncio.get_running_loop().create_future()
+            self._inflight[key].append(waiter)
+            got = await waiter
             return replace(got, cached=True)
-        fut: asyncio.Future[LMResponse] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = fut
+        waiters: list[asyncio.Future[LMResponse]] = []
+        self._inflight[key] = waiters
         try:
             resp = await self._call_with_retries(req)
             if self.cache is not None:
                 await self.cache.store(req, resp)  # group commit: returns once committed
             self._account(resp)
-            fut.set_result(resp)
+            for w in waiters:
+                if not w.done():
+                    w.set_result(resp)
             return resp
         except BaseException as e:
-            fut.set_exception(e)
-            fut.exception()  # mark retrieved
+            for w in waiters:
+                if not w.done():
+                    w.set_exception(e)
+                    w.exception()  # marked retrieved: its waiter may be cancelled before it wakes
             raise
         finally:
             self._inflight.pop(key, None)
@@ -196,7 +203,8 @@ class LMClient:
         attempt = 0
         while True:
             async with self._sem:
-                await self._wait_rate()
+                if self._interval:  # no coroutine made per call when there is no rate limit
+                    await self._wait_rate()
                 self.stats.requests += 1
                 try:
                     async with asyncio.timeout(self.timeout + 5):  # no extra task per call, as wait_for made
@@ -214,7 +222,7 @@ class LMClient:
                             resp,
                             cost_usd=cost_of(req.model, resp.input_tokens, resp.output_tokens, self.prices),
                         )
-                    return replace(resp, text=clean_text(resp.text), key=req.key, cached=False)
+                    return _answered(resp, req.key)
             if not err.retryable or attempt >= self.max_retries:
                 tries = f" after {attempt + 1} attempts" if attempt else ""
                 raise LMError(f"{err}{tries}") from err
@@ -225,6 +233,23 @@ class LMClient:
                 delay = min(max(delay, err.retry_after), 120.0)
             log.warning("%s; retry %d of %d in %.1fs", err, attempt, self.max_retries, delay)
             await asyncio.sleep(delay)
+
+
+def _answered(resp: LMResponse, key: str) -> LMResponse:
+    """`replace(resp, text=clean_text(resp.text), key=key, cached=False)`, built directly for a plain
+    response (`replace` looks its fields up on every call)."""
+    if type(resp) is not LMResponse:
+        return replace(resp, text=clean_text(resp.text), key=key, cached=False)
+    return LMResponse(
+        text=clean_text(resp.text),
+        finish_reason=resp.finish_reason,
+        input_tokens=resp.input_tokens,
+        output_tokens=resp.output_tokens,
+        cost_usd=resp.cost_usd,
+        model=resp.model,
+        cached=False,
+        key=key,
+    )
 
 
 def _merge_usage(final: LMResponse, cut: LMResponse) -> LMResponse:

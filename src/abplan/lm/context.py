@@ -39,7 +39,8 @@ def context_window(model: str, override: int | None = None) -> int:
     if override:
         return override
     provider, _, name = model.partition("/")
-    hits = [k for k in WINDOWS if k in name.lower()]
+    low = name.lower()
+    hits = [k for k in WINDOWS if k in low]
     if hits:
         return WINDOWS[max(hits, key=len)]
     return LOCAL_DEFAULT if provider in ("ollama", "llamacpp") else DEFAULT_WINDOW

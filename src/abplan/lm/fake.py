@@ -35,7 +35,10 @@ class FakeModel:
             await asyncio.sleep(self.latency)
         if callable(self._replies):
             got = self._replies(req)
-            reply: Reply = await got if inspect.isawaitable(got) else got  # type: ignore[assignment]
+            if type(got) is str:  # the usual reply: nothing to await (and no ABC check to ask)
+                reply: Reply = got
+            else:
+                reply = await got if inspect.isawaitable(got) else got  # type: ignore[assignment]
         else:
             seq = list(self._replies)
             if not seq:

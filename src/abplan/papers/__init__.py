@@ -13,6 +13,7 @@ from abplan.papers import archive, latex, markdown, pdf
 from abplan.papers.arxiv import download, parse_arxiv_id
 from abplan.papers.hidden import scan_latex, scan_text
 from abplan.papers.sections import decode_text
+from abplan.papers.textutil import file_name, file_suffix
 from abplan.schema import Finding, Paper, Section
 
 __all__ = ["TEXT_SUFFIXES", "default_cache_dir", "load_paper", "load_text_paper"]
@@ -35,12 +36,14 @@ def _paper(
     source: str,
     findings: list[Finding],
     pages: int | None = None,
+    given: tuple[str, str] = ("", ""),
 ) -> Paper:
+    """The paper; `given` is a (title, abstract) that replaces the paper's where it is not empty."""
     if not text.strip():
         raise InputError(f"{source}: no text found in the paper")
     return Paper(
-        title=title.strip() or Path(source).stem,
-        abstract=abstract.strip(),
+        title=given[0] or title.strip() or Path(source).stem,
+        abstract=given[1] or abstract.strip(),
         sections=tuple(sections),
         text=text,
         source_kind=kind,  # type: ignore[arg-type]
@@ -51,21 +54,32 @@ def _paper(
     )
 
 
-def _load_text_file(path: Path, kind: str, keep_hidden: bool, data: bytes | None = None) -> Paper:
-    text = decode_text(latex.read_capped(path) if data is None else data, path.name)
+def _load_text_file(
+    path: Path | str,
+    kind: str,
+    keep_hidden: bool,
+    data: bytes | None = None,
+    given: tuple[str, str] = ("", ""),
+) -> Paper:
+    text = decode_text(latex.read_capped(path) if data is None else data, file_name(path))
     text, findings = scan_text(text, keep_hidden=keep_hidden, markup=kind == "markdown")
     parse = markdown.parse_markdown if kind == "markdown" else markdown.parse_plain
     title, abstract, sections = parse(text)
-    return _paper(title, abstract, sections, text, kind, str(path), findings)
+    return _paper(title, abstract, sections, text, kind, str(path), findings, given=given)
 
 
-def load_text_paper(path: Path, data: bytes, *, keep_hidden_text: bool = False) -> Paper:
+def load_text_paper(
+    path: Path | str, data: bytes, *, keep_hidden_text: bool = False, title: str = "", abstract: str = ""
+) -> Paper:
     """The Markdown or plain-text paper `path` (a suffix in `TEXT_SUFFIXES`) from its bytes, read by a
     caller that already checked the file (a benchmark task's paper): the checks of `load_paper` again,
-    for every task of a run, would cost more than the parsing."""
+    for every task of a run, would cost more than the parsing. A `title` or `abstract` given (a
+    dataset's) replaces the paper's own. A string `path` is one written as pathlib writes paths
+    (`str(Path(...))`): the paper's source is that string, as it would be of the Path."""
     if not data:
         raise InputError(f"{path}: the file is empty")
-    return _load_text_file(path, TEXT_SUFFIXES[path.suffix.lower()], keep_hidden_text, data)
+    kind = TEXT_SUFFIXES[file_suffix(path).lower()]
+    return _load_text_file(path, kind, keep_hidden_text, data, given=(title, abstract))
 
 
 def _load_latex_tree(root: Path, source: str, keep_hidden: bool, main: Path | None = None) -> Paper:

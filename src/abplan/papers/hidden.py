@@ -62,6 +62,8 @@ def _element_end(text: str, tag: str, pos: int) -> int:
 
 def scan_markup(text: str) -> list[Span]:
     """Markdown/HTML constructs a renderer does not show (outside fenced code)."""
+    if "<" not in text and "]:" not in text:  # every construct below has one or the other
+        return []
     fenced = [(m.start(), m.end()) for m in re.finditer(r"(?ms)^[ \t]*(```|~~~).*?(?:^[ \t]*\1|\Z)", text)]
 
     starts = [a for a, _b in fenced]

@@ -202,6 +202,11 @@ _LOOKALIKES = str.maketrans(
 )
 
 
+# Below this length each start word is first tested with `in` (most are absent, and `in` costs less than
+# a `find` call); above it the test could cost a second scan of the text for a word found late.
+PRECHECK_BELOW = 4096
+
+
 def _matches(rx: re.Pattern[str], starts: Sequence[str], text: str) -> Iterator[re.Match[str]]:
     """`rx.finditer(text)`, trying only at word starts that begin one of `starts`."""
     low = text.lower()
@@ -209,7 +214,10 @@ def _matches(rx: re.Pattern[str], starts: Sequence[str], text: str) -> Iterator[
         yield from rx.finditer(text)
         return
     at: set[int] = set()
+    short = len(low) < PRECHECK_BELOW
     for word in starts:
+        if short and word not in low:  # most are absent: `in` says so cheaper than a `find` call
+            continue
         i = low.find(word)
         while i != -1:
             if i == 0 or not (low[i - 1].isalnum() or low[i - 1] == "_") or not word[0].isalnum():

@@ -36,6 +36,8 @@ def scan_characters(text: str) -> tuple[list[Span], list[tuple[int, str]]]:
     """Runs of invisible characters, and the text smuggled in tags or variation selectors, decoded."""
     spans: list[Span] = []
     decoded: list[tuple[int, str]] = []
+    if text.isascii():  # every character searched for is outside ASCII
+        return spans, decoded
     for technique, rx, what in _CHARS:
         for m in rx.finditer(text):
             detail = what

@@ -13,7 +13,7 @@ from pathlib import Path
 from abplan import limits
 from abplan.errors import InputError
 from abplan.papers.instructions import find_instructions
-from abplan.papers.textutil import LineIndex
+from abplan.papers.textutil import LineIndex, file_name
 from abplan.schema import Finding, Section
 
 VERBATIM_ENVS = ("verbatim", "verbatim*", "Verbatim", "lstlisting", "minted", "comment")
@@ -217,28 +217,48 @@ def comment_payloads(text: str, name: str) -> list[Finding]:
     return out
 
 
-def read_capped(path: Path) -> bytes:
-    """The bytes of a text input, refused past `limits.MAX_TEXT_INPUT_BYTES` (reads at most cap+1)."""
+def read_capped(path: Path | str) -> bytes:
+    """The bytes of a text input, refused past `limits.MAX_TEXT_INPUT_BYTES` (reads at most cap+1).
+    A string `path` is one written as pathlib writes paths (its name is the part after the last "/")."""
     cap = limits.MAX_TEXT_INPUT_BYTES
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        # The descriptor itself, not a buffered file object: a benchmark reads a paper per task, and
+        # `open` costs two more system calls (its own fstat and a tty check) and three objects.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            size = os.fstat(fd).st_size
             if size > cap:  # refused unread; the bounded reads below still hold for pipes, growing files
                 raise _too_big(path, cap)
             # As many bytes as the file said it has, plus one to see it grew: asking for cap + 1 at once
             # would allocate the whole cap for every small file (most of the cost of reading one).
-            data = f.read(size + 1)
+            data = _read_fd(fd, size + 1)
             if len(data) > size:
-                data += f.read(cap + 1 - len(data))
+                data += _read_fd(fd, cap + 1 - len(data))
+        finally:
+            os.close(fd)
     except OSError as e:
-        raise InputError(f"{path.name}: cannot read ({e.strerror or e})") from None
+        raise InputError(f"{file_name(path)}: cannot read ({e.strerror or e})") from None
     if len(data) > cap:
         raise _too_big(path, cap)
     return data
 
 
-def _too_big(path: Path, cap: int) -> InputError:
-    return InputError(f"{path.name}: larger than the {cap / limits.MIB:g} MiB read for a text input")
+def _read_fd(fd: int, n: int) -> bytes:
+    """Up to `n` bytes, fewer only at the end of the file (as a buffered file's `read(n)`: a pipe
+    gives what it holds at each read)."""
+    first = os.read(fd, n)
+    if len(first) == n or not first:
+        return first
+    parts = [first]
+    got = len(first)
+    while got < n and (more := os.read(fd, n - got)):
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def _too_big(path: Path | str, cap: int) -> InputError:
+    return InputError(f"{file_name(path)}: larger than the {cap / limits.MIB:g} MiB read for a text input")
 
 
 def read_tex(path: Path, findings: list[Finding]) -> str:

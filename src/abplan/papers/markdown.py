@@ -18,6 +18,7 @@ def split_markdown(text: str) -> tuple[str, list[Section]]:
     level = 1
     buf: list[str] = []
     in_fence = False
+    fences = "```" in text or "~~~" in text  # else no line opens one: skip the check per line
 
     def flush() -> None:
         body = "\n".join(buf).strip()
@@ -27,9 +28,9 @@ def split_markdown(text: str) -> tuple[str, list[Section]]:
             sections.append(Section(heading="[front matter]", text=body, level=1))
 
     for line in text.splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
+        if fences and line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
-        m = None if in_fence else _ATX.match(line)
+        m = None if in_fence or line[:1] != "#" else _ATX.match(line)  # a heading starts with "#"
         if m is None:
             buf.append(line)
             continue
@@ -44,13 +45,17 @@ def split_markdown(text: str) -> tuple[str, list[Section]]:
     return title, sections
 
 
+_ABSTRACT_HEADING = re.compile(r"(?i)\W*abstract\W*")
+_ABSTRACT_IN_TEXT = re.compile(r"(?is)\babstract\b[\s:.\-—]*(.+?)(?:\n\s*\n|$)")
+
+
 def abstract_of(sections: list[Section], text: str) -> str:
     for s in sections:
-        if re.fullmatch(r"(?i)\W*abstract\W*", s.heading):
+        if _ABSTRACT_HEADING.fullmatch(s.heading):
             return s.text.strip()
     for s in sections:
         if s.heading == "[front matter]" and len(s.text) > 200:
-            m = re.search(r"(?is)\babstract\b[\s:.\-—]*(.+?)(?:\n\s*\n|$)", s.text)
+            m = _ABSTRACT_IN_TEXT.search(s.text)
             if m:
                 return m.group(1).strip()
     body = next((s.text for s in sections if s.text.strip()), text)

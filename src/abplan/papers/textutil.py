@@ -6,6 +6,7 @@ import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from abplan.schema import Finding
 
@@ -13,6 +14,23 @@ MAX_PER_TECHNIQUE = 20
 # Invisible format characters removed before matching phrases (the text itself is left alone).
 INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
 _INVISIBLE_RE = re.compile(f"[{INVISIBLE}\U000e0000-\U000e007f]+")
+
+
+def file_name(path: Path | str) -> str:
+    """`Path(path).name`, for a string written as pathlib writes paths without making the Path."""
+    if isinstance(path, Path):
+        return path.name
+    name = path.rpartition("/")[2]
+    return "" if name == "." else name  # pathlib writes the current folder as "."
+
+
+def file_suffix(path: Path | str) -> str:
+    """`Path(path).suffix`, as `file_name`."""
+    if isinstance(path, Path):
+        return path.suffix
+    name = file_name(path)
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
 
 
 def excerpt(s: str, n: int = 160) -> str:
@@ -25,12 +43,16 @@ def without_invisible(s: str) -> str:
 
 
 class LineIndex:
-    """1-based line numbers of character offsets, in O(log n) each."""
+    """1-based line numbers of character offsets, in O(log n) each. The line starts are found on the
+    first lookup: most texts scanned have nothing to report, so they are never needed."""
 
     def __init__(self, text: str) -> None:
-        self._starts = [m.end() for m in re.finditer("\n", text)]
+        self._text = text
+        self._starts: list[int] | None = None
 
     def line(self, pos: int) -> int:
+        if self._starts is None:
+            self._starts = [m.end() for m in re.finditer("\n", self._text)]
         return bisect.bisect_right(self._starts, pos) + 1
 
 

@@ -22,6 +22,11 @@ _OPEN = r"(?:<|＜|﹤|&lt;|&#0*60;|&#x0*3c;|\\u003c)"
 _CLOSE = r"(?:>|＞|﹥|&gt;|&#0*62;|&#x0*3e;|\\u003e)"
 
 
+def _may_open(text: str) -> bool:
+    """Has `text` a character every `_OPEN` starts with? Without one there is no tag to neutralise."""
+    return "<" in text or "&" in text or "\\" in text or "＜" in text or "﹤" in text
+
+
 @cache
 def delimiters() -> frozenset[str]:
     """The tag names used as delimiters by the bundled templates (lower case)."""
@@ -48,7 +53,7 @@ def _pattern() -> re.Pattern[str]:
 
 def neutralise(text: str) -> str:
     """`text` with every delimiter tag made inert (idempotent; other text unchanged)."""
-    if not text:
+    if not text or not _may_open(text):
         return text
     return _pattern().sub(
         lambda m: "‹" + re.sub(f"^{_OPEN}|{_CLOSE}$", "", m.group(0), flags=re.I) + "›", text
