@@ -5,6 +5,7 @@ list follows the environment, and the cheaper paper checks still refuse paths th
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sqlite3
 from pathlib import Path
@@ -364,3 +365,33 @@ def test_a_run_cancelled_midway_resumes_without_asking_again(tmp_path: Path) -> 
     assert {p.stem for p in (run / "plans").glob("*.jsonl")} == {f"t{i:04d}" for i in range(40)}
     assert len(fake.calls) - asked <= 40 - len(judged)
     assert not [p for p in run.rglob(".*.tmp")]
+
+
+def test_a_run_keeps_the_collector_off_the_heap_it_started_with_and_gives_it_back(tmp_path: Path) -> None:
+    register_fake("speed", FakeModel([PLAN_REPLY], latency=0.01))
+    ds = make_dataset(tmp_path / "ds", 4)
+    cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/speed", judge="lexical", concurrency=2)
+    before = gc.get_freeze_count()
+    during: list[int] = []
+
+    async def go() -> None:
+        lm = LMClient(cache_dir=tmp_path / "cache", concurrency=4)
+
+        def progress(state: Any) -> None:
+            during.append(gc.get_freeze_count())
+
+        try:
+            runs = [
+                Runner(cfg, load_dataset(str(ds)), tmp_path / f"run{i}", lm, progress=progress).run()
+                for i in range(2)
+            ]
+            await asyncio.gather(*runs)  # two runs at once: the heap is given back after the last
+        finally:
+            await lm.aclose()
+
+    try:
+        asyncio.run(go())
+    finally:
+        unregister_fake("speed")
+    assert len(during) == 8 and min(during) > before + 10_000  # modules, schemas: all frozen
+    assert gc.get_freeze_count() == before
