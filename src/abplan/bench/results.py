@@ -177,13 +177,21 @@ def read_results(path: Path) -> tuple[RunResults, str | None]:
     return parse_results(raw, path)
 
 
-def score_of(cfg: RunConfig, t: Task, judgement: Judgement) -> TaskScore:
-    """The score of task `t` of a run with settings `cfg`, given its judgement."""
-    return score_task(
+def score_of(cfg: RunConfig, t: Task, plan: Plan, judgement: Judgement) -> TaskResult:
+    """The result of task `t` of a run with settings `cfg`: its scores and what it cost."""
+    s = score_task(
         judgement,
         cfg.top_k,
         t.num_ablation_suggestions,
         len(t.ablations_in_paper) if t.mode == "author" else None,
+    )
+    pu, ju = plan.usage, judgement.usage
+    return TaskResult.model_construct(  # from a validated score and usage: nothing to check again
+        **dict(s),
+        plan_cost_usd=pu.cost_usd,
+        judge_cost_usd=ju.cost_usd,
+        plan_tokens=pu.input_tokens + pu.output_tokens,
+        judge_tokens=ju.input_tokens + ju.output_tokens,
     )
 
 
@@ -193,11 +201,10 @@ def build_results(
     done: dict[str, tuple[Plan, Judgement]],
     failures: dict[str, str],
     skipped_for_budget: int = 0,
-    scored: dict[str, TaskScore] | None = None,
+    scored: dict[str, TaskResult] | None = None,
 ) -> RunResults:
     """Score the tasks that have a plan and a judgement in `done` (pure: no file is read). `scored`
-    holds the scores of tasks already scored (`score_of`: the runner scores each task as it ends)."""
-    scores: list[TaskScore] = []
+    holds the results of tasks already scored (`score_of`: the runner scores each task as it ends)."""
     plan_usage: list[Usage] = []
     judge_usage: list[Usage] = []
     per_task: list[TaskResult] = []
@@ -205,21 +212,11 @@ def build_results(
         if t.id not in done:
             continue
         plan, judgement = done[t.id]
-        s = scored.get(t.id) if scored else None
-        if s is None:
-            s = score_of(cfg, t, judgement)
-        scores.append(s)
+        r = scored.get(t.id) if scored else None
+        per_task.append(r if r is not None else score_of(cfg, t, plan, judgement))
         plan_usage.append(plan.usage)
         judge_usage.append(judgement.usage)
-        per_task.append(
-            TaskResult.model_construct(  # from a validated score and usage: nothing to check again
-                **dict(s),
-                plan_cost_usd=plan.usage.cost_usd,
-                judge_cost_usd=judgement.usage.cost_usd,
-                plan_tokens=plan.usage.input_tokens + plan.usage.output_tokens,
-                judge_tokens=judgement.usage.input_tokens + judgement.usage.output_tokens,
-            )
-        )
+    scores: list[TaskScore] = list(per_task)
     pu, ju = Usage.total(plan_usage), Usage.total(judge_usage)
     n = len(scores)
 
@@ -255,7 +252,7 @@ def collect_results(
     out: Path | RunDir,
     loaded: dict[str, tuple[Plan, Judgement]] | None = None,
     skipped_for_budget: int = 0,
-    scored: dict[str, TaskScore] | None = None,
+    scored: dict[str, TaskResult] | None = None,
     records: dict[str, TaskRecord] | None = None,
 ) -> RunResults:
     """Score the run: the plans and judgements in `loaded`, else those in `records`, else those in the

@@ -27,7 +27,7 @@ from typing import Any
 from abplan.bench.journal import Journal, TaskRecord, legacy_records, read_journal, record_line
 from abplan.bench.layout import RunDir
 from abplan.bench.report import write_reports
-from abplan.bench.results import RunConfig, RunResults, collect_results, score_of
+from abplan.bench.results import RunConfig, RunResults, TaskResult, collect_results, score_of
 from abplan.bench.runfolder import (
     FileWriters,
     RunLock,
@@ -36,7 +36,6 @@ from abplan.bench.runfolder import (
     prepare_folder,
     write_atomic,
 )
-from abplan.bench.scoring import TaskScore
 from abplan.bench.tasks import Task, load_task_paper, stub_paper
 from abplan.errors import AbplanError, ConfigError, LMError, PendingRequests
 from abplan.judges.base import Judgement, JudgeOptions, get_judge
@@ -117,7 +116,7 @@ class Runner:
         self.records: dict[str, TaskRecord] = {}  # each task's state when the run started (its journal)
         self.journal = Journal(self.dir.journal)
         self.writers = FileWriters()
-        self.scored: dict[str, TaskScore] = {}  # the score of each task this run did
+        self.scored: dict[str, TaskResult] = {}  # the score of each task this run did
         self.loaded: dict[
             str, tuple[Plan, Judgement]
         ] = {}  # what this run holds, so scoring reads no file again
@@ -217,7 +216,7 @@ class Runner:
         try:
             plan, paper, fresh = await self._plan(task)
             judgement = await self._judge(task, plan, paper)
-            score = score_of(self.cfg, task, judgement)  # now, not all at the run's end
+            score = score_of(self.cfg, task, plan, judgement)  # now, not all at the run's end
         except RequestPending:
             if fresh:  # a plan made before the judge's request went pending is kept
                 self._record(task.id, plan)
