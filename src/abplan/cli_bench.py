@@ -250,7 +250,10 @@ def run(
 def evaluate(
     dataset: Annotated[str, typer.Option("--dataset", "-d")],
     plans: Annotated[
-        Path, typer.Option("--plans", help="A folder of <id>.jsonl plans (AblationBench's or ours).")
+        Path,
+        typer.Option(
+            "--plans", help="A folder of <id>.jsonl plans (AblationBench's, or a run's from `bench export`)."
+        ),
     ],
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="The run folder (default: beside the plans).")
@@ -289,6 +292,22 @@ def evaluate(
         )
         folder = out_dir or plans.parent / f"eval-{judge}"
         _run(cfg, folder, cache_dir, offline, mode, split, timeout, concurrency)
+
+    handle_errors(go)()
+
+
+@bench_app.command("export")
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Where the <id>.jsonl files go.")],
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
+) -> None:
+    """Write a run's plans as AblationBench's files: <id>.jsonl per task."""
+    from abplan.bench.export import export_plans
+
+    def go() -> None:
+        n = export_plans(run_dir, out_dir, force)
+        err.print(f"wrote {n} plans to {out_dir}", highlight=False, markup=False)
 
     handle_errors(go)()
 

@@ -1,13 +1,12 @@
 """Where everything of a run lives: the one place a run folder's file names are spelled.
 
     <root>/config.json                  the run's settings (a rerun must match them)
-    <root>/journal.jsonl                each task's full plan, judgement or failure (abplan.bench.journal)
-    <root>/plans/<id>.jsonl             each plan, AblationBench-compatible
+    <root>/journal.jsonl                each task's plan, judgement or failure (abplan.bench.journal)
     <root>/results.json                 `RunResults` (abplan.bench.results)
     <root>/results.csv, report.md       the same, for people
     <root>/.abplan-run.lock             one run at a time (abplan.bench.runfolder.RunLock)
 
-Run folders written before the journal held `plans/<id>.json` (the full plan),
+Run folders written before the journal held `plans/<id>.json` (the full plan) and `.jsonl`,
 `judgements/<judge>/<id>.json` and `failures/<id>.json` instead; they are still read (`plan_file`, ...).
 
 Pure paths: nothing here touches the disk. Each path is also given as a string (`plan_file`, ...), for
@@ -83,10 +82,6 @@ class RunDir:
 
     def judgements(self, judge: str) -> Path:
         return self.root / JUDGEMENTS / judge
-
-    def task_folders(self) -> tuple[Path, ...]:
-        """The folders a run writes one file per task into (created when the run opens its folder)."""
-        return (self.plans,)
 
     def plan(self, task_id: str) -> Path:
         return Path(self.plan_file(task_id))

@@ -1,6 +1,5 @@
 """The run folder on disk (its paths are `abplan.bench.layout.RunDir`): the lock that keeps one run per folder, the clean-up of temporary
-files a kill left behind, cheap atomic writes and the background threads that make a run's per-task
-copies of its plans (`FileWriters`).
+files a kill left behind, and cheap atomic writes.
 
 Writes are `abplan.fsutil.write_file_atomic`: `.<name>.<pid>-<n>.tmp` beside the target, then a rename.
 """
@@ -10,17 +9,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import queue
 import re
 import stat
-import threading
-import time
 from pathlib import Path
 
 from abplan.bench.layout import LOCK, ROOT_FILES, RunDir
 from abplan.errors import ConfigError
 from abplan.fsutil import write_file_atomic
-from abplan.redact import redact
 
 LOCK_NAME = LOCK
 _TMP_TAIL = r"\.(?:[a-z0-9_]{8}|\d+-\d+)\.tmp"  # mkstemp's 8 characters, or our pid-counter
@@ -32,68 +27,6 @@ _JSON_TMP = re.compile(r"\..+\.json" + _TMP_TAIL)
 def write_atomic(path: str, data: bytes) -> None:
     """Write `data` to `path` through a temporary file and a rename (the folder must exist)."""
     write_file_atomic(path, data)
-
-
-Files = list[tuple[str, bytes]]
-COPY_BATCH = 64  # files per hand-over to the writer threads
-
-
-class FileWriters:
-    """Worker threads that write the files the event loop hands over, in the background: the plans'
-    AblationBench copies, which the journal already holds in full, so no task waits for them.
-
-    Files are handed over in batches (`batch` files, or whatever a second has gathered): a hand-over
-    wakes a thread, which cost the loop more than the rest of a copy. A kill loses at most a batch, which
-    the next run writes again from the journal. `close` hands over the rest, waits for every write and
-    returns the ones that failed, one line each.
-    """
-
-    def __init__(self, threads: int = 2, batch: int | None = None, seconds: float = 1.0) -> None:
-        self._size, self._seconds = threads, seconds
-        self._batch = COPY_BATCH if batch is None else batch
-        self._queue: queue.SimpleQueue[Files | None] = queue.SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._pending: Files = []
-        self._since = 0.0  # when the oldest pending file was handed over
-        self._errors: list[str] = []  # list.append is atomic: the threads share it without a lock
-
-    def submit(self, files: Files) -> None:
-        if not self._pending:
-            self._since = time.monotonic()
-        self._pending += files
-        if len(self._pending) >= self._batch or time.monotonic() - self._since >= self._seconds:
-            self.flush()
-
-    def flush(self) -> None:
-        """Hand the pending files to the threads now."""
-        if not self._pending:
-            return
-        if not self._threads:
-            for _ in range(self._size):
-                t = threading.Thread(target=self._work, name="abplan-writer", daemon=True)
-                t.start()
-                self._threads.append(t)
-        self._queue.put(self._pending)
-        self._pending = []
-
-    def _work(self) -> None:
-        while (files := self._queue.get()) is not None:
-            for path, data in files:
-                try:
-                    write_atomic(path, data)
-                except OSError as e:
-                    self._errors.append(redact(f"{path}: {e.strerror or e}"))
-
-    def close(self) -> list[str]:
-        """Write every file handed over; the writes that failed."""
-        self.flush()
-        for _ in self._threads:
-            self._queue.put(None)
-        for t in self._threads:
-            t.join()
-        self._threads = []
-        errors, self._errors = self._errors, []
-        return errors
 
 
 def _regular_files(folder: Path) -> list[os.DirEntry[str]]:

@@ -1,14 +1,14 @@
 """`bench run`: plan every task with a registered planner, judge it, score it. Resumable and cached.
 
 A run is a folder (its layout: `abplan.bench.layout.RunDir`): the config, the journal of what became
-of each task, each plan's AblationBench-compatible copy, then the results and reports. Kill the run at
-any moment and rerun the same command: finished tasks are skipped and every LM answer comes from the
-cache.
+of each task, then the results and reports. Kill the run at any moment and rerun the same command:
+finished tasks are skipped and every LM answer comes from the cache.
 
 A task's outcome is one line appended to the journal when the task ends, on the event loop (see
-`abplan.bench.journal`); its plan's `plans/<id>.jsonl` copy is written by background threads that no
-task waits for, and a rerun writes any copy a kill left unwritten. At high concurrency creating files
-had been most of a task's cost. A lock file keeps a second run out of the folder (see `runfolder`).
+`abplan.bench.journal`). A run creates no file per task: at high concurrency creating them (three per
+task, then one in background threads) had been the largest cost left, and the most variable one.
+`bench export` writes AblationBench's `<id>.jsonl` files from a journal. A lock file keeps a second
+run out of the folder (see `runfolder`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import gc
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,10 +28,8 @@ from abplan.bench.layout import RunDir
 from abplan.bench.report import write_reports
 from abplan.bench.results import RunConfig, RunResults, TaskResult, collect_results, score_of
 from abplan.bench.runfolder import (
-    FileWriters,
     RunLock,
     clean_temporaries,
-    existing_names,
     prepare_folder,
     write_atomic,
 )
@@ -44,12 +41,10 @@ from abplan.lm.types import RequestPending
 from abplan.parsing import dedupe_names
 from abplan.planners.base import PlanOptions, get_planner
 from abplan.redact import redact
-from abplan.render.jsonl import render_jsonl
 from abplan.schema import Paper, Plan
 
 __all__ = ["CONFIG_KEYS", "Progress", "RunConfig", "RunState", "Runner", "failure_reason"]
 
-log = logging.getLogger("abplan")
 
 CONFIG_KEYS = ("dataset", "planner", "model", "k", "judge", "judge_models", "seed", "planner_options")
 
@@ -115,7 +110,6 @@ class Runner:
         self.lock = RunLock(self.dir)
         self.records: dict[str, TaskRecord] = {}  # each task's state when the run started (its journal)
         self.journal = Journal(self.dir.journal)
-        self.writers = FileWriters()
         self.scored: dict[str, TaskResult] = {}  # the score of each task this run did
         self.loaded: dict[
             str, tuple[Plan, Judgement]
@@ -144,14 +138,12 @@ class Runner:
                 raise ConfigError(
                     f"{self.out} holds a run with a different {', '.join(diff)}: use another --out"
                 )
-        for folder in self.dir.task_folders():
-            folder.mkdir(parents=True, exist_ok=True)
         write_atomic(str(path), _json_bytes(mine))
         self._open_journal()
 
     def _open_journal(self) -> None:
-        """Read the journal, open it for appending and queue the plan copies a kill left unwritten. A
-        folder from before the journal has its task files carried over into a new one."""
+        """Read the journal and open it for appending. A folder from before the journal has its task
+        files carried over into a new one."""
         if os.path.lexists(self.dir.journal):
             if not self.dir.journal.is_file() or self.dir.journal.is_symlink():
                 raise ConfigError(f"{self.dir.journal} is not a regular file: remove it or use another --out")
@@ -163,16 +155,6 @@ class Runner:
             self.journal.open(0)
             for tid, rec in self.records.items():
                 self.journal.append(record_line(tid, rec.plan, rec.judgement, rec.error))
-        copies = existing_names(self.dir.plans, ".jsonl")
-        missing = [
-            (tid, r.plan) for tid, r in self.records.items() if r.plan is not None and tid not in copies
-        ]
-        if missing:
-            self.writers.submit([self._plan_copy(tid, plan) for tid, plan in missing])
-
-    # -- one task -----------------------------------------------------------------------------
-    def _plan_copy(self, tid: str, plan: Plan) -> tuple[str, bytes]:
-        return self.dir.plan_jsonl_file(tid), render_jsonl(plan).encode("utf-8")
 
     async def _plan(self, task: Task) -> tuple[Plan, Paper | None, bool]:
         """The task's plan (from the journal, else planned), the paper if it was read, and whether the
@@ -234,8 +216,6 @@ class Runner:
             self.loaded[task.id] = (plan, judgement)
             self.scored[task.id] = score
             self.state.done += 1
-        if fresh and plan is not None:
-            self.writers.submit([self._plan_copy(task.id, plan)])
         if self.lm is not None:
             self.state.spent = self.lm.stats.usage.cost_usd
         if self.progress:
@@ -266,18 +246,9 @@ class Runner:
             self._close()
 
     def _close(self) -> None:
-        """Finish every plan copy handed over and close the journal before the lock goes."""
-        errors = self.writers.close()
+        """Close the journal before the lock goes."""
         self.journal.close()
         self.lock.release()
-        if errors:
-            log.warning(
-                "%d plan copies in %s could not be written (%s); the journal has the plans, and a rerun "
-                "writes the copies",
-                len(errors),
-                self.dir.plans,
-                errors[0],
-            )
 
     async def _run(self) -> RunResults:
         finished_costs: list[float] = []
@@ -297,7 +268,6 @@ class Runner:
                 finished_costs.append((self.lm.stats.usage.cost_usd if self.lm else 0.0) - before)
 
         await asyncio.gather(*(worker() for _ in range(min(max(1, self.cfg.concurrency), len(self.tasks)))))
-        self.writers.flush()  # the last copies are written while the results are computed
         if self.state.pending:
             raise PendingRequests(len(self.lm.pending_keys) if self.lm else self.state.pending)
         return self.finish()
