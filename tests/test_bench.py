@@ -82,9 +82,12 @@ def test_author_run_matches_hand_computation(tmp_path: Path, scripted: FakeModel
     run = tmp_path / "run"
     for name in ("config.json", "results.json", "results.csv", "report.md"):
         assert (run / name).is_file()
-    first = next((run / "plans").glob("*.jsonl")).read_text().splitlines()
+    assert not (run / "plans").exists()  # no file per task
+    res = CliRunner().invoke(app, ["bench", "export", str(run), "--out", str(tmp_path / "ab")])
+    assert res.exit_code == 0 and "wrote 4 plans" in res.output, res.output
+    assert len(list((tmp_path / "ab").glob("*.jsonl"))) == 4
+    first = next((tmp_path / "ab").glob("*.jsonl")).read_text().splitlines()
     assert list(json.loads(first[0]))[:5] == ["name", "ablated_part", "action", "replacement", "metrics"]
-    assert len(list((run / "plans").glob("*.jsonl"))) == 4
     recs = records(run)
     assert sorted(recs) == sorted(t.id for t in tasks("author"))
     assert all(r.plan is not None and r.judgement is not None and r.error is None for r in recs.values())
@@ -128,12 +131,11 @@ def test_failures_are_recorded_and_retried(tmp_path: Path, fake_lm: FakeModels) 
     assert res["failed"] == 1 and "iclr2017-314" in res["failures"] and not res["complete"]
     failed = records(tmp_path / "run")["iclr2017-314"]
     assert failed.error and failed.plan is None  # never an empty plan
-    assert not (tmp_path / "run" / "plans" / "iclr2017-314.jsonl").exists()
     broken["on"] = False
     res2 = run_bench("author", tmp_path / "run", tmp_path / "cache", fake="flaky")
     assert res2["failed"] == 0 and res2["complete"]
     assert failure_of(tmp_path / "run", "iclr2017-314") is None
-    assert (tmp_path / "run" / "plans" / "iclr2017-314.jsonl").is_file()
+    assert records(tmp_path / "run")["iclr2017-314"].plan is not None
 
 
 def test_config_change_is_refused(tmp_path: Path, scripted: FakeModel) -> None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import abplan.bench.runfolder as runfolder
 import abplan.bench.runner as runner_mod
 from abplan.bench.journal import record_line
 from abplan.bench.results import RunResults, results_json
@@ -42,48 +40,21 @@ def run(ds: Path, out: Path, cache: Path, concurrency: int = 8) -> dict[str, Any
     return asyncio.run(go())
 
 
-def test_a_stuck_disk_write_does_not_stall_the_event_loop(
-    tmp_path: Path, fake: FakeModel, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The first task file's write waits until the event loop has run again: were writes made on the
-    loop, it would wait in vain (for 10 s, then the test fails)."""
+def test_a_run_creates_no_file_per_task(tmp_path: Path, fake: FakeModel) -> None:
+    """Each task is one journal line: 16 tasks leave the same six files as one would."""
     ds = make_dataset(tmp_path / "ds", 16)
-    real = runfolder.write_atomic
-    threads: set[str] = set()
-    started, loop_ran = threading.Event(), threading.Event()
-    stuck: list[bool] = []
-
-    def slow(path: str, data: bytes) -> None:
-        threads.add(threading.current_thread().name)
-        if not started.is_set():
-            started.set()
-            stuck.append(not loop_ran.wait(10))
-        real(path, data)
-
-    async def watch() -> None:
-        while not started.is_set():
-            await asyncio.sleep(0.001)
-        await asyncio.sleep(0)  # the loop runs while the write waits
-        loop_ran.set()
-
-    monkeypatch.setattr(runfolder, "write_atomic", slow)
-    monkeypatch.setattr(runfolder, "COPY_BATCH", 4)  # the first copies are handed over mid-run
-    cfg = RunConfig(dataset=str(ds), planner="lm", model="fake/io", judge="lexical", concurrency=8)
-
-    async def go() -> Any:
-        lm = LMClient(cache_dir=tmp_path / "cache", concurrency=8)
-        try:
-            watcher = asyncio.ensure_future(watch())
-            res = await Runner(cfg, load_dataset(str(ds)), tmp_path / "run", lm).run()
-            await watcher
-            return res
-        finally:
-            await lm.aclose()
-
-    res = asyncio.run(go())
-    assert res.scored == 16 and stuck == [False]
-    assert threads and threading.main_thread().name not in threads
-    assert len(list((tmp_path / "run" / "plans").glob("*.jsonl"))) == 16
+    res = run(ds, tmp_path / "run", tmp_path / "cache")
+    assert res["scored"] == 16
+    names = sorted(p.relative_to(tmp_path / "run").as_posix() for p in (tmp_path / "run").rglob("*"))
+    assert names == [
+        ".abplan-run.lock",
+        "config.json",
+        "journal.jsonl",
+        "report.md",
+        "results.csv",
+        "results.json",
+    ]
+    assert len((tmp_path / "run" / "journal.jsonl").read_bytes().splitlines()) == 16
 
 
 def test_a_finished_folder_is_rerun_without_reading_any_paper(

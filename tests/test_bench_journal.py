@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 import abplan.bench.runner as runner_mod
+from abplan.bench.export import export_plans
 from abplan.bench.journal import legacy_records, read_journal, read_records, record_line
 from abplan.bench.layout import RunDir
 from abplan.bench.results import collect_results
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset
-from abplan.errors import ConfigError
+from abplan.errors import ConfigError, InputError
 from abplan.lm import FakeModel, LMClient
 from abplan.render.jsonl import render_jsonl
 from abplan.testing import FakeModels
@@ -84,21 +85,41 @@ def test_a_torn_last_line_is_ignored_then_cut_off_and_its_task_done_again(
     assert json.loads(lines[-1])["id"] == torn_id
 
 
-def test_a_plan_copy_a_kill_left_unwritten_is_written_by_the_rerun(
-    tmp_path: Path, fake: FakeModel, monkeypatch: pytest.MonkeyPatch
+def test_export_writes_each_plan_as_ablationbench_jsonl_and_never_over_other_files(
+    tmp_path: Path, fake: FakeModel
 ) -> None:
     ds = make_dataset(tmp_path / "ds", 3)
     run(ds, tmp_path / "run", tmp_path / "cache")
-    copy = tmp_path / "run" / "plans" / "t0001.jsonl"
-    copy.unlink()
-    no_paper(monkeypatch)
+    out = tmp_path / "ab"
+    assert export_plans(tmp_path / "run", out) == 3
+    assert sorted(p.name for p in out.iterdir()) == ["t0000.jsonl", "t0001.jsonl", "t0002.jsonl"]
+    assert (out / "t0001.jsonl").read_text() == render_jsonl(plan_of(tmp_path / "run", "t0001"))
+    with pytest.raises(InputError, match="is not empty: choose an empty folder or add --force"):
+        export_plans(tmp_path / "run", out)
+    (out / "t0001.jsonl").write_text("stale")
+    assert export_plans(tmp_path / "run", out, force=True) == 3
+    assert (out / "t0001.jsonl").read_text() == render_jsonl(plan_of(tmp_path / "run", "t0001"))
+
+
+def test_export_refuses_what_is_not_a_run_and_ids_that_are_not_file_names(
+    tmp_path: Path, fake: FakeModel
+) -> None:
+    with pytest.raises(InputError, match="not a run folder"):
+        export_plans(tmp_path, tmp_path / "ab")
+    ds = make_dataset(tmp_path / "ds", 1)
     run(ds, tmp_path / "run", tmp_path / "cache")
-    assert copy.read_text() == render_jsonl(plan_of(tmp_path / "run", "t0001"))
+    plan = plan_of(tmp_path / "run", "t0000")
+    with (tmp_path / "run" / "journal.jsonl").open("ab") as f:
+        f.write(record_line("../outside", plan))  # a hand-edited journal
+    with pytest.raises(InputError, match="contains a path separator"):
+        export_plans(tmp_path / "run", tmp_path / "ab")
+    assert not (tmp_path / "ab").exists() and not (tmp_path / "outside.jsonl").exists()
 
 
 def _to_legacy(run_dir: Path) -> None:
     """Rewrite a run folder in the layout before the journal: a file per plan, judgement and failure."""
     run = RunDir(run_dir)
+    run.plans.mkdir(exist_ok=True)
     for tid, rec in read_journal(run.journal).records.items():
         if rec.plan is not None:
             Path(run.plan_file(tid)).write_text(rec.plan.model_dump_json(indent=2))
@@ -157,7 +178,6 @@ def test_records_round_trip_any_text(tmp_path: Path, fake: FakeModel) -> None:
 
 def test_judge_eval_reads_the_journal_and_checks_the_judge_named(tmp_path: Path, fake: FakeModel) -> None:
     from abplan.bench.judge_eval import run_judgements
-    from abplan.errors import InputError
 
     ds = make_dataset(tmp_path / "ds", 2)
     run(ds, tmp_path / "run", tmp_path / "cache")

@@ -95,7 +95,9 @@ def test_bench_eval_judges_existing_plans_by_majority_by_default(
     ds = make_dataset(tmp_path / "ds", 2)
     first = run(ds, tmp_path / "run", ["yes1", "no1", "yes2"])
     calls = len(models["planner"].calls)
-    args = ["bench", "eval", "-d", str(ds), "--plans", str(tmp_path / "run" / "plans")]
+    exported = runner.invoke(app, ["bench", "export", str(tmp_path / "run"), "--out", str(tmp_path / "ab")])
+    assert exported.exit_code == 0, exported.output
+    args = ["bench", "eval", "-d", str(ds), "--plans", str(tmp_path / "ab")]
     args += ["--out", str(tmp_path / "eval")]
     for j in ("yes1", "no1", "yes2"):
         args += ["--judge-model", f"fake/maj-{j}"]

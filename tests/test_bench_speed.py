@@ -13,21 +13,18 @@ from typing import Any
 
 import pytest
 
-import abplan.bench.runfolder as runfolder
 import abplan.bench.tasks as tasks_mod
 import abplan.parsing as parsing
 import abplan.redact as redact_mod
 from abplan.bench.journal import Journal
-from abplan.bench.runfolder import FileWriters
 from abplan.bench.runner import RunConfig, Runner
 from abplan.bench.tasks import load_dataset, load_task_paper
 from abplan.errors import InputError, ResourceError
 from abplan.lm import FakeModel, LMClient, LMRequest, LMResponse, register_fake, unregister_fake
 from abplan.lm.cache import ResponseCache, _row
 from abplan.redact import redact, register_secret
-from abplan.render.jsonl import render_jsonl
 from abplan.testing.fault_server import PLAN_REPLY
-from run_files import plan_of, records
+from run_files import records
 from synthetic import make_dataset
 
 
@@ -106,39 +103,6 @@ def _run_speed(tmp_path: Path, ds: Path) -> Any:
             await lm.aclose()
 
     return asyncio.run(go())
-
-
-def test_a_plan_copy_that_cannot_be_written_is_a_warning_and_the_rerun_writes_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    fake = register_fake("speed", [PLAN_REPLY])
-    ds = make_dataset(tmp_path / "ds", 3)
-    real = runfolder.write_atomic
-
-    def refuse(path: str, data: bytes) -> None:
-        if path.endswith("t0001.jsonl"):
-            raise OSError(28, "No space left on device")
-        real(path, data)
-
-    monkeypatch.setattr(runfolder, "write_atomic", refuse)
-    try:
-        with caplog.at_level("WARNING", logger="abplan"):
-            res = _run_speed(tmp_path, ds)
-        assert res.scored == 3 and res.failed == 0  # the journal holds the plan: the task is done
-        assert [r.getMessage() for r in caplog.records if "plan copies" in r.getMessage()] == [
-            f"1 plan copies in {tmp_path / 'run' / 'plans'} could not be written "
-            f"({tmp_path / 'run' / 'plans' / 't0001.jsonl'}: No space left on device); the journal has the "
-            "plans, and a rerun writes the copies"
-        ]
-        assert not (tmp_path / "run" / "plans" / "t0001.jsonl").exists()
-        monkeypatch.setattr(runfolder, "write_atomic", real)
-        calls = len(fake.calls)
-        again = _run_speed(tmp_path, ds)
-    finally:
-        unregister_fake("speed")
-    assert again.scores == res.scores and len(fake.calls) == calls
-    copy = (tmp_path / "run" / "plans" / "t0001.jsonl").read_text()
-    assert copy == render_jsonl(plan_of(tmp_path / "run", "t0001"))
 
 
 def test_a_journal_that_cannot_be_written_ends_the_run_and_frees_the_folder(
@@ -315,17 +279,6 @@ def test_json_objects_reads_what_the_brace_scan_read(block: str) -> None:
     assert parsing.json_objects(block) == _scanned_objects(block)
 
 
-def test_file_writers_finish_every_write_before_close_returns(tmp_path: Path) -> None:
-    writers = FileWriters(threads=2)
-    for i in range(40):
-        writers.submit([(str(tmp_path / f"f{i}.json"), b"{}")])
-    writers.submit([(str(tmp_path / "missing" / "x.json"), b"{}")])
-    errors = writers.close()
-    assert errors == [f"{tmp_path / 'missing' / 'x.json'}: No such file or directory"]
-    assert len(list(tmp_path.glob("f*.json"))) == 40 and not list(tmp_path.glob(".*.tmp"))
-    assert writers.close() == []  # errors are reported once
-
-
 def test_a_run_cancelled_midway_resumes_without_asking_again(tmp_path: Path) -> None:
     """A run stopped while tasks are in flight (as by Ctrl-C) leaves only whole files; the rerun
     finishes the rest and asks the model only for what it never answered."""
@@ -356,13 +309,11 @@ def test_a_run_cancelled_midway_resumes_without_asking_again(tmp_path: Path) -> 
         asyncio.run(first())
         asked = len(fake.calls)
         judged = {tid for tid, r in records(run).items() if r.judgement is not None}
-        copies = {p.stem for p in (run / "plans").glob("*.jsonl")}
-        assert 10 <= len(judged) < 40 and judged == copies  # each copy was written before the run ended
+        assert 10 <= len(judged) < 40
         res = asyncio.run(second())
     finally:
         unregister_fake("speed")
     assert res.scored == 40 and res.complete
-    assert {p.stem for p in (run / "plans").glob("*.jsonl")} == {f"t{i:04d}" for i in range(40)}
     assert len(fake.calls) - asked <= 40 - len(judged)
     assert not [p for p in run.rglob(".*.tmp")]
 

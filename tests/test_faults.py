@@ -63,7 +63,6 @@ def test_fault_matrix(tmp_path: Path) -> None:
         failed = {tid for tid, r in recs.items() if r.error is not None}
         assert len(plans) + len(failed) == 50 and not plans & failed  # none lost, none duplicated
         assert all(recs[f].error for f in failed)
-        assert {p.name.removesuffix(".jsonl") for p in (tmp_path / "run" / "plans").glob("*.jsonl")} == plans
         assert max(server.attempts.values()) <= MAX_RETRIES + 1  # retries stop at the limit
         assert server.requests <= 50 * 4 * (MAX_RETRIES + 1)  # plan + repair, each possibly escalated once
         assert res1["scored"] == len(plans)

@@ -140,15 +140,21 @@ def test_plans_and_run_folders_follow_the_umask(tmp_path: Path, fake_lm: FakeMod
     assert bench_run(ds, tmp_path / "run", "--planner", "offline") == 1
     assert {tid for tid, r in records(tmp_path / "run").items() if r.error} == {"t0000", "t0001"}
     assert modes(tmp_path / "run") == {0o644}
-    fake_lm("umask", [PLAN_REPLY])  # a planner that plans: each plan's plans/<id>.jsonl is written too
+    fake_lm("umask", [PLAN_REPLY])  # a planner that plans, and its plans exported
     assert bench_run(ds, tmp_path / "planned", "--planner", "lm", "--model", "fake/umask") == 0
-    assert len(list((tmp_path / "planned" / "plans").glob("*.jsonl"))) == 2
-    assert modes(tmp_path / "planned") == {0o644}
+    assert (
+        runner.invoke(
+            app, ["bench", "export", str(tmp_path / "planned"), "-o", str(tmp_path / "ab")]
+        ).exit_code
+        == 0
+    )
+    assert len(list((tmp_path / "ab").glob("*.jsonl"))) == 2
+    assert modes(tmp_path / "planned") == {0o644} and modes(tmp_path / "ab") == {0o644}
     os.umask(0o077)
     res = runner.invoke(app, ["plan", str(EXAMPLE), "-o", str(tmp_path / "private"), "-q"])
     assert res.exit_code == 0 and modes(tmp_path / "private") == {0o600}
     assert bench_run(ds, tmp_path / "private-run", "--planner", "lm", "--model", "fake/umask") == 0
-    assert len(list((tmp_path / "private-run" / "plans").glob("*.jsonl"))) == 2
+    assert (tmp_path / "private-run" / "journal.jsonl").is_file()
     assert modes(tmp_path / "private-run") == {0o600}
 
 
