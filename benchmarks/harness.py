@@ -3,9 +3,9 @@
 
 Each figure is the median of `--repeat` runs, each with a fresh run folder and LM cache. Modules are
 imported before the clock starts, so the figures are the run's own work. The first line also says what
-creating one small file costs on the disk the runs use: a task appends one line to the run's journal
-and creates one file, its plan's AblationBench copy, in a background thread (three files per task,
-awaited, before the journal), so on a busy disk that still takes CPU from the run.
+creating one small file costs on the disk the runs use. A run creates none per task (each task is a line
+appended to the run's journal, and its LM answer a row of the SQLite cache); before the journal it
+created three, and on a busy disk that cost, not the harness, bounded the highest concurrency.
 
     python benchmarks/harness.py [--tasks 1000] [--latency 0.2] [--concurrency 8 32 128] [--repeat 3] [--dir DIR]
 
@@ -96,7 +96,7 @@ def main() -> None:
         ap.error(f"--dir {args.dir} is not a folder")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
-        print(f"disk: {file_cost(root / 'probe'):.2f} ms per new small file (1 per task) in {tmp}")
+        print(f"disk: {file_cost(root / 'probe'):.2f} ms per new small file (none per task) in {tmp}")
         ds = make_dataset(root / "ds", args.tasks)
         for c in args.concurrency:
             walls, loops, cpus = [], [], []

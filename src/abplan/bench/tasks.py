@@ -71,9 +71,10 @@ def _gold(items: Any) -> Any:
 
 
 def check_id(value: Any, where: str) -> str:
-    """A task id names files in the run folder (`plans/<id>.json`): refuse ids that could leave it.
+    """A task id names files (`bench export`'s `<id>.jsonl`, an older run folder's `plans/<id>.json`):
+    refuse ids that could leave their folder.
 
-    Ids are refused rather than encoded because `plans/<id>.jsonl` must keep AblationBench's file names,
+    Ids are refused rather than encoded because `<id>.jsonl` must keep AblationBench's file names,
     which `bench eval --plans` reads back; every id in its datasets already passes.
     """
     if isinstance(value, bool) or not isinstance(value, str | int):
