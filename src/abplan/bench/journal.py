@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from abplan.bench.layout import RunDir
 from abplan.errors import ConfigError
@@ -81,6 +81,27 @@ def record_line(
     return "".join(parts).encode("utf-8")
 
 
+class _Line(BaseModel):
+    """A journal line, read in one pass of pydantic's JSON parser (a rerun reads every line)."""
+
+    id: str
+    plan: Plan | None = None
+    judgement: Judgement | None = None
+    error: Any = None
+
+
+def _parse(line: bytes) -> tuple[str, TaskRecord] | None:
+    try:
+        got = _Line.model_validate_json(line)
+    except ValidationError:  # not a record, or JSON that only Python's parser reads (a lone surrogate)
+        try:
+            return _record(json.loads(line))
+        except ValueError:  # not JSON, or not UTF-8
+            return None
+    error = redact(got.error) if isinstance(got.error, str) else None
+    return got.id, TaskRecord(got.plan, got.judgement, error)
+
+
 def _record(obj: Any) -> tuple[str, TaskRecord] | None:
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         return None
@@ -107,10 +128,7 @@ def read_journal(path: Path | str) -> Journaled:
     for line in data[:end].splitlines():
         if not line.strip():
             continue
-        try:
-            got = _record(json.loads(line))
-        except ValueError:  # not JSON, or not UTF-8
-            continue
+        got = _parse(line)
         if got is not None:
             records[got[0]] = got[1]
     return Journaled(records, end)
