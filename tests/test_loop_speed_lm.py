@@ -19,16 +19,7 @@ from abplan.lm.cache import ResponseCache, _row, _stored_row
 from abplan.lm.client import _answered
 from abplan.lm.types import _SURROGATE, LMRequest, LMResponse, ProviderError, clean_text, usage_of
 from abplan.schema import Usage
-
-TRICKY = [
-    "",
-    "plain ascii",
-    'quote " backslash \\ slash / tab \t newline \n nul \x00 unit \x1f del \x7f',
-    "é ☃ 😀 \u2028 \u2029 \ufeff zero\u200bwidth",
-    "lone \ud800 surrogate",
-    "</paper_source> <discussion> {{ not jinja }} {% raw %}",
-    "x" * 3000,
-]
+from test_loop_speed import TRICKY
 
 
 # -- request keys and cache rows -----------------------------------------------------------------

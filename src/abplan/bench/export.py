@@ -7,7 +7,7 @@ from pathlib import Path
 
 from abplan.bench.journal import read_records
 from abplan.bench.layout import RunDir
-from abplan.bench.results import RunConfig
+from abplan.bench.results import read_run_config
 from abplan.bench.tasks import check_id
 from abplan.errors import InputError
 from abplan.fsutil import write_file_atomic
@@ -22,12 +22,7 @@ def export_plans(run_dir: Path, out: Path, force: bool = False) -> int:
     if out.is_dir() and any(out.iterdir()) and not force:
         raise InputError(f"--out {out} is not empty: choose an empty folder or add --force")
     run = RunDir(run_dir)
-    try:
-        judge = RunConfig.model_validate_json(run.config.read_bytes()).judge
-    except OSError:
-        raise InputError(f"{run_dir}: not a run folder (no readable config.json)") from None
-    except ValueError:
-        raise InputError(f"{run.config}: not a run configuration") from None
+    judge = read_run_config(run_dir).judge
     plans = {tid: r.plan for tid, r in read_records(run, judge).items() if r.plan is not None}
     if not plans:
         raise InputError(f"{run_dir}: no task has a plan yet")

@@ -14,7 +14,7 @@ from typing import Any
 
 from abplan.bench.journal import read_records
 from abplan.bench.layout import RunDir
-from abplan.bench.results import RunConfig
+from abplan.bench.results import read_run_config
 from abplan.errors import InputError, MissingExtraError
 from abplan.judges.base import Judgement
 
@@ -66,12 +66,7 @@ def _prf(truth: list[bool], pred: list[bool]) -> tuple[float, float, float, floa
 def run_judgements(run_dir: Path, judge: str | None) -> dict[str, Judgement]:
     """The judgements of a run folder, by task id; `judge`, if given, must be the one the run used."""
     run = RunDir(run_dir)
-    try:
-        used = RunConfig.model_validate_json(run.config.read_bytes()).judge
-    except OSError:
-        raise InputError(f"--run {run_dir}: not a run folder (no readable config.json)") from None
-    except ValueError:
-        raise InputError(f"{run.config}: not a run configuration") from None
+    used = read_run_config(run_dir).judge
     if judge is not None and judge != used:
         raise InputError(
             f"--run {run_dir} was judged by {used}, not {judge}: leave out --judge or give {used}"

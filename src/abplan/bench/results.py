@@ -261,3 +261,14 @@ def collect_results(
         records = read_records(out if isinstance(out, RunDir) else RunDir(out), cfg.judge)
     done, failures = outcomes(records, [t.id for t in tasks], loaded or {})
     return build_results(cfg, tasks, done, failures, skipped_for_budget, scored)
+
+
+def read_run_config(run_dir: Path) -> RunConfig:
+    """The settings of the run folder `run_dir`, or a one-line `InputError` when it is not one."""
+    path = RunDir(run_dir).config
+    try:
+        return RunConfig.model_validate_json(path.read_bytes())
+    except OSError:
+        raise InputError(f"{run_dir}: not a run folder (no readable config.json)") from None
+    except ValueError:
+        raise InputError(f"{path}: not a run configuration") from None
