@@ -179,15 +179,13 @@ def read_results(path: Path) -> tuple[RunResults, str | None]:
 
 def score_of(cfg: RunConfig, t: Task, plan: Plan, judgement: Judgement) -> TaskResult:
     """The result of task `t` of a run with settings `cfg`: its scores and what it cost."""
-    s = score_task(
+    pu, ju = plan.usage, judgement.usage
+    return score_task(
         judgement,
         cfg.top_k,
         t.num_ablation_suggestions,
         len(t.ablations_in_paper) if t.mode == "author" else None,
-    )
-    pu, ju = plan.usage, judgement.usage
-    return TaskResult.model_construct(  # from a validated score and usage: nothing to check again
-        **dict(s),
+        TaskResult,
         plan_cost_usd=pu.cost_usd,
         judge_cost_usd=ju.cost_usd,
         plan_tokens=pu.input_tokens + pu.output_tokens,

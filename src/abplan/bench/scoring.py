@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -94,20 +95,30 @@ def score_matches(matches: list[Match], plan_names: list[str], n_gold: int) -> t
     return compat, strict
 
 
+S = TypeVar("S", bound=TaskScore)
+
+
 def score_task(
-    j: Judgement, top_k: int | None, num_requested: int = 0, gold_size: int | None = None
-) -> TaskScore:
+    j: Judgement,
+    top_k: int | None,
+    num_requested: int = 0,
+    gold_size: int | None = None,
+    result: type[S] = TaskScore,  # type: ignore[assignment]
+    **extra: Any,
+) -> S:
+    """The task's scores, as a `result` (a `TaskScore` or a subclass, whose other fields are `extra`)."""
     names = j.plan_names[:top_k] if top_k else list(j.plan_names)
     if j.mode == "author":
         n_gold = gold_size if gold_size is not None else len(j.matches)
         compat, strict = score_matches(j.matches, names, n_gold)
-        return TaskScore(
+        return result(
             task_id=j.task_id,
             mode="author",
             compat=compat,
             strict=strict,
             plan_size=len(names),
             gold_size=n_gold,
+            **extra,
         )
     keep = set(names)
     items = [it for it in j.items if it.plan in keep]
@@ -123,8 +134,14 @@ def score_task(
     else:
         sp, sr, sf = prf(overlap, n, appears, len(names))
         strict = PRF(precision=sp, recall=sr, f1=sf)
-    return TaskScore(
-        task_id=j.task_id, mode="reviewer", compat=compat, strict=strict, plan_size=len(names), gold_size=n
+    return result(
+        task_id=j.task_id,
+        mode="reviewer",
+        compat=compat,
+        strict=strict,
+        plan_size=len(names),
+        gold_size=n,
+        **extra,
     )
 
 
