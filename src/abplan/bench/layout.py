@@ -9,8 +9,7 @@
 Run folders written before the journal held `plans/<id>.json` (the full plan) and `.jsonl`,
 `judgements/<judge>/<id>.json` and `failures/<id>.json` instead; they are still read (`plan_file`, ...).
 
-Pure paths: nothing here touches the disk. Each path is also given as a string (`plan_file`, ...), for
-the runner's per-task writes.
+Pure paths: nothing here touches the disk.
 """
 
 from __future__ import annotations
@@ -83,25 +82,9 @@ class RunDir:
     def judgements(self, judge: str) -> Path:
         return self.root / JUDGEMENTS / judge
 
-    def plan(self, task_id: str) -> Path:
-        return Path(self.plan_file(task_id))
-
-    def plan_jsonl(self, task_id: str) -> Path:
-        return Path(self.plan_jsonl_file(task_id))
-
-    def judgement(self, judge: str, task_id: str) -> Path:
-        return Path(self.judgement_file(judge, task_id))
-
-    def failure(self, task_id: str) -> Path:
-        return Path(self.failure_file(task_id))
-
-    # The same paths as strings, for the runner's per-task writes (a Path costs more than the write's
-    # own Python work).
+    # The task files of a folder from before the journal, as strings (read once per task).
     def plan_file(self, task_id: str) -> str:
         return f"{self._plans}{task_id}.json"
-
-    def plan_jsonl_file(self, task_id: str) -> str:
-        return f"{self._plans}{task_id}.jsonl"
 
     def judgement_file(self, judge: str, task_id: str) -> str:
         return f"{self._judgements}{judge}{os.sep}{task_id}.json"

@@ -70,15 +70,6 @@ def clean_temporaries(out: Path | RunDir) -> int:
     return removed
 
 
-def existing_names(folder: Path, suffix: str) -> set[str]:
-    """Stems of the regular files named `*<suffix>` in `folder` (one directory listing, no stat per task)."""
-    return {
-        e.name[: -len(suffix)]
-        for e in _regular_files(folder)
-        if e.name.endswith(suffix) and not e.name.startswith(".")
-    }
-
-
 def prepare_folder(out: Path) -> None:
     """Create the run folder, or refuse with one line when it cannot be one."""
     if out.exists() and not out.is_dir():
