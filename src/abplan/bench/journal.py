@@ -194,16 +194,13 @@ def read_records(run: RunDir, judge: str) -> dict[str, TaskRecord]:
 
 
 def outcomes(
-    records: dict[str, TaskRecord], task_ids: list[str], loaded: dict[str, tuple[Plan, Judgement]]
+    records: dict[str, TaskRecord], task_ids: list[str]
 ) -> tuple[dict[str, tuple[Plan, Judgement]], dict[str, str]]:
-    """The plan and judgement of every task that has both (from `loaded`, else from `records`), and why
-    each task that has a failure and no judgement failed."""
+    """The plan and judgement of every task whose record has both, and why each task whose record has
+    a failure and no judgement failed."""
     done: dict[str, tuple[Plan, Judgement]] = {}
     failures: dict[str, str] = {}
     for tid in task_ids:
-        if tid in loaded:
-            done[tid] = loaded[tid]
-            continue
         rec = records.get(tid)
         if rec is None:
             continue

@@ -248,16 +248,14 @@ def collect_results(
     cfg: RunConfig,
     tasks: list[Task],
     out: Path | RunDir,
-    loaded: dict[str, tuple[Plan, Judgement]] | None = None,
     skipped_for_budget: int = 0,
     scored: dict[str, TaskResult] | None = None,
     records: dict[str, TaskRecord] | None = None,
 ) -> RunResults:
-    """Score the run: the plans and judgements in `loaded`, else those in `records`, else those in the
-    run folder."""
+    """Score the run: the tasks' records as given (the runner's), else those of the run folder."""
     if records is None:
         records = read_records(out if isinstance(out, RunDir) else RunDir(out), cfg.judge)
-    done, failures = outcomes(records, [t.id for t in tasks], loaded or {})
+    done, failures = outcomes(records, [t.id for t in tasks])
     return build_results(cfg, tasks, done, failures, skipped_for_budget, scored)
 
 

@@ -108,12 +108,9 @@ class Runner:
             raise ConfigError(f"the {config.judge} judge needs --judge-model")
         self.state = RunState(total=len(self.tasks))
         self.lock = RunLock(self.dir)
-        self.records: dict[str, TaskRecord] = {}  # each task's state when the run started (its journal)
+        self.records: dict[str, TaskRecord] = {}  # each task's state: its journal, kept up to date
         self.journal = Journal(self.dir.journal)
         self.scored: dict[str, TaskResult] = {}  # the score of each task this run did
-        self.loaded: dict[
-            str, tuple[Plan, Judgement]
-        ] = {}  # what this run holds, so scoring reads no file again
 
     # -- folder -------------------------------------------------------------------------------
     def check_config(self) -> None:
@@ -213,7 +210,6 @@ class Runner:
             had = self.records.get(task.id)
             if had is None or had.plan is not plan or had.judgement is not judgement or had.error:
                 self._record(task.id, plan, judgement)  # a task finished before adds no line
-            self.loaded[task.id] = (plan, judgement)
             self.scored[task.id] = score
             self.state.done += 1
         if self.lm is not None:
@@ -274,7 +270,7 @@ class Runner:
 
     def finish(self) -> RunResults:
         results = collect_results(
-            self.cfg, self.tasks, self.dir, self.loaded, self.state.skipped_budget, self.scored, self.records
+            self.cfg, self.tasks, self.dir, self.state.skipped_budget, self.scored, self.records
         )
         write_reports(self.dir, results)
         return results
