@@ -184,11 +184,19 @@ def legacy_records(run: RunDir, judge: str) -> dict[str, TaskRecord]:
     return records
 
 
+def has_journal(run: RunDir) -> bool:
+    """Whether the run folder has a journal. One that is not a regular file (a link, even to a file
+    inside the run, or a folder) is refused: a journal is never read or written through a link."""
+    if not os.path.lexists(run.journal):
+        return False
+    if run.journal.is_symlink() or not run.journal.is_file():
+        raise ConfigError(f"{run.journal} is not a regular file: remove it")
+    return True
+
+
 def read_records(run: RunDir, judge: str) -> dict[str, TaskRecord]:
     """Every task's state in the run folder: its journal, else (an older run) its task files."""
-    if os.path.lexists(run.journal):
-        if run.journal.is_symlink() or not run.journal.is_file():
-            raise ConfigError(f"{run.journal} is not a regular file: it is not read")
+    if has_journal(run):
         return read_journal(run.journal).records
     return legacy_records(run, judge)
 

@@ -17,13 +17,19 @@ import asyncio
 import contextlib
 import gc
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abplan.bench.journal import Journal, TaskRecord, legacy_records, read_journal, record_line
+from abplan.bench.journal import (
+    Journal,
+    TaskRecord,
+    has_journal,
+    legacy_records,
+    read_journal,
+    record_line,
+)
 from abplan.bench.layout import RunDir
 from abplan.bench.report import write_reports
 from abplan.bench.results import RunConfig, RunResults, TaskResult, collect_results, score_of
@@ -141,9 +147,7 @@ class Runner:
     def _open_journal(self) -> None:
         """Read the journal and open it for appending. A folder from before the journal has its task
         files carried over into a new one."""
-        if os.path.lexists(self.dir.journal):
-            if not self.dir.journal.is_file() or self.dir.journal.is_symlink():
-                raise ConfigError(f"{self.dir.journal} is not a regular file: remove it or use another --out")
+        if has_journal(self.dir):
             got = read_journal(self.dir.journal)
             self.records, end = got.records, got.end
             self.journal.open(end)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from abplan.bench.journal import TaskRecord, legacy_records, read_journal
+from abplan.bench.journal import TaskRecord, has_journal, legacy_records, read_journal
 from abplan.bench.layout import RunDir
 from abplan.bench.results import RunResults, read_results
 from abplan.bench.tasks import Task, load_dataset, load_task_paper
-from abplan.errors import AbplanError, InputError
+from abplan.errors import AbplanError, ConfigError, InputError
 from abplan.judges.base import Judgement
 from abplan.papers import load_paper
 from abplan.redact import redact
@@ -72,13 +72,18 @@ class LoadedRun:
             stamp = None
         if self._records is None or self._records[0] != stamp:
             if stamp is not None:
-                regular = journal.is_file() and not journal.is_symlink()  # never followed, even inside
-                inside_run = regular and inside(journal, self.run.root)
-                found = read_journal(journal).records if inside_run else {}
+                found = read_journal(journal).records if self._regular_journal() else {}
             else:  # a run folder from before the journal
                 found = self._legacy()
             self._records = (stamp, found)
         return self._records[1]
+
+    def _regular_journal(self) -> bool:
+        """A journal that is a link or a folder is not shown (and the run is shown without it)."""
+        try:
+            return has_journal(self.run)
+        except ConfigError:
+            return False
 
     def _legacy(self) -> dict[str, TaskRecord]:
         judge = self.results.config.judge
