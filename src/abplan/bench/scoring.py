@@ -111,18 +111,24 @@ def score_task(
     if j.mode == "author":
         n_gold = gold_size if gold_size is not None else len(j.matches)
         compat, strict = score_matches(j.matches, names, n_gold)
-        return result(
-            task_id=j.task_id,
-            mode="author",
-            compat=compat,
-            strict=strict,
-            plan_size=len(names),
-            gold_size=n_gold,
-            **extra,
-        )
+    else:
+        n_gold = num_requested
+        compat, strict = _reviewer_scores(j, names, n_gold)
+    return result(
+        task_id=j.task_id,
+        mode=j.mode,
+        compat=compat,
+        strict=strict,
+        plan_size=len(names),
+        gold_size=n_gold,
+        **extra,
+    )
+
+
+def _reviewer_scores(j: Judgement, names: list[str], n: int) -> tuple[PRF, PRF]:
+    """Reviewer-mode scores of the plan items in `names` against the `n` requested ablations."""
     keep = set(names)
     items = [it for it in j.items if it.plan in keep]
-    n = num_requested
     appears = sum(it.appears for it in items)
     overlap = min(appears, n)
     fp = len(items) - appears
@@ -134,15 +140,7 @@ def score_task(
     else:
         sp, sr, sf = prf(overlap, n, appears, len(names))
         strict = PRF(precision=sp, recall=sr, f1=sf)
-    return result(
-        task_id=j.task_id,
-        mode="reviewer",
-        compat=compat,
-        strict=strict,
-        plan_size=len(names),
-        gold_size=n,
-        **extra,
-    )
+    return compat, strict
 
 
 class Interval(BaseModel):
